@@ -1,0 +1,36 @@
+# booksync: `make demo` runs the main job on the embedded sample data; `make test` runs every check.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.booksync-installed
+DEMO_DIR ?= demo
+
+.PHONY: demo test lint typecheck pytest bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[ledger,dev]"
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
+	$(BIN)/booksync --db $(DEMO_DIR)/booksync.db demo --dir $(DEMO_DIR)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy src/booksync
+
+pytest: $(STAMP)
+	$(BIN)/pytest -n 2 -q
+
+test: lint typecheck pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) booksync.db .pytest_cache .mypy_cache .ruff_cache

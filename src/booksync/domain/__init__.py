@@ -1,0 +1,1 @@
+"""The domain core: records, money, tax resolution and the sync rules. Pure: no I/O, no store."""

@@ -1,0 +1,158 @@
+"""Records as plain JSON-ready dicts, for `--json`, the REST API and the web admin."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from booksync.domain.money import line_amount, round_money, tax_amount
+from booksync.store.models import (
+    AccountCode,
+    Base,
+    Client,
+    Document,
+    Integration,
+    ItemGroup,
+    Product,
+    Supplier,
+    TaxRate,
+    Tenant,
+)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value.normalize() if value == value.to_integral() else value, "f")
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _ref(obj: Base | None) -> str | None:
+    return getattr(obj, "reference", None) if obj is not None else None
+
+
+def to_dict(obj: Base) -> dict[str, Any]:
+    """A record with its references as the names a person would type."""
+    data: dict[str, Any]
+    if isinstance(obj, Integration):
+        data = {
+            "id": obj.id,
+            "kind": obj.kind,
+            "enabled": obj.enabled,
+            "entities_to_sync": list(obj.entities_to_sync),
+            "show_success_messages": obj.show_success_messages,
+            "tenants": [t.name for t in obj.tenants],
+        }
+    elif isinstance(obj, Tenant):
+        data = {
+            "id": obj.id,
+            "name": obj.name,
+            "integration": obj.integration.kind,
+            "remote_tenant_id": obj.remote_tenant_id,
+            "base_currency": obj.base_currency,
+            "connection": obj.connection_state,
+            "connection_detail": obj.connection_detail,
+            "connected_at": obj.connected_at,
+            "accounts_imported_at": obj.accounts_imported_at,
+            "tax_types_imported_at": obj.tax_types_imported_at,
+        }
+    elif isinstance(obj, TaxRate):
+        data = {
+            "id": obj.id,
+            "name": obj.name,
+            "percent": obj.percent,
+            "is_default": obj.is_default,
+            "tax_types": {m.tenant.name: m.tax_type for m in obj.mappings},
+        }
+    elif isinstance(obj, AccountCode):
+        data = {
+            "id": obj.id,
+            "name": obj.name,
+            "code": obj.code,
+            "kind": obj.kind,
+            "tenant": _ref(obj.tenant),
+            "imported_from_tool": obj.imported_from_tool,
+            "active": obj.active,
+        }
+    elif isinstance(obj, ItemGroup):
+        data = {
+            "id": obj.id,
+            "name": obj.name,
+            "tax_rate": _ref(obj.tax_rate),
+            "income_account": _ref(obj.income_account),
+            "expense_account": _ref(obj.expense_account),
+        }
+    elif isinstance(obj, Client | Supplier):
+        data = {
+            "id": obj.id,
+            "name": obj.name,
+            "email": obj.email,
+            "currency": obj.currency,
+            "tax_rate": _ref(obj.tax_rate),
+            "exclude_from_accounting": obj.exclude_from_accounting,
+            "tenant": _ref(obj.tenant),
+            "remote_id": obj.remote_id,
+            "version": obj.version,
+        }
+    elif isinstance(obj, Product):
+        data = {
+            "id": obj.id,
+            "name": obj.name,
+            "code": obj.code,
+            "description": obj.description,
+            "price": obj.price,
+            "cost": obj.cost,
+            "item_group": _ref(obj.item_group),
+            "use_item_group_tax": obj.use_item_group_tax,
+            "tax_rate": _ref(obj.tax_rate),
+            "income_account": _ref(obj.income_account),
+            "expense_account": _ref(obj.expense_account),
+            "exclude_from_accounting": obj.exclude_from_accounting,
+            "tenant": _ref(obj.tenant),
+            "remote_id": obj.remote_id,
+            "version": obj.version,
+        }
+    elif isinstance(obj, Document):
+        party = obj.party
+        data = {
+            "id": obj.id,
+            "type": obj.kind,
+            "number": obj.number,
+            ("supplier" if obj.supplier_id else "client"): _ref(party),
+            "issue_date": obj.issue_date,
+            "due_date": obj.due_date,
+            "currency": obj.currency,
+            "status": obj.status,
+            "reference": obj.reference_text,
+            "remote_id": obj.remote_id,
+            "version": obj.version,
+            "lines": [
+                {
+                    "position": line.position,
+                    "product": line.product.name,
+                    "description": line.description,
+                    "quantity": line.quantity,
+                    "unit_price": line.unit_price,
+                    "tax_rate": _ref(line.tax_rate),
+                    "amount": line_amount(line.quantity, line.unit_price, obj.currency),
+                }
+                for line in obj.lines
+            ],
+            "subtotal": round_money(
+                sum((line_amount(ln.quantity, ln.unit_price, obj.currency) for ln in obj.lines),
+                    Decimal(0)),
+                obj.currency,
+            ),
+        }
+    else:  # pragma: no cover - every record type is listed above
+        raise TypeError(f"no JSON form for {type(obj).__name__}")
+    return {key: _plain(value) for key, value in data.items()} | (
+        {"lines": [{k: _plain(v) for k, v in ln.items()} for ln in data["lines"]]}
+        if "lines" in data
+        else {}
+    )
+
+
+__all__ = ["to_dict", "tax_amount"]

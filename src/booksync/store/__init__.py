@@ -1,0 +1,1 @@
+"""The store: billing records, integrations and sync jobs in SQLite or PostgreSQL."""

@@ -1,0 +1,133 @@
+"""Opening the store: URL resolution, engines, sessions and migrations."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+from booksync.store import outbox
+
+DEFAULT_URL = "sqlite:///booksync.db"
+ENV_VAR = "BOOKSYNC_DATABASE_URL"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class StoreError(Exception):
+    """The store cannot be opened as asked; the message says why and what to do."""
+
+
+def resolve_url(url: str | None = None) -> str:
+    """`--db URL`, else BOOKSYNC_DATABASE_URL, else ./booksync.db. A bare path means a SQLite file."""
+    raw = url or os.environ.get(ENV_VAR) or DEFAULT_URL
+    if "://" not in raw:
+        raw = f"sqlite:///{raw}"
+    try:
+        parsed = make_url(raw)
+    except ArgumentError:
+        raise StoreError(
+            f"database URL {raw!r} is not valid; accepted: sqlite:///path/to/file.db "
+            "or postgresql://user@host:port/dbname"
+        ) from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise StoreError(
+            f"database URL {raw!r} uses {parsed.get_backend_name()!r}; accepted: sqlite or postgresql"
+        )
+    return parsed.render_as_string(hide_password=False)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # Take the write lock at BEGIN so two writers queue instead of failing on upgrade.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_db_engine(url: str | None = None) -> Engine:
+    resolved = resolve_url(url)
+    if resolved.startswith("sqlite"):
+        engine = create_engine(resolved, connect_args={"isolation_level": None})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+    else:
+        engine = create_engine(resolved, pool_pre_ping=True)
+    return engine
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+@lru_cache(maxsize=1)
+def _head_revision() -> str | None:
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    command.upgrade(alembic_config(engine), revision)
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create a new database on first use; refuse to run on one that needs `booksync db upgrade`."""
+    current = current_revision(engine)
+    if current is None:
+        upgrade(engine)
+    elif current != _head_revision():
+        raise StoreError(
+            f"the database is at schema revision {current}, this booksync needs {_head_revision()}; "
+            "run `booksync db upgrade`"
+        )
+
+
+class Store:
+    """An open store: one engine and a session factory with the outbox attached."""
+
+    def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
+        self.url = resolve_url(url)
+        self.engine = create_db_engine(self.url)
+        if migrate:
+            ensure_schema(self.engine)
+        outbox.install()
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: committed when the block ends, rolled back whole if it raises."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,158 @@
+"""The outbox: every create or edit writes its sync job in the same database transaction.
+
+Hooked into the ORM session, so no face (CLI, API, web) can save a record without its job. A
+syncable record's change bumps its version and (re)queues its job; a change to something a record's
+sync depends on (account codes, tax rates, item groups, integration settings, tenants) releases the
+blocked jobs it may have fixed, for the engine to evaluate again. Writes the engine makes itself
+(remote IDs, job states) use plain UPDATE statements and do not pass through here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, event, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from booksync.store.models import (
+    AccountCode,
+    DocumentLine,
+    Integration,
+    ItemGroup,
+    Syncable,
+    SyncEvent,
+    SyncJob,
+    SyncJobBlocker,
+    TaxRate,
+    TaxRateMapping,
+    Tenant,
+    TenantTaxType,
+)
+from booksync.store.types import utcnow
+
+_CHANGED = "booksync.changed_records"
+_RELEASE = "booksync.release_subjects"
+ALL = ("*", None)
+
+#: The states a change can lift: held by a rule, or rejected by the tool for something fixable.
+RELEASABLE = ("blocked", "failed")
+
+
+def install(session_class: type[Session] = Session) -> None:
+    """Attach the outbox to every session of `session_class` (idempotent)."""
+    if not event.contains(session_class, "before_flush", _before_flush):
+        event.listen(session_class, "before_flush", _before_flush)
+        event.listen(session_class, "after_flush", _after_flush)
+
+
+def _dependency_subjects(obj: Any, is_new: bool, session: Session) -> list[tuple[str, int | None]]:
+    """What a change to a non-syncable record may unblock."""
+    if isinstance(obj, Integration | Tenant | TenantTaxType):
+        return [ALL]
+    if isinstance(obj, AccountCode):
+        return [ALL] if obj.imported_from_tool or is_new else [("account_code", obj.id)]
+    if isinstance(obj, ItemGroup):
+        return [("item_group", obj.id)]
+    if isinstance(obj, TaxRate):
+        default_changed = "is_default" in _changed_attrs(obj, session)
+        return [ALL] if is_new or default_changed else [("tax_rate", obj.id)]
+    if isinstance(obj, TaxRateMapping):
+        return [("tax_rate", obj.tax_rate_id)]
+    return []
+
+
+def _changed_attrs(obj: Any, session: Session) -> set[str]:
+    from sqlalchemy import inspect
+
+    state = inspect(obj)
+    return {a.key for a in state.attrs if a.history.has_changes()}
+
+
+def _before_flush(session: Session, _ctx: Any, _instances: Any) -> None:
+    changed: dict[int, Syncable] = session.info.setdefault(_CHANGED, {})
+    release: set[tuple[str, int | None]] = session.info.setdefault(_RELEASE, set())
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        is_new = obj in session.new
+        is_deleted = obj in session.deleted
+        if isinstance(obj, Syncable):
+            if is_deleted:
+                continue
+            if is_new or session.is_modified(obj, include_collections=False):
+                changed[id(obj)] = obj
+        elif isinstance(obj, DocumentLine):
+            document = obj.document
+            if document is not None and document not in session.deleted:
+                changed[id(document)] = document
+        elif is_new or is_deleted or session.is_modified(obj, include_collections=False):
+            release.update(_dependency_subjects(obj, is_new, session))
+    for obj in changed.values():
+        if not getattr(obj, "_booksync_version_bumped", False):
+            obj.version = (obj.version or 0) + 1
+            obj._booksync_version_bumped = True  # type: ignore[attr-defined]
+
+
+def _after_flush(session: Session, _ctx: Any) -> None:
+    changed: dict[int, Syncable] = session.info.pop(_CHANGED, {})
+    release: set[tuple[str, int | None]] = session.info.pop(_RELEASE, set())
+    conn = session.connection()
+    now = utcnow()
+    for obj in changed.values():
+        obj._booksync_version_bumped = False  # type: ignore[attr-defined]
+        entity = obj.entity_type.value
+        values = {
+            "entity_type": entity,
+            "record_id": obj.id,
+            "record_version": obj.version,
+            "tenant_id": getattr(obj, "tenant_id", None),
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": None,
+            "blocked_reasons": [],
+            "last_error": None,
+            "error_rule": None,
+            "error_fix": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        _upsert_job(conn, values)
+        conn.execute(
+            insert(SyncEvent).values(
+                entity_type=entity,
+                record_id=obj.id,
+                record_version=obj.version,
+                kind="changed",
+                message=f"{obj.entity_type.label} '{obj.reference}' saved (version {obj.version})",
+                at=now,
+            )
+        )
+        release.add((entity, obj.id))
+    for subject in sorted(release, key=lambda s: (s[0], s[1] or 0)):
+        _release(conn, subject, now)
+
+
+def _upsert_job(conn: Any, values: dict[str, Any]) -> None:
+    keep = {k: v for k, v in values.items() if k not in ("entity_type", "record_id", "created_at")}
+    dialect = conn.dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        mod = sqlite if dialect == "sqlite" else postgresql
+        stmt = mod.insert(SyncJob).values(**values)
+        conn.execute(stmt.on_conflict_do_update(index_elements=["entity_type", "record_id"], set_=keep))
+    else:  # pragma: no cover - other databases are not supported yet
+        raise RuntimeError(f"unsupported database dialect: {dialect}")
+    job_id = conn.execute(
+        select(SyncJob.id).where(
+            SyncJob.entity_type == values["entity_type"], SyncJob.record_id == values["record_id"]
+        )
+    ).scalar_one()
+    conn.execute(delete(SyncJobBlocker).where(SyncJobBlocker.job_id == job_id))
+
+
+def _release(conn: Any, subject: tuple[str, int | None], now: Any) -> None:
+    stmt = update(SyncJob).where(SyncJob.status.in_(RELEASABLE))
+    if subject != ALL:
+        held = select(SyncJobBlocker.job_id).where(
+            SyncJobBlocker.subject_type == subject[0], SyncJobBlocker.subject_id == subject[1]
+        )
+        stmt = stmt.where(SyncJob.id.in_(held))
+    conn.execute(stmt.values(status="pending", next_attempt_at=None, updated_at=now))
