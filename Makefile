@@ -23,6 +23,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src/booksync
+	$(BIN)/mypy --strict src/booksync/domain
 
 pytest: $(STAMP)
 	$(BIN)/pytest -n 2 -q

@@ -12,6 +12,7 @@ from typing import Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.orm import Session
 
 from booksync.services.errors import BooksyncError
@@ -59,7 +60,8 @@ def session(ctx: typer.Context) -> Iterator[Session]:
 
 
 def fail(message: str, code: int = USAGE_ERROR) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    # The message carries user input: print it as plain text (no markup, no :emoji: codes).
+    err_console.print(Text("error: ", style="bold red") + Text(message), emoji=False)
     return typer.Exit(code)
 
 
@@ -85,7 +87,7 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*(Text("" if v is None else str(v)) for v in row))
     console.print(table)
 
 
@@ -96,15 +98,22 @@ def print_record(title: str, data: dict[str, Any]) -> None:
     for key, value in data.items():
         if key == "lines":
             continue
-        table.add_row(key, "" if value is None else str(value))
+        table.add_row(key, Text("" if value is None else str(value)))
     console.print(table)
     if data.get("lines"):
         print_table(
             "lines",
             ["#", "product", "description", "qty", "unit price", "tax rate", "amount"],
             [
-                [ln["position"], ln["product"], ln["description"], ln["quantity"],
-                 ln["unit_price"], ln["tax_rate"] or "", ln["amount"]]
+                [
+                    ln["position"],
+                    ln["product"],
+                    ln["description"],
+                    ln["quantity"],
+                    ln["unit_price"],
+                    ln["tax_rate"] or "",
+                    ln["amount"],
+                ]
                 for ln in data["lines"]
             ],
         )

@@ -1,109 +1,330 @@
-"""Create, edit, show, list and delete for every record type (`booksync client add ...`)."""
+"""Create, edit, show, list and delete for every record type (`booksync client add ...`).
+
+Each record type is declared once as a `RecordCommands` spec; `_record_commands.register` builds
+its five commands. Document lines are typed as `--line "PRODUCT:QUANTITY[:UNIT_PRICE[:TAX_RATE]]"`.
+"""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 import typer
 
 from booksync.cli import app
-from booksync.cli._common import (
-    console,
-    handles_errors,
-    print_json,
-    print_record,
-    print_table,
-    session,
+from booksync.cli._common import handles_errors, session
+from booksync.cli._record_commands import Opt, RecordCommands, register, say
+from booksync.domain.types import EntityType
+from booksync.services.errors import BadInput
+from booksync.services.records import (
+    ACCOUNT_CODES,
+    CLIENTS,
+    DOCUMENTS,
+    ITEM_GROUPS,
+    PRODUCTS,
+    SUPPLIERS,
+    TAX_RATES,
 )
-from booksync.services.records import CLIENTS
-from booksync.services.serialize import to_dict
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-
-
-def _given(**values: Any) -> dict[str, Any]:
-    """Only the options the user typed, so an edit leaves everything else as it was."""
-    return {k: v for k, v in values.items() if v is not None}
+LINE_FORM = (
+    "PRODUCT:QUANTITY[:UNIT_PRICE[:TAX_RATE]], e.g. 'Backup 1TB:2:49.00' "
+    "(give a product whose name contains ':' by its id)"
+)
 
 
-client_app = typer.Typer(help="Clients (customers).", no_args_is_help=True)
-app.add_typer(client_app, name="client")
+def parse_line(text: str) -> dict[str, str]:
+    """`Backup 1TB:2:49.00:GST` -> a line input; amounts are left as text for the service to check."""
+    parts = [part.strip() for part in text.split(":", 3)]
+    if len(parts) < 2 or not parts[0] or not parts[1]:
+        raise BadInput("--line", text, "is not a document line", LINE_FORM)
+    line = {"product": parts[0], "quantity": parts[1]}
+    if len(parts) > 2 and parts[2]:
+        line["unit_price"] = parts[2]
+    if len(parts) > 3 and parts[3]:
+        line["tax_rate"] = parts[3]
+    return line
 
 
-@client_app.command("add")
-@handles_errors
-def client_add(
-    ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="The client's name.")],
-    email: Annotated[str | None, typer.Option(help="Billing email.")] = None,
-    currency: Annotated[str | None, typer.Option(help="ISO 4217 currency, e.g. AUD.")] = None,
-    tax_rate: Annotated[str | None, typer.Option(help="Tax rate for this client (name).")] = None,
-    tenant: Annotated[str | None, typer.Option(help="Accounting tenant (name).")] = None,
-    remote_id: Annotated[str | None, typer.Option(help="The tool's unique ID for this client.")] = None,
-    exclude_from_accounting: Annotated[
-        bool | None,
-        typer.Option(
-            "--exclude-from-accounting/--include-in-accounting",
-            help="Exclude from Accounting Integration.",
-        ),
-    ] = None,
-    json_: JsonOpt = False,
-) -> None:
-    """Create a client."""
-    with session(ctx) as s:
-        client = CLIENTS.create(
-            s,
-            _given(
-                name=name,
-                email=email,
-                currency=currency,
-                tax_rate=tax_rate,
-                tenant=tenant,
-                remote_id=remote_id,
-                exclude_from_accounting=exclude_from_accounting,
-            ),
-        )
-        data = to_dict(client)
-    if json_:
-        print_json(data)
-    else:
-        console.print(f"Client '{data['name']}' created (id {data['id']}).")
+def parse_lines(texts: list[str]) -> list[dict[str, str]]:
+    return [parse_line(text) for text in texts]
 
 
-@client_app.command("list")
-@handles_errors
-def client_list(
-    ctx: typer.Context,
-    search: Annotated[str | None, typer.Option(help="Only names containing this text.")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=10000)] = 100,
-    offset: Annotated[int, typer.Option(min=0)] = 0,
-    json_: JsonOpt = False,
-) -> None:
-    """List clients."""
-    with session(ctx) as s:
-        rows = [to_dict(c) for c in CLIENTS.list(s, search=search, limit=limit, offset=offset)]
-    if json_:
-        print_json(rows)
-        return
-    print_table(
-        "Clients",
-        ["id", "name", "tenant", "tax rate", "excluded", "remote id"],
-        [[r["id"], r["name"], r["tenant"], r["tax_rate"], r["exclude_from_accounting"], r["remote_id"]]
-         for r in rows],
+def date_parser(flag: str) -> Any:
+    """A parser for a date option; an empty value clears the date."""
+
+    def parse(text: str) -> date | None:
+        text = text.strip()
+        if not text:
+            return None
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise BadInput(flag, text, "is not a date", "YYYY-MM-DD, e.g. 2025-07-01") from None
+
+    return parse
+
+
+# -- shared options ----------------------------------------------------------------------------
+
+CLEARS = "an empty value clears it"
+TENANT = Opt("tenant", f"Accounting tenant (name or id); {CLEARS}.")
+REMOTE_ID = Opt("remote_id", f"The accounting tool's unique ID for this record; {CLEARS}.")
+EXCLUDED = Opt(
+    "exclude_from_accounting",
+    "Exclude from Accounting Integration (never synced), or include it again.",
+    flags="--exclude-from-accounting/--include-in-accounting",
+    kind=bool,
+)
+
+
+def _tax_rate(whose: str) -> Opt:
+    return Opt("tax_rate", f"Tax rate for {whose} (name or id); {CLEARS}.")
+
+
+def _account(kind: str, whose: str) -> Opt:
+    return Opt(
+        f"{kind}_account",
+        f"{kind.capitalize()} account code for {whose} (code, name or id); {CLEARS}.",
     )
 
 
-@client_app.command("show")
+def _party(command: str, label: str, help_text: str, service: Any) -> RecordCommands:
+    options = [
+        Opt("email", f"Billing email; {CLEARS}."),
+        Opt("currency", "ISO 4217 currency, e.g. AUD (default: AUD)."),
+        _tax_rate(f"this {command} (overrides the product's)"),
+        TENANT,
+        REMOTE_ID,
+        EXCLUDED,
+    ]
+    return RecordCommands(
+        command=command,
+        label=label,
+        help=help_text,
+        service=service,
+        key="name",
+        key_help=f"The {command}'s name.",
+        options=options,
+        columns=[
+            ("id", "id"),
+            ("name", "name"),
+            ("email", "email"),
+            ("currency", "currency"),
+            ("tax rate", "tax_rate"),
+            ("tenant", "tenant"),
+            ("excluded", "exclude_from_accounting"),
+            ("remote id", "remote_id"),
+        ],
+    )
+
+
+def _document(kind: EntityType) -> RecordCommands:
+    docs = DOCUMENTS[kind]
+    party = docs.party_field
+    return RecordCommands(
+        command=kind.value.replace("_", "-"),
+        label=kind.label.capitalize(),
+        help=f"{kind.label.capitalize()}s: documents raised to a {party}, with lines.",
+        service=docs,
+        key="number",
+        key_help=f"The {kind.label} number, e.g. INV-1001.",
+        ref_help="Number or id.",
+        options=[
+            Opt("party", f"The {party} (name or id).", flags=f"--{party}", required_on_add=True),
+            Opt(
+                "lines",
+                f"A line, {LINE_FORM}; repeat for each line. The unit price defaults to the "
+                f"product's {'cost' if party == 'supplier' else 'price'}. On edit the lines "
+                "given replace every line.",
+                flags="--line",
+                multiple=True,
+                parse=parse_lines,
+                required_on_add=True,
+            ),
+            Opt(
+                "issue_date",
+                "Issue date, YYYY-MM-DD (default: today).",
+                flags="--date",
+                parse=date_parser("--date"),
+            ),
+            Opt(
+                "due_date",
+                f"Due date, YYYY-MM-DD; {CLEARS}.",
+                flags="--due",
+                parse=date_parser("--due"),
+            ),
+            Opt("currency", f"ISO 4217 currency, e.g. AUD (default: the {party}'s)."),
+            Opt("status", "draft, submitted, authorised, paid or voided (default: draft)."),
+            Opt("reference", f"Your reference, e.g. a PO number; {CLEARS}."),
+        ],
+        columns=[
+            ("id", "id"),
+            ("number", "number"),
+            (party, party),
+            ("date", "issue_date"),
+            ("due", "due_date"),
+            ("status", "status"),
+            ("currency", "currency"),
+            ("subtotal", "subtotal"),
+            ("remote id", "remote_id"),
+        ],
+    )
+
+
+SPECS = [
+    _party("client", "Client", "Clients (customers).", CLIENTS),
+    _party("supplier", "Supplier", "Suppliers (vendors).", SUPPLIERS),
+    RecordCommands(
+        command="product",
+        label="Product",
+        help="Products (items) sold on invoices and bought on purchase orders.",
+        service=PRODUCTS,
+        key="name",
+        key_help="The product's name.",
+        options=[
+            Opt("code", f"Item code, unique; {CLEARS}."),
+            Opt("description", "Default line description."),
+            Opt("price", "Sale price, e.g. 49.00."),
+            Opt("cost", "Purchase cost, e.g. 30.00."),
+            Opt("item_group", f"Item group (name or id); {CLEARS}."),
+            Opt(
+                "use_item_group_tax",
+                "Use the item group's tax rate instead of the product's own.",
+                flags="--use-item-group-tax/--no-use-item-group-tax",
+                kind=bool,
+            ),
+            _tax_rate("this product"),
+            _account("income", "sales of this product"),
+            _account("expense", "purchases of this product"),
+            TENANT,
+            REMOTE_ID,
+            EXCLUDED,
+        ],
+        columns=[
+            ("id", "id"),
+            ("name", "name"),
+            ("code", "code"),
+            ("price", "price"),
+            ("cost", "cost"),
+            ("item group", "item_group"),
+            ("tax rate", "tax_rate"),
+            ("income", "income_account"),
+            ("expense", "expense_account"),
+            ("tenant", "tenant"),
+            ("excluded", "exclude_from_accounting"),
+        ],
+    ),
+    RecordCommands(
+        command="item-group",
+        label="Item group",
+        help="Item groups: a tax rate and account codes their products can inherit.",
+        service=ITEM_GROUPS,
+        key="name",
+        key_help="The item group's name.",
+        options=[
+            _tax_rate("the group's products"),
+            _account("income", "the group's products"),
+            _account("expense", "the group's products"),
+        ],
+        columns=[
+            ("id", "id"),
+            ("name", "name"),
+            ("tax rate", "tax_rate"),
+            ("income", "income_account"),
+            ("expense", "expense_account"),
+        ],
+    ),
+    RecordCommands(
+        command="tax-rate",
+        label="Tax rate",
+        help="Tax rates, and their tax type in each tenant's tool (`tax-rate map`).",
+        service=TAX_RATES,
+        key="name",
+        key_help="The tax rate's name, e.g. 'GST on Income'.",
+        options=[
+            Opt("percent", "Percentage from 0 to 100, e.g. 10.", required_on_add=True),
+            Opt(
+                "is_default",
+                "Make this the global default rate (the previous default steps down).",
+                flags="--default/--no-default",
+                kind=bool,
+            ),
+        ],
+        columns=[
+            ("id", "id"),
+            ("name", "name"),
+            ("percent", "percent"),
+            ("default", "is_default"),
+            ("tax types", "tax_types"),
+        ],
+    ),
+    RecordCommands(
+        command="account-code",
+        label="Account code",
+        help="Account codes: ledger accounts whose code must match one in the tenant's tool.",
+        service=ACCOUNT_CODES,
+        key="name",
+        key_help="The account's name, e.g. Sales.",
+        ref_help="Code, name or id.",
+        options=[
+            Opt("code", "The code as in the accounting tool, e.g. 200."),
+            Opt("kind", "income (sales) or expense (purchases).", required_on_add=True),
+            TENANT,
+            Opt(
+                "imported_from_tool",
+                "Whether the account was imported from the tenant's tool.",
+                flags="--imported-from-tool/--not-imported-from-tool",
+                kind=bool,
+            ),
+            Opt("active", "Whether the account is active.", flags="--active/--inactive", kind=bool),
+        ],
+        columns=[
+            ("id", "id"),
+            ("name", "name"),
+            ("code", "code"),
+            ("kind", "kind"),
+            ("tenant", "tenant"),
+            ("imported", "imported_from_tool"),
+            ("active", "active"),
+        ],
+    ),
+    *(_document(kind) for kind in EntityType if kind.is_document),
+]
+
+GROUPS: dict[str, typer.Typer] = {spec.command: register(app, spec) for spec in SPECS}
+
+
+# -- tax rate mappings -------------------------------------------------------------------------
+
+tax_rate_app = GROUPS["tax-rate"]
+
+
+@tax_rate_app.command("map")
 @handles_errors
-def client_show(
+def tax_rate_map(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="Name or id.")],
-    json_: JsonOpt = False,
+    rate: Annotated[str, typer.Argument(help="Tax rate (name or id).", show_default=False)],
+    tenant: Annotated[str, typer.Option(help="Tenant (name or id).", show_default=False)],
+    tax_type: Annotated[
+        str, typer.Option(help="The tool's tax type, e.g. OUTPUT2.", show_default=False)
+    ],
 ) -> None:
-    """Show one client."""
+    """Map a tax rate to a tax type of one tenant's tool (replacing any earlier mapping)."""
     with session(ctx) as s:
-        data = to_dict(CLIENTS.get(s, ref))
-    if json_:
-        print_json(data)
-    else:
-        print_record(f"Client '{data['name']}'", data)
+        mapping = TAX_RATES.map(s, rate, tenant, tax_type)
+        shown = f"'{mapping.tax_rate.name}' maps to {mapping.tax_type} in '{mapping.tenant.name}'"
+    say(f"Tax rate {shown}.")
+
+
+@tax_rate_app.command("unmap")
+@handles_errors
+def tax_rate_unmap(
+    ctx: typer.Context,
+    rate: Annotated[str, typer.Argument(help="Tax rate (name or id).", show_default=False)],
+    tenant: Annotated[str, typer.Option(help="Tenant (name or id).", show_default=False)],
+) -> None:
+    """Remove a tax rate's mapping for one tenant."""
+    with session(ctx) as s:
+        name = TAX_RATES.get(s, rate).name
+        TAX_RATES.unmap(s, rate, tenant)
+    say(f"Tax rate '{name}' no longer maps to a tax type in '{tenant}'.")

@@ -32,9 +32,11 @@ def minor_units(currency: str) -> int:
         ) from None
 
 
-def parse_decimal(text: str | int | Decimal, *, places: int, allow_negative: bool = False) -> Decimal:
+def parse_decimal(
+    text: str | int | Decimal, *, places: int, allow_negative: bool = False
+) -> Decimal:
     """Read an amount written by a person ("49", "49.00", "1,250.50"), refusing floats and excess places."""
-    if isinstance(text, float):  # type: ignore[unreachable]
+    if isinstance(text, float):
         raise MoneyError("a float is not accepted; write the amount as text, e.g. '49.00'")
     raw = text if isinstance(text, Decimal) else str(text).strip().replace(",", "").replace("_", "")
     try:

@@ -149,10 +149,12 @@ class ProductView:
 
 @dataclass(frozen=True, slots=True)
 class LineView:
+    """A document line. Quantity and price are None where they were not read: no rule needs them."""
+
     position: int
     product_id: int
-    quantity: Decimal
-    unit_price: Decimal
+    quantity: Decimal | None = None
+    unit_price: Decimal | None = None
     description: str = ""
     tax_rate_id: int | None = None
 

@@ -89,7 +89,9 @@ def resolve_tax(
         if group is None:
             notes.append(f"{product.subject} ticks Use Item Group Tax but has no item group")
         elif group.tax_rate_id is None:
-            notes.append(f"{product.subject} ticks Use Item Group Tax but {group.subject} has no tax rate")
+            notes.append(
+                f"{product.subject} ticks Use Item Group Tax but {group.subject} has no tax rate"
+            )
             culprit = group.subject
         else:
             hit = found(group.tax_rate_id, TaxLevel.ITEM_GROUP, group.subject)

@@ -57,17 +57,20 @@ def validate(input_cls: type[I], data: Mapping[str, Any] | BaseModel) -> I:
     try:
         return input_cls.model_validate(raw)
     except ValidationError as exc:
-        raise bad_input(exc) from None
+        raise bad_input(exc, input_cls) from None
 
 
-def bad_input(exc: ValidationError) -> BadInput:
+def bad_input(exc: ValidationError, input_cls: type[BaseModel] | None = None) -> BadInput:
     err = exc.errors()[0]
     path = ".".join(str(p) if not isinstance(p, int) else f"[{p + 1}]" for p in err["loc"])
     path = path.replace(".[", "[")
     message = err["msg"].removeprefix("Value error, ")
     problem, _, accepted = message.partition("; accepted: ")
     if err["type"] == "extra_forbidden":
-        problem, accepted = "is not a field of this record", ""
+        fields = ""
+        if input_cls is not None and len(err["loc"]) == 1:
+            fields = one_of(input_cls.model_fields, limit=20)
+        problem, accepted = "is not a field of this record", fields
     elif err["type"] == "enum":
         expected = err.get("ctx", {}).get("expected", "")
         problem, accepted = "is not accepted", expected
@@ -185,12 +188,13 @@ def refuse_if_used(session: Session, obj: Base, *, field: str) -> None:
     """Refuse to delete a record others still point at, saying which and how many."""
     table = obj.__table__  # type: ignore[attr-defined]
     uses: list[str] = []
+    obj_id: int = obj.id  # type: ignore[attr-defined]
     for other in Base.metadata.sorted_tables:
         for fk in other.foreign_keys:
             if fk.column.table is not table or fk.ondelete in ("CASCADE", "SET NULL"):
                 continue
             n = session.scalar(
-                select(func.count()).select_from(other).where(fk.parent == obj.id)  # type: ignore[attr-defined]
+                select(func.count()).select_from(other).where(fk.parent == obj_id)
             )
             if n:
                 uses.append(f"{n} {other.name.replace('_', ' ')}")
@@ -365,7 +369,7 @@ class Documents:
             if clash is not None:
                 raise Conflict(
                     "number", values["number"], f"is already used by another {self.label}",
-                    f"a {self.label} number not in use",
+                    f"a number no other {self.label} uses",
                 )
             document.number = values["number"]
         party = None

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from booksync.domain.money import line_amount, round_money, tax_amount
+from booksync.domain.money import MINOR_UNITS, line_amount, round_money, tax_amount
 from booksync.store.models import (
     AccountCode,
     Base,
@@ -20,10 +20,28 @@ from booksync.store.models import (
     Tenant,
 )
 
+#: Places shown for money whose currency is not known (a product's price), as in most currencies.
+DEFAULT_MINOR_UNITS = 2
+
+
+def money(value: Decimal | None, currency: str | None = None) -> str | None:
+    """Money with at least the currency's minor units and no trailing zeros beyond: 49.00, 49.1234."""
+    if value is None:
+        return None
+    places = MINOR_UNITS.get(currency or "", DEFAULT_MINOR_UNITS)
+    exponent = value.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)
+    return format(value.quantize(Decimal(1).scaleb(-max(places, -exponent))), "f")
+
+
+def number(value: Decimal) -> str:
+    """A quantity or percentage without trailing zeros: 2, 0.5, 12.5."""
+    return format(value.normalize(), "f")
+
 
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return format(value.normalize() if value == value.to_integral() else value, "f")
+        return number(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
@@ -97,13 +115,14 @@ def to_dict(obj: Base) -> dict[str, Any]:
             "version": obj.version,
         }
     elif isinstance(obj, Product):
+        currency = obj.tenant.base_currency if obj.tenant is not None else None
         data = {
             "id": obj.id,
             "name": obj.name,
             "code": obj.code,
             "description": obj.description,
-            "price": obj.price,
-            "cost": obj.cost,
+            "price": money(obj.price, currency),
+            "cost": money(obj.cost, currency),
             "item_group": _ref(obj.item_group),
             "use_item_group_tax": obj.use_item_group_tax,
             "tax_rate": _ref(obj.tax_rate),
@@ -134,15 +153,22 @@ def to_dict(obj: Base) -> dict[str, Any]:
                     "product": line.product.name,
                     "description": line.description,
                     "quantity": line.quantity,
-                    "unit_price": line.unit_price,
+                    "unit_price": money(line.unit_price, obj.currency),
                     "tax_rate": _ref(line.tax_rate),
-                    "amount": line_amount(line.quantity, line.unit_price, obj.currency),
+                    "amount": money(
+                        line_amount(line.quantity, line.unit_price, obj.currency), obj.currency
+                    ),
                 }
                 for line in obj.lines
             ],
-            "subtotal": round_money(
-                sum((line_amount(ln.quantity, ln.unit_price, obj.currency) for ln in obj.lines),
-                    Decimal(0)),
+            "subtotal": money(
+                round_money(
+                    sum(
+                        (line_amount(ln.quantity, ln.unit_price, obj.currency) for ln in obj.lines),
+                        Decimal(0),
+                    ),
+                    obj.currency,
+                ),
                 obj.currency,
             ),
         }
@@ -155,4 +181,4 @@ def to_dict(obj: Base) -> dict[str, Any]:
     )
 
 
-__all__ = ["to_dict", "tax_amount"]
+__all__ = ["money", "number", "to_dict", "tax_amount"]

@@ -15,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from booksync.store import outbox
@@ -36,7 +36,7 @@ def resolve_url(url: str | None = None) -> str:
         raw = f"sqlite:///{raw}"
     try:
         parsed = make_url(raw)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: e.g. a port that is not a number
         raise StoreError(
             f"database URL {raw!r} is not valid; accepted: sqlite:///path/to/file.db "
             "or postgresql://user@host:port/dbname"
@@ -88,7 +88,15 @@ def _head_revision() -> str | None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
+    try:
+        conn = engine.connect()
+    except OperationalError as exc:  # no such directory, server down, wrong password...
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise StoreError(
+            f"database {engine.url.render_as_string(hide_password=True)!r} cannot be opened: "
+            f"{reason}; accepted: a SQLite file in a writable folder, or a reachable PostgreSQL"
+        ) from None
+    with conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 

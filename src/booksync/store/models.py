@@ -48,6 +48,7 @@ class Syncable(Timestamped):
     """A record that is pushed to the accounting tool: every create or edit bumps `version`."""
 
     entity_type: ClassVar[EntityType]
+    id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
     remote_id: Mapped[str | None] = mapped_column(String(255))
 
@@ -210,7 +211,6 @@ class ItemGroup(Timestamped, Base):
 
 
 class _Party(Syncable):
-    id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(255), unique=True)
     email: Mapped[str | None] = mapped_column(String(320))
     currency: Mapped[str] = mapped_column(String(3), default="AUD")
@@ -243,7 +243,6 @@ class Product(Syncable, Base):
     __tablename__ = "products"
     entity_type = EntityType.PRODUCT
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(255), unique=True)
     code: Mapped[str | None] = mapped_column(String(50), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
@@ -280,12 +279,9 @@ class Document(Syncable, Base):
     __tablename__ = "documents"
     __table_args__ = (
         UniqueConstraint("kind", "number"),
-        CheckConstraint(
-            "(client_id IS NULL) <> (supplier_id IS NULL)", name="one_party"
-        ),
+        CheckConstraint("(client_id IS NULL) <> (supplier_id IS NULL)", name="one_party"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), index=True)
     number: Mapped[str] = mapped_column(String(255))
     client_id: Mapped[int | None] = mapped_column(
@@ -366,6 +362,8 @@ class SyncJob(Timestamped, Base):
     error_fix: Mapped[str | None] = mapped_column(Text)
     synced_version: Mapped[int | None] = mapped_column(Integer)
     remote_id: Mapped[str | None] = mapped_column(String(255))
+    #: A push may have reached the tool without its answer reaching us: look up before creating.
+    uncertain: Mapped[bool] = mapped_column(Boolean, default=False)
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

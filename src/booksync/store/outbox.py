@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, event, insert, select, update
+from sqlalchemy import case, delete, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,9 @@ from booksync.store.types import utcnow
 
 _CHANGED = "booksync.changed_records"
 _RELEASE = "booksync.release_subjects"
+#: Records whose version this transaction already bumped: one edit is one version, however many
+#: flushes (autoflush before a lookup, say) the transaction takes.
+_BUMPED = "booksync.version_bumped"
 ALL = ("*", None)
 
 #: The states a change can lift: held by a rule, or rejected by the tool for something fixable.
@@ -44,6 +47,7 @@ def install(session_class: type[Session] = Session) -> None:
     if not event.contains(session_class, "before_flush", _before_flush):
         event.listen(session_class, "before_flush", _before_flush)
         event.listen(session_class, "after_flush", _after_flush)
+        event.listen(session_class, "after_transaction_end", _after_transaction_end)
 
 
 def _dependency_subjects(obj: Any, is_new: bool, session: Session) -> list[tuple[str, int | None]]:
@@ -86,10 +90,11 @@ def _before_flush(session: Session, _ctx: Any, _instances: Any) -> None:
                 changed[id(document)] = document
         elif is_new or is_deleted or session.is_modified(obj, include_collections=False):
             release.update(_dependency_subjects(obj, is_new, session))
+    bumped: dict[int, Syncable] = session.info.setdefault(_BUMPED, {})
     for obj in changed.values():
-        if not getattr(obj, "_booksync_version_bumped", False):
+        if id(obj) not in bumped:
             obj.version = (obj.version or 0) + 1
-            obj._booksync_version_bumped = True  # type: ignore[attr-defined]
+            bumped[id(obj)] = obj  # held, so its id cannot be reused within the transaction
 
 
 def _after_flush(session: Session, _ctx: Any) -> None:
@@ -98,9 +103,8 @@ def _after_flush(session: Session, _ctx: Any) -> None:
     conn = session.connection()
     now = utcnow()
     for obj in changed.values():
-        obj._booksync_version_bumped = False  # type: ignore[attr-defined]
         entity = obj.entity_type.value
-        values = {
+        values: dict[str, Any] = {
             "entity_type": entity,
             "record_id": obj.id,
             "record_version": obj.version,
@@ -131,13 +135,27 @@ def _after_flush(session: Session, _ctx: Any) -> None:
         _release(conn, subject, now)
 
 
+def _after_transaction_end(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_BUMPED, None)
+
+
 def _upsert_job(conn: Any, values: dict[str, Any]) -> None:
-    keep = {k: v for k, v in values.items() if k not in ("entity_type", "record_id", "created_at")}
+    keep: dict[str, Any] = {
+        k: v for k, v in values.items() if k not in ("entity_type", "record_id", "created_at")
+    }
+    # A push in flight finishes first (the engine then sees the newer version and queues it as an
+    # update); letting another worker take the new version now could create the remote object twice.
+    in_flight = SyncJob.status == "in_flight"
+    keep["status"] = case((in_flight, "in_flight"), else_="pending")
+    keep["attempts"] = case((in_flight, SyncJob.attempts), else_=0)
     dialect = conn.dialect.name
     if dialect in ("sqlite", "postgresql"):
         mod = sqlite if dialect == "sqlite" else postgresql
         stmt = mod.insert(SyncJob).values(**values)
-        conn.execute(stmt.on_conflict_do_update(index_elements=["entity_type", "record_id"], set_=keep))
+        conn.execute(
+            stmt.on_conflict_do_update(index_elements=["entity_type", "record_id"], set_=keep)
+        )
     else:  # pragma: no cover - other databases are not supported yet
         raise RuntimeError(f"unsupported database dialect: {dialect}")
     job_id = conn.execute(

@@ -1,0 +1,333 @@
+"""Applying one pushed element to a loaded ledger, the way a real accounting tool would.
+
+Each element is checked against the ledger first (accounts in the chart and open, tax types known,
+the contact and items a document names present) and rejected with the rule the refusal maps to;
+nothing is written for a rejected element. Remote ids are derived from tenant, record type and
+reference, so a retried create lands on the object the first attempt made.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+
+from booksync.connectors.ledger.book import Book, ChartEntry, Entry
+from booksync.connectors.ledger.chart import PAYABLE, RECEIVABLE, slug
+from booksync.connectors.ledger.render import (
+    Ids,
+    PostedLine,
+    document_block,
+    item_block,
+    party_block,
+)
+from booksync.connectors.protocol import (
+    DocumentPayload,
+    ItemPayload,
+    LinePayload,
+    Outcome,
+    PartyPayload,
+    Payload,
+    PushItem,
+    PushResult,
+)
+from booksync.domain.money import MINOR_UNITS, line_amount, tax_amount
+from booksync.domain.types import (
+    SUPPLIER_DOCUMENTS,
+    EntityType,
+    document_account_kind,
+)
+
+_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://booksync.invalid/ledger")
+
+
+class Rejected(Exception):
+    """The ledger refuses one element; `rule` is the brief's rule id when the refusal maps to one."""
+
+    def __init__(self, message: str, rule: str | None = None, fix: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.rule, self.fix = message, rule, fix
+
+
+def remote_id_for(tenant: str, entity: EntityType, reference: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, f"{tenant}/{entity.value}/{reference}"))
+
+
+def apply(book: Book, tenant: str, item: PushItem, today: date) -> PushResult:
+    """Apply `item` to `book` in memory and say what the ledger made of it."""
+    try:
+        return _apply(book, tenant, item, today)
+    except Rejected as refusal:
+        return PushResult(
+            item.key,
+            Outcome.REJECTED,
+            item.remote_id,
+            refusal.message,
+            refusal.rule,
+            refusal.fix,
+            request=item.payload,
+        )
+
+
+def _apply(book: Book, tenant: str, item: PushItem, today: date) -> PushResult:
+    entity = item.entity
+    existing = _locate(book, tenant, item)
+    outcome = Outcome.CREATED if existing is None and item.remote_id is None else Outcome.UPDATED
+    if existing is not None and existing.key == item.key:
+        if item.remote_id is None:
+            outcome = Outcome.CREATED  # a replay of the create that already happened
+        return PushResult(item.key, outcome, existing.remote_id, "already in the ledger")
+    if existing is not None and existing.block < 0:
+        raise Rejected(
+            f"{entity.label} '{item.reference}' is in a file included by {book.path.name}; "
+            "booksync only rewrites entries in the tenant's own ledger file",
+            fix=f"move the entry into {book.path.name}, or delete it there",
+        )
+    remote_id = (existing.remote_id if existing else "") or remote_id_for(
+        tenant, entity, item.reference
+    )
+    ids = Ids(remote_id, f"{entity.value}:{item.record_id}", item.key)
+    out = _render(book, entity, item.payload, existing, ids, today)
+    block = book.write(existing, out.text)
+    meta = {"booksync_id": ids.record, "booksync_key": ids.key, **out.meta}
+    entry = Entry(entity, remote_id, block, out.name, out.reference, record=ids.record, key=ids.key)
+    book.remember(replace(entry, account=out.account, on=out.on, meta=meta))
+    return PushResult(item.key, outcome, remote_id, request=item.payload, response=out.text)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rendered:
+    text: str
+    name: str
+    reference: str
+    on: date | None = None
+    account: str | None = None
+    meta: dict[str, str | None] = field(default_factory=dict)
+
+
+def _render(
+    book: Book, entity: EntityType, payload: Payload, existing: Entry | None, ids: Ids, today: date
+) -> _Rendered:
+    if entity.is_party and isinstance(payload, PartyPayload) and payload.entity is entity:
+        if not payload.name.strip():
+            raise Rejected(
+                f"{entity.label} '{payload.number}': name is empty; a contact needs a name"
+            )
+        account = (existing.account if existing else None) or _new_party_account(book, payload)
+        text = party_block(account, payload, ids)
+        return _Rendered(text, payload.name, payload.number, account=account)
+    if entity is EntityType.PRODUCT and isinstance(payload, ItemPayload):
+        on = existing.on if existing and existing.on else today
+        meta = {
+            "income_account_code": payload.income_account_code,
+            "expense_account_code": payload.expense_account_code,
+            "tax_type": payload.tax_type,
+        }
+        return _Rendered(_item(book, payload, on, ids), payload.name, payload.code, on, meta=meta)
+    if entity.is_document and isinstance(payload, DocumentPayload) and payload.entity is entity:
+        text, payee = _document(book, payload, ids)
+        return _Rendered(text, payee, payload.number, payload.issue_date)
+    raise Rejected(f"a {type(payload).__name__} cannot be pushed as a {entity.label}")
+
+
+def _locate(book: Book, tenant: str, item: PushItem) -> Entry | None:
+    """The object this element updates: by remote id when given, else by its reference.
+
+    The booksync record id is written down but never matched on: two booksync stores may share a
+    ledger, and only the reference (number, code) means the same thing to both.
+    """
+    objects = book.objects[item.entity]
+    if item.remote_id is not None:
+        hit = objects.get(item.remote_id)
+        if hit is None:
+            raise Rejected(
+                f"no {item.entity.label} with remote ID {item.remote_id} in ledger '{tenant}'",
+                fix="clear the record's remote ID so booksync creates it again, or set the right one",
+            )
+        return hit
+    hit = objects.get(remote_id_for(tenant, item.entity, item.reference)) or book.find(
+        item.entity, item.reference
+    )
+    if hit is None and isinstance(item.payload, PartyPayload):
+        hit = book.find(item.entity, item.payload.name)  # a contact written by hand, unnumbered
+    return hit
+
+
+# --- parties ----------------------------------------------------------------------------------------
+
+
+def _new_party_account(book: Book, party: PartyPayload) -> str:
+    """A readable, unused account: Assets:Receivable:Acme-Pty-Ltd, its number added on a clash."""
+    prefix = RECEIVABLE if party.entity is EntityType.CLIENT else PAYABLE
+    candidates = [slug(party.name), slug(f"{party.name} {party.number}")]
+    candidates += [f"{candidates[1]}-{n}" for n in range(2, 1000)]
+    return next(f"{prefix}:{c}" for c in candidates if f"{prefix}:{c}" not in book.open_accounts)
+
+
+# --- items --------------------------------------------------------------------------------------------
+
+
+def _item(book: Book, item: ItemPayload, on: date, ids: Ids) -> str:
+    subject = f"product '{item.code}'"
+    if not item.code.strip():
+        raise Rejected(f"product '{item.name}': code is empty; an item needs a code")
+    for kind, code in (
+        ("income", item.income_account_code),
+        ("expense", item.expense_account_code),
+    ):
+        if code is not None:
+            _account(book, code, f"{subject} {kind}")
+    if item.tax_type is not None:
+        _tax(book, item.tax_type, None, subject)
+    return item_block(on, item, ids)
+
+
+# --- documents ----------------------------------------------------------------------------------------
+
+
+def _document(book: Book, doc: DocumentPayload, ids: Ids) -> tuple[str, str]:
+    subject = f"{doc.entity.label} '{doc.number}'"
+    if doc.currency not in MINOR_UNITS:
+        raise Rejected(
+            f"{subject}: currency '{doc.currency}' is unknown; accepted: ISO 4217 codes such as "
+            f"{', '.join(sorted(MINOR_UNITS)[:6])}, ..."
+        )
+    party = _party_of(book, doc, subject)
+    lines = [_line(book, doc, n, line, subject) for n, line in enumerate(doc.lines, start=1)]
+    assert party.account is not None
+    text = document_block(doc, payee=party.name, party_account=party.account, lines=lines, ids=ids)
+    return text, party.name
+
+
+def _party_of(book: Book, doc: DocumentPayload, subject: str) -> Entry:
+    entity = EntityType.SUPPLIER if doc.entity in SUPPLIER_DOCUMENTS else EntityType.CLIENT
+    rule = f"dependency.{entity.value}"
+    party = book.objects[entity].get(doc.contact_remote_id) if doc.contact_remote_id else None
+    who = f"{entity.label} '{doc.contact_name}'"
+    if party is None:
+        raise Rejected(
+            f"{subject}: {who} (remote ID {doc.contact_remote_id or 'none'}) is not in the ledger",
+            rule,
+            f"sync {who} first; if its remote ID is stale, clear it so it is created again",
+        )
+    if not party.active:
+        raise Rejected(
+            f"{subject}: {who} is archived in the ledger ({party.account} is closed)",
+            rule,
+            f"reopen {party.account} in the ledger (remove its close directive)",
+        )
+    return party
+
+
+def _line(book: Book, doc: DocumentPayload, n: int, line: LinePayload, subject: str) -> PostedLine:
+    where = f"{subject} line {n}"
+    item = _line_item(book, line, where)
+    kind = document_account_kind(doc.entity)
+    code = line.account_code
+    if code is None and item is not None:
+        code = item.meta.get(f"{kind.value}_account_code")
+    if code is None:
+        raise Rejected(
+            f"{where}: no {kind.value} account code",
+            "account_code.set",
+            f"give the product an {kind.value} account code (or its item group one)",
+        )
+    account = _account(book, str(code), f"{where} {kind.value}")
+    tax_account: str | None = None
+    if line.tax_type is not None:
+        tax_account = _tax(book, line.tax_type, line.tax_percent, where).account
+    elif line.tax_percent != 0:
+        raise Rejected(
+            f"{where}: tax of {line.tax_percent.normalize():f}% has no tax type",
+            "tax.mapped",
+            f"map the tax rate to one of the ledger's tax types: {_tax_types(book)}",
+        )
+    net = line_amount(line.quantity, line.unit_price, doc.currency)
+    tax = tax_amount(net, line.tax_percent, doc.currency) if tax_account else net * 0
+    return PostedLine(line, account.account, tax_account, net, tax)
+
+
+def _line_item(book: Book, line: LinePayload, where: str) -> Entry | None:
+    if line.item_remote_id is None and line.item_code is None:
+        return None
+    products = book.objects[EntityType.PRODUCT]
+    if line.item_remote_id is not None:
+        item = products.get(line.item_remote_id)
+    else:
+        item = book.find(EntityType.PRODUCT, str(line.item_code))
+    if item is None:
+        ref = line.item_code or line.item_remote_id
+        raise Rejected(
+            f"{where}: product '{ref}' (remote ID {line.item_remote_id or 'none'}) is not in the ledger",
+            "dependency.product",
+            f"sync product '{ref}' first; if its remote ID is stale, clear it so it is created again",
+        )
+    return item
+
+
+# --- the chart ----------------------------------------------------------------------------------------
+
+
+def _codes(book: Book) -> str:
+    active = [code for code, c in sorted(book.accounts.items()) if c.active and c.kind]
+    return ", ".join(active) or "none"
+
+
+def _tax_types(book: Book) -> str:
+    return ", ".join(t for t, c in sorted(book.taxes.items()) if c.active) or "none"
+
+
+def _account(book: Book, code: str, where: str) -> ChartEntry:
+    if not code.strip():
+        raise Rejected(
+            f"{where}: the account code's Code is empty; active codes: {_codes(book)}",
+            "account_code.code_set",
+            f"fill in the account code's Code with one of the ledger's codes: {_codes(book)}",
+        )
+    chart = book.accounts.get(code)
+    rule = "account_code.matches_tool"
+    if chart is None or chart.kind is None:
+        what = (
+            "is not in the ledger's chart of accounts"
+            if chart is None
+            else (f"is {chart.account}, not an income or expense account")
+        )
+        raise Rejected(
+            f"{where}: account code '{code}' {what}; active codes: {_codes(book)}",
+            rule,
+            f"set the account code's Code to one of {_codes(book)}, or open an "
+            f'Income/Expenses account with code: "{code}" in the ledger, then import account codes',
+        )
+    if not chart.active:
+        raise Rejected(
+            f"{where}: account code '{code}' ({chart.account}) is archived in the ledger",
+            rule,
+            f"use an active account code ({_codes(book)}), or reopen {chart.account}",
+        )
+    return chart
+
+
+def _tax(book: Book, tax_type: str, percent: Decimal | None, where: str) -> ChartEntry:
+    chart = book.taxes.get(tax_type)
+    rule, accepted = "tax.mapped", _tax_types(book)
+    if chart is None:
+        raise Rejected(
+            f"{where}: tax type '{tax_type}' is not in the ledger; accepted: {accepted}",
+            rule,
+            f"map the tax rate to one of the ledger's tax types: {accepted}",
+        )
+    if not chart.active:
+        raise Rejected(
+            f"{where}: tax type '{tax_type}' ({chart.account}) is archived in the ledger",
+            rule,
+            f"map the tax rate to an active tax type: {accepted}",
+        )
+    if percent is not None and percent != chart.percent:
+        raise Rejected(
+            f"{where}: tax type '{tax_type}' is {chart.percent.normalize():f}% in the ledger, "
+            f"the line says {percent.normalize():f}%",
+            rule,
+            f"map the tax rate to a tax type of the same percentage ({accepted})",
+        )
+    return chart

@@ -1,0 +1,239 @@
+"""The seam between the sync engine and every accounting tool.
+
+The engine builds tool-neutral payloads from the store and hands them to a `Connector`; the connector
+speaks one tool's language and answers with one `PushResult` per element. Connectors know nothing of
+the store or the rules: a tool's refusal comes back as data (`Outcome.REJECTED` with the tool's reason
+and, when it maps to one, the rule id), while failures of the whole call are the exceptions below, so
+the engine can tell "retry later" from "reconnect the tenant" from "find out what happened".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
+
+from booksync.domain.types import AccountKind, EntityType, IntegrationKind
+
+# --- limits ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What a tool allows: elements per batch for each record type, calls per minute, parallel calls.
+
+    A record type missing from `batch_size` may only be pushed one element at a time.
+    """
+
+    batch_size: Mapping[EntityType, int]
+    calls_per_minute: int | None = None
+    concurrency: int = 1
+
+    def batch_for(self, entity: EntityType) -> int:
+        return max(1, self.batch_size.get(entity, 1))
+
+
+# --- payloads the engine builds from the store ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PartyPayload:
+    """A client or a supplier. `number` is booksync's stable reference (e.g. "C-000012")."""
+
+    entity: EntityType
+    name: str
+    email: str | None
+    currency: str
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemPayload:
+    """A product, with the tool's account codes and tax type already mapped by the engine."""
+
+    code: str
+    name: str
+    description: str
+    price: Decimal | None
+    cost: Decimal | None
+    income_account_code: str | None
+    expense_account_code: str | None
+    tax_type: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LinePayload:
+    item_code: str | None
+    item_remote_id: str | None
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    account_code: str | None
+    tax_type: str | None
+    tax_percent: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentPayload:
+    """An invoice, sales order, purchase order or credit note, raised to `contact_remote_id`."""
+
+    entity: EntityType
+    number: str
+    contact_remote_id: str | None
+    contact_name: str
+    issue_date: date
+    due_date: date | None
+    currency: str
+    status: str
+    reference: str | None
+    lines: tuple[LinePayload, ...]
+
+
+Payload = PartyPayload | ItemPayload | DocumentPayload
+
+
+@dataclass(frozen=True, slots=True)
+class PushItem:
+    """One element of a batch.
+
+    `key` identifies the record version (the idempotency key); `reference` is the natural reference
+    `Connector.lookup` finds the remote object by; a `remote_id` means "update that object, never
+    create one".
+    """
+
+    key: str
+    entity: EntityType
+    record_id: int
+    reference: str
+    remote_id: str | None
+    payload: Payload
+
+
+# --- results ---------------------------------------------------------------------------------------
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    REJECTED = "rejected"
+    #: The tool may or may not have applied it; look it up by reference before pushing again.
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult:
+    """The tool's answer for one element, in the order the elements were pushed.
+
+    On REJECTED, `message` is the tool's reason; `rule` is the brief's rule id when the reason maps to
+    one (e.g. "account_code.matches_tool") and `fix` what to change. `request`/`response` keep what
+    was exchanged, for the doctor to show.
+    """
+
+    key: str
+    outcome: Outcome
+    remote_id: str | None
+    message: str = ""
+    rule: str | None = None
+    fix: str | None = None
+    retry_after: float | None = None
+    request: Any = field(default=None, compare=False)
+    response: Any = field(default=None, compare=False)
+
+
+# --- errors the engine branches on -----------------------------------------------------------------
+
+
+class ConnectorError(Exception):
+    """The tool could not be used for this call; the message says why in plain words."""
+
+
+class TransientError(ConnectorError):
+    """Nothing was applied and trying again later may work (5xx, timeout before sending, 429)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class AuthError(ConnectorError):
+    """The tenant's connection is not usable (token expired or revoked, ledger missing)."""
+
+
+class OutcomeUnknown(ConnectorError):
+    """The batch was sent and may or may not have been applied (a timeout after sending)."""
+
+
+# --- what can be imported from a tool ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteTenant:
+    remote_id: str
+    name: str
+    base_currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteAccount:
+    code: str
+    name: str
+    kind: AccountKind
+    #: False when the tool has the account archived/closed: documents may not use it.
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteTaxType:
+    tax_type: str
+    name: str
+    percent: Decimal
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteContact:
+    remote_id: str
+    name: str
+    number: str | None
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteItem:
+    remote_id: str
+    code: str
+    name: str
+
+
+# --- the protocol ----------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """One accounting tool. `tenant` is always the tool's own tenant id (a Xero org id, a realm, ...)."""
+
+    kind: IntegrationKind
+    limits: Limits
+
+    def list_tenants(self) -> list[RemoteTenant]: ...
+
+    def account_codes(self, tenant: str) -> list[RemoteAccount]: ...
+
+    def tax_types(self, tenant: str) -> list[RemoteTaxType]: ...
+
+    def contacts(self, tenant: str) -> list[RemoteContact]: ...
+
+    def items(self, tenant: str) -> list[RemoteItem]: ...
+
+    def push(self, tenant: str, entity: EntityType, items: Sequence[PushItem]) -> list[PushResult]:
+        """Apply a batch; one result per element, in the same order. Rejections do not stop others."""
+        ...
+
+    def lookup(self, tenant: str, entity: EntityType, reference: str) -> str | None:
+        """The remote id of the object created for `reference`, or None when there is none."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,400 @@
+"""Running the rules over a record: its checklist, its readiness and the root causes that block it.
+
+`Evaluator` memoises what documents share (their target, client, products and line facts), so the
+health report over a whole book evaluates each client, product and product-use once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from booksync.domain.findings import SEVERITY, Finding, Readiness, Status
+from booksync.domain.records import (
+    Books,
+    DocumentView,
+    IntegrationView,
+    LineView,
+    PartyView,
+    ProductView,
+    Record,
+    Subject,
+    TenantView,
+)
+from booksync.domain.rules import RULES_BY_ID, LineUse, Rule, Target, holds, rules_for
+from booksync.domain.tax import TaxResolution, resolve_tax
+from booksync.domain.types import EntityType, document_account_kind
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One row of the doctor's checklist: a rule and how the record fares on it."""
+
+    rule: Rule
+    status: Status
+    findings: tuple[Finding, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.OK
+
+    @property
+    def detail(self) -> str:
+        if not self.findings:
+            return self.rule.passed
+        return "; ".join(dict.fromkeys(f.detail for f in self.findings))
+
+
+@dataclass(frozen=True)
+class LineTax:
+    """The tax a document line (or a product) resolves to, with where the rate came from."""
+
+    position: int | None
+    product: Subject
+    resolution: TaxResolution
+
+
+def readiness_of(problems: Iterable[Finding]) -> Readiness:
+    """Blocked beats not-yet-known beats waiting on a dependency beats ready."""
+    blocked = unknown = waiting = False
+    for p in problems:
+        if p.status is Status.BLOCKED:
+            blocked = True
+        elif p.status is Status.UNKNOWN:
+            unknown = unknown or holds(p.rule)
+        elif p.status is Status.WAITING:
+            waiting = waiting or p.rule.startswith("dependency.")
+    if blocked:
+        return Readiness.BLOCKED
+    if unknown:
+        return Readiness.UNKNOWN
+    return Readiness.WAITING if waiting else Readiness.READY
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    record: Record
+    target: Target
+    #: Every finding that is not a pass, in the checklist's order.
+    problems: tuple[Finding, ...]
+    tax: tuple[LineTax, ...] = field(default=())
+
+    @property
+    def readiness(self) -> Readiness:
+        return readiness_of(self.problems)
+
+    @property
+    def ready(self) -> bool:
+        """Nothing stands in the way but dependencies the engine will push first."""
+        return self.readiness in (Readiness.READY, Readiness.WAITING)
+
+    @property
+    def pushable(self) -> bool:
+        """The engine's gate: as `ready`, but a rejection by the tool is retried, not held."""
+        return all(
+            p.rule == "tool.accepted"
+            or p.status is Status.WAITING
+            or (p.status is Status.UNKNOWN and not holds(p.rule))
+            for p in self.problems
+        )
+
+    @property
+    def waiting_on(self) -> tuple[Subject, ...]:
+        return tuple(
+            p.subject
+            for p in self.problems
+            if p.status is Status.WAITING and p.rule.startswith("dependency.")
+        )
+
+    def blockers(self) -> list[Finding]:
+        """The root causes, one per record and field at fault, in checklist order."""
+        seen: dict[tuple[str, str, int | None, str | None], Finding] = {}
+        for problem in self.problems:
+            if problem.status is Status.BLOCKED:
+                root = problem.root
+                seen.setdefault(root.key, root)
+        return list(seen.values())
+
+    def checks(self) -> list[Check]:
+        rows = []
+        for rule in rules_for(self.record.type):
+            mine = tuple(p for p in self.problems if p.rule == rule.id)
+            status = next((s for s in SEVERITY if any(p.status is s for p in mine)), Status.OK)
+            rows.append(Check(rule, status, mine))
+        return rows
+
+
+class Evaluator:
+    """Evaluates records against one snapshot of the books, sharing work between documents.
+
+    What documents share is evaluated once: the target per (type, tenant), the client/supplier
+    check per party, and the line checks per product *as used* (the line's tax override, the
+    party's tenant and tax rate, never the party itself unless a finding names it). Equal findings
+    are interned, so combining a document's parts needs no hashing of findings.
+    """
+
+    def __init__(self, books: Books) -> None:
+        self.books = books
+        self._own: dict[tuple[EntityType, int], tuple[Finding, ...]] = {}
+        self._targets: dict[int | None, Target] = {}
+        self._target: dict[tuple[EntityType, int | None], tuple[Finding, ...]] = {}
+        self._party: dict[tuple[EntityType, int], tuple[Finding, ...]] = {}
+        self._line: dict[tuple[object, ...], tuple[Finding, ...]] = {}
+        self._rules: dict[tuple[EntityType, str], tuple[Rule, ...]] = {}
+        self._interned: dict[Finding, Finding] = {}
+        self._classes: dict[EntityType, int] = {}
+        self._signatures: dict[tuple[object, ...], int] = {}
+
+    # -- what a record syncs to --------------------------------------------------------------------
+
+    def target(self, record: Record) -> Target:
+        if isinstance(record, DocumentView):
+            party = self.books.party(record)
+            return self._target_for(party.tenant_id if party is not None else None)
+        return self._target_for(record.tenant_id)
+
+    def _target_for(self, tenant_id: int | None) -> Target:
+        target = self._targets.get(tenant_id)
+        if target is None:
+            books = self.books
+            tenant = books.tenants.get(tenant_id) if tenant_id is not None else None
+            if tenant is not None:
+                target = Target(books.integrations.get(tenant.integration_id), tenant)
+            else:
+                target = Target(self._sole_integration(), None)
+            self._targets[tenant_id] = target
+        return target
+
+    def _sole_integration(self) -> IntegrationView | None:
+        integrations = list(self.books.integrations.values())
+        enabled = [i for i in integrations if i.enabled]
+        if len(enabled) == 1:
+            return enabled[0]
+        if not enabled and len(integrations) == 1:
+            return integrations[0]
+        return None
+
+    # -- the rules, by scope -----------------------------------------------------------------------
+
+    def _scoped(self, entity: EntityType, scope: str) -> tuple[Rule, ...]:
+        rules = self._rules.get((entity, scope))
+        if rules is None:
+            rules = tuple(r for r in rules_for(entity) if r.scope == scope)
+            self._rules[(entity, scope)] = rules
+        return rules
+
+    def _intern(self, findings: Iterable[Finding]) -> tuple[Finding, ...]:
+        """The findings, each replaced by the first equal one seen (so equal means identical)."""
+        interned = self._interned
+        return tuple(interned.setdefault(f, f) for f in findings)
+
+    def problems(self, record: Record) -> tuple[Finding, ...]:
+        """Every non-passing finding for `record` (memoised for clients, suppliers and products)."""
+        if isinstance(record, DocumentView):
+            return self._document_problems(record)
+        key = (record.type, record.id)
+        cached = self._own.get(key)
+        if cached is None:
+            self._own[key] = ()  # a cycle cannot happen, but never recurse forever
+            cached = self._owned_problems(record)
+            self._own[key] = cached
+        return cached
+
+    def _target_problems(self, entity: EntityType, target: Target) -> tuple[Finding, ...]:
+        key = (entity, target.tenant.id if target.tenant else None)
+        cached = self._target.get(key)
+        if cached is None:
+            cached = self._intern(
+                f
+                for r in self._scoped(entity, "target")
+                for f in r.check(self.books, entity, target)
+            )
+            self._target[key] = cached
+        return cached
+
+    def _owned_problems(self, record: PartyView | ProductView) -> tuple[Finding, ...]:
+        target = self.target(record)
+        found: list[Finding] = list(self._target_problems(record.type, target))
+        for r in self._scoped(record.type, "record"):
+            found.extend(r.check(self.books, record))
+        if isinstance(record, ProductView):
+            use = LineUse(EntityType.PRODUCT, record, None, target.tenant)
+            found.extend(self._line_problems(use, None))
+        found.extend(self._push_problems(record))
+        return _ordered(found)
+
+    def _party_problems(
+        self, document: DocumentView, party: PartyView | None
+    ) -> tuple[Finding, ...]:
+        rules = self._scoped(document.type, "record")
+        if party is None:  # the finding names the document itself: nothing to share
+            return tuple(f for r in rules for f in r.check(self.books, document, self.problems))
+        key = (document.type, party.id)
+        cached = self._party.get(key)
+        if cached is None:
+            cached = self._intern(
+                f for r in rules for f in r.check(self.books, document, self.problems)
+            )
+            self._party[key] = cached
+        return cached
+
+    def _document_problems(self, document: DocumentView) -> tuple[Finding, ...]:
+        books = self.books
+        party = books.party(document)
+        target = self._target_for(party.tenant_id if party is not None else None)
+        tenant = target.tenant
+        parts = [
+            self._target_problems(document.type, target),
+            self._party_problems(document, party),
+        ]
+        line_class = self._line_class(document.type)
+        products = books.products
+        for line in document.lines:
+            product = products.get(line.product_id)
+            if product is None:
+                continue
+            key = self._line_key(line_class, product, party, line, tenant, document.id)
+            cached = self._line.get(key)
+            if cached is None:
+                use = LineUse(document.type, product, party, tenant, line, document.subject)
+                cached = self._line_problems(use, key)
+            parts.append(cached)
+        parts.append(tuple(self._push_problems(document)))
+        unique: dict[int, Finding] = {}
+        for part in parts:
+            for f in part:
+                unique.setdefault(id(f), f)  # interned: identical means equal
+        return tuple(sorted(unique.values(), key=_rank))
+
+    def _line_class(self, entity: EntityType) -> int:
+        """What the line rules see of a document type: which of them run, and which account side."""
+        found = self._classes.get(entity)
+        if found is None:
+            signature = (
+                document_account_kind(entity),
+                tuple(r.id for r in self._scoped(entity, "line")),
+            )
+            found = self._signatures.setdefault(signature, len(self._signatures))
+            self._classes[entity] = found
+        return found
+
+    def _line_key(
+        self,
+        line_class: int | None,
+        product: ProductView,
+        party: PartyView | None,
+        line: LineView | None,
+        tenant: TenantView | None,
+        document_id: int | None,
+    ) -> tuple[object, ...]:
+        """Everything the line rules read about a product's use, and nothing more.
+
+        The party and the document are part of the key only where a finding names them: a party
+        in another tenant than the product, or a tax rate (the party's or the line's) that no
+        longer exists. `line_class` is None for a product evaluated as a record of its own.
+        """
+        tax_rates = self.books.tax_rates
+        party_key: tuple[object, ...] | None = None
+        if party is not None:
+            named = (
+                party.tenant_id is not None
+                and product.tenant_id is not None
+                and party.tenant_id != product.tenant_id
+            ) or (party.tax_rate_id is not None and party.tax_rate_id not in tax_rates)
+            party_key = (
+                party.type,
+                party.tenant_id,
+                party.tax_rate_id,
+                party.id if named else None,
+            )
+        override = line.tax_rate_id if line is not None else None
+        dangling = override is not None and override not in tax_rates
+        return (
+            line_class,
+            product.id,
+            party_key,
+            override,
+            tenant.id if tenant else None,
+            document_id if dangling else None,
+        )
+
+    def _line_problems(self, use: LineUse, key: tuple[object, ...] | None) -> tuple[Finding, ...]:
+        if key is None:
+            document = use.document
+            key = self._line_key(
+                self._line_class(use.entity) if document else None,
+                use.product,
+                use.party,
+                use.line,
+                use.tenant,
+                document.id if document else None,
+            )
+        cached = self._line.get(key)
+        if cached is None:
+            cached = self._intern(
+                f
+                for r in self._scoped(use.entity, "line")
+                for f in r.check(self.books, use, self.problems)
+            )
+            self._line[key] = cached
+        return cached
+
+    def _push_problems(self, record: Record) -> Iterable[Finding]:
+        for r in self._scoped(record.type, "push"):
+            yield from r.check(self.books, record)
+
+    def line_uses(
+        self, document: DocumentView, party: PartyView | None, target: Target
+    ) -> list[LineUse]:
+        uses = []
+        for line in document.lines:
+            product = self.books.products.get(line.product_id)
+            if product is not None:
+                uses.append(
+                    LineUse(document.type, product, party, target.tenant, line, document.subject)
+                )
+        return uses
+
+    # -- a whole evaluation, for the doctor ---------------------------------------------------------
+
+    def evaluate(self, record: Record) -> Evaluation:
+        target = self.target(record)
+        problems = self.problems(record)
+        taxes: list[LineTax] = []
+        if isinstance(record, DocumentView):
+            for use in self.line_uses(record, self.books.party(record), target):
+                resolution = resolve_tax(
+                    self.books,
+                    product=use.product,
+                    party=use.party,
+                    line=use.line,
+                    line_source=record.subject,
+                )
+                taxes.append(
+                    LineTax(
+                        use.line.position if use.line else None, use.product.subject, resolution
+                    )
+                )
+        elif isinstance(record, ProductView):
+            taxes.append(LineTax(None, record.subject, resolve_tax(self.books, product=record)))
+        return Evaluation(record, target, problems, tuple(taxes))
+
+
+ORDER = {rule_id: n for n, rule_id in enumerate(RULES_BY_ID)}
+
+
+def _rank(finding: Finding) -> int:
+    return ORDER[finding.rule]
+
+
+def _ordered(findings: Sequence[Finding]) -> tuple[Finding, ...]:
+    unique = dict.fromkeys(findings)  # the same product on two lines is one problem
+    return tuple(sorted(unique, key=_rank))
+
+
+def evaluate(books: Books, record: Record) -> Evaluation:
+    """Evaluate one record against the books."""
+    return Evaluator(books).evaluate(record)
+
+
+__all__ = ["Check", "Evaluation", "Evaluator", "LineTax", "evaluate", "readiness_of"]

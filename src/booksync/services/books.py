@@ -1,0 +1,367 @@
+"""Reading the store into the domain's `Books` snapshot the rules evaluate.
+
+Small tables (integrations, tenants, tax rates, account codes, item groups) are read whole. The
+large ones (clients, suppliers, products, sync states) are read whole for the health report, or row
+by row on first use when the doctor or the engine looks at a handful of records.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ClauseElement, Connection, select
+from sqlalchemy.orm import Session
+
+from booksync.domain.records import (
+    AccountCodeView,
+    Books,
+    DocumentView,
+    IntegrationView,
+    ItemGroupView,
+    LineView,
+    PartyView,
+    ProductView,
+    SyncState,
+    TaxRateView,
+    TenantView,
+)
+from booksync.domain.types import (
+    AccountKind,
+    ConnectionState,
+    EntityType,
+    IntegrationKind,
+    SyncStatus,
+)
+from booksync.store.models import (
+    AccountCode,
+    Client,
+    Document,
+    DocumentLine,
+    Integration,
+    ItemGroup,
+    Product,
+    Supplier,
+    SyncJob,
+    TaxRate,
+    TaxRateMapping,
+    Tenant,
+    TenantTaxType,
+)
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class LazyMapping(Mapping[K, V], Generic[K, V]):
+    """A read-only mapping that loads each missing key once, on first use."""
+
+    def __init__(self, load: Callable[[K], V | None]) -> None:
+        self._load = load
+        self._rows: dict[K, V | None] = {}
+
+    def __getitem__(self, key: K) -> V:
+        if key not in self._rows:
+            self._rows[key] = self._load(key)
+        row = self._rows[key]
+        if row is None:
+            raise KeyError(key)
+        return row
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(k for k, v in self._rows.items() if v is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for v in self._rows.values() if v is not None)
+
+
+PARTY_COLUMNS = (
+    "id",
+    "name",
+    "currency",
+    "tax_rate_id",
+    "exclude_from_accounting",
+    "tenant_id",
+    "remote_id",
+)
+PRODUCT_COLUMNS = (
+    "id",
+    "name",
+    "code",
+    "item_group_id",
+    "use_item_group_tax",
+    "tax_rate_id",
+    "income_account_id",
+    "expense_account_id",
+    "exclude_from_accounting",
+    "tenant_id",
+    "remote_id",
+)
+
+
+def _party(entity: EntityType, row: tuple[object, ...]) -> PartyView:
+    return PartyView(row[0], entity, *row[1:])  # type: ignore[arg-type]
+
+
+def _product(row: tuple[object, ...]) -> ProductView:
+    return ProductView(*row)  # type: ignore[arg-type]
+
+
+def _sync_state(row: tuple[str, str | None, str | None, str | None]) -> SyncState | None:
+    status, last_error, rule, fix = row
+    if status == SyncStatus.PENDING and not last_error:
+        return None  # this version has not been pushed yet
+    return SyncState(SyncStatus(status), last_error, rule, fix)
+
+
+def load_books(session: Session, *, whole: bool = False) -> Books:
+    """The books as the rules see them; `whole` reads every client, supplier and product up front."""
+    integrations = {
+        i.id: IntegrationView(
+            i.id,
+            IntegrationKind(i.kind),
+            i.enabled,
+            frozenset(EntityType(e) for e in i.entities_to_sync),
+            i.show_success_messages,
+        )
+        for i in session.scalars(select(Integration))
+    }
+    imported: dict[int, set[str]] = defaultdict(set)
+    archived: dict[int, set[str]] = defaultdict(set)
+    account_codes: dict[int, AccountCodeView] = {}
+    for a in session.scalars(select(AccountCode)):
+        account_codes[a.id] = AccountCodeView(
+            a.id,
+            a.name,
+            a.code or "",
+            AccountKind(a.kind),
+            a.tenant_id,
+            a.imported_from_tool,
+            a.active,
+        )
+        if a.imported_from_tool and a.tenant_id is not None and a.code:
+            (imported if a.active else archived)[a.tenant_id].add(a.code)
+    tax_types: dict[int, set[str]] = defaultdict(set)
+    for tenant_id, tax_type in session.execute(
+        select(TenantTaxType.tenant_id, TenantTaxType.tax_type).where(
+            TenantTaxType.active.is_(True)
+        )
+    ):
+        tax_types[tenant_id].add(tax_type)
+    tenants = {
+        t.id: TenantView(
+            t.id,
+            t.integration_id,
+            t.name,
+            t.remote_tenant_id,
+            t.base_currency,
+            ConnectionState(t.connection_state),
+            t.connection_detail or "",
+            frozenset(imported[t.id]) if t.accounts_imported_at else None,
+            frozenset(archived[t.id] - imported[t.id]),
+            frozenset(tax_types[t.id]) if t.tax_types_imported_at else None,
+        )
+        for t in session.scalars(select(Tenant))
+    }
+    mappings: dict[int, dict[int, str]] = defaultdict(dict)
+    for rate_id, tenant_id, tax_type in session.execute(
+        select(TaxRateMapping.tax_rate_id, TaxRateMapping.tenant_id, TaxRateMapping.tax_type)
+    ):
+        mappings[rate_id][tenant_id] = tax_type
+    tax_rates = {
+        r.id: TaxRateView(r.id, r.name, r.percent, r.is_default, mappings[r.id])
+        for r in session.scalars(select(TaxRate))
+    }
+    default = next((r.id for r in tax_rates.values() if r.is_default), None)
+    item_groups = {
+        g.id: ItemGroupView(g.id, g.name, g.tax_rate_id, g.income_account_id, g.expense_account_id)
+        for g in session.scalars(select(ItemGroup))
+    }
+    party_cols = [getattr(Client, c) for c in PARTY_COLUMNS]
+    supplier_cols = [getattr(Supplier, c) for c in PARTY_COLUMNS]
+    product_cols = [getattr(Product, c) for c in PRODUCT_COLUMNS]
+    clients: Mapping[int, PartyView]
+    suppliers: Mapping[int, PartyView]
+    products: Mapping[int, ProductView]
+    states: Mapping[tuple[EntityType, int], SyncState]
+    state_cols = (SyncJob.status, SyncJob.last_error, SyncJob.error_rule, SyncJob.error_fix)
+    if whole:
+        clients = {
+            r[0]: _party(EntityType.CLIENT, tuple(r)) for r in session.execute(select(*party_cols))
+        }
+        suppliers = {
+            r[0]: _party(EntityType.SUPPLIER, tuple(r))
+            for r in session.execute(select(*supplier_cols))
+        }
+        products = {r[0]: _product(tuple(r)) for r in session.execute(select(*product_cols))}
+        loaded: dict[tuple[EntityType, int], SyncState] = {}
+        kinds = {e.value: e for e in EntityType}
+        # Most books have tens of thousands of jobs in a handful of distinct states: share them.
+        seen: dict[tuple[str, str | None, str | None, str | None], SyncState | None] = {}
+        for entity, record_id, status, last_error, rule, fix in session.connection().execute(
+            select(SyncJob.entity_type, SyncJob.record_id, *state_cols).where(
+                (SyncJob.status != SyncStatus.PENDING) | SyncJob.last_error.is_not(None)
+            )
+        ):
+            row = (status, last_error, rule, fix)
+            if row in seen:
+                state = seen[row]
+            else:
+                state = seen[row] = _sync_state(row)
+            if state is not None:
+                loaded[(kinds[entity], record_id)] = state
+        states = loaded
+    else:
+
+        def one(stmt: object) -> tuple[object, ...] | None:
+            row = session.execute(stmt).first()  # type: ignore[call-overload]
+            return tuple(row) if row is not None else None
+
+        def client(i: int) -> PartyView | None:
+            row = one(select(*party_cols).where(Client.id == i))
+            return _party(EntityType.CLIENT, row) if row else None
+
+        def supplier(i: int) -> PartyView | None:
+            row = one(select(*supplier_cols).where(Supplier.id == i))
+            return _party(EntityType.SUPPLIER, row) if row else None
+
+        def product(i: int) -> ProductView | None:
+            row = one(select(*product_cols).where(Product.id == i))
+            return _product(row) if row else None
+
+        def sync_state(key: tuple[EntityType, int]) -> SyncState | None:
+            row = one(
+                select(*state_cols).where(
+                    SyncJob.entity_type == key[0].value, SyncJob.record_id == key[1]
+                )
+            )
+            return _sync_state(row) if row else None  # type: ignore[arg-type]
+
+        clients, suppliers, products = (
+            LazyMapping(client),
+            LazyMapping(supplier),
+            LazyMapping(product),
+        )
+        states = LazyMapping(sync_state)
+    return Books(
+        integrations=integrations,
+        tenants=tenants,
+        tax_rates=tax_rates,
+        account_codes=account_codes,
+        item_groups=item_groups,
+        clients=clients,
+        suppliers=suppliers,
+        products=products,
+        default_tax_rate_id=default,
+        sync_states=states,
+    )
+
+
+def document_view(document: Document) -> DocumentView:
+    return DocumentView(
+        document.id,
+        EntityType(document.kind),
+        document.number,
+        document.client_id if document.client_id is not None else document.supplier_id or 0,
+        document.currency,
+        document.status,
+        tuple(
+            LineView(
+                ln.position,
+                ln.product_id,
+                ln.quantity,
+                ln.unit_price,
+                ln.description,
+                ln.tax_rate_id,
+            )
+            for ln in document.lines
+        ),
+        document.remote_id,
+    )
+
+
+def _plain_rows(conn: Connection, stmt: ClauseElement) -> list[tuple[Any, ...]]:
+    """The driver's own tuples for a select of integer and text columns, bypassing Row objects.
+
+    Only for the health report's hot path: its statements bind integers alone (rendered inline)
+    and its columns need no conversion on either database.
+    """
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _position(line: LineView) -> int:
+    return line.position
+
+
+def iter_document_views(session: Session, *, batch: int = 10_000) -> Iterator[DocumentView]:
+    """Every document as a view, streamed in id order with its lines (for the health report).
+
+    Reads the driver's plain rows (no ORM objects, no Row wrappers) and shares one `LineView`
+    between lines that look the same to the rules: the health report spends its time on the
+    rules, not on loading.
+    """
+    doc_cols = (
+        Document.id,
+        Document.kind,
+        Document.number,
+        Document.client_id,
+        Document.supplier_id,
+        Document.currency,
+        Document.status,
+        Document.remote_id,
+    )
+    line_cols = (
+        DocumentLine.document_id,
+        DocumentLine.position,
+        DocumentLine.product_id,
+        DocumentLine.tax_rate_id,
+    )
+    session.flush()  # plain rows below bypass autoflush: see what this session has written
+    conn = session.connection()
+    kinds = {e.value: e for e in EntityType}
+    # Quantities and prices play no part in any rule; the health report skips reading them.
+    shared: dict[tuple[int, int, int | None], LineView] = {}
+    last = 0
+    while True:
+        docs = _plain_rows(
+            conn, select(*doc_cols).where(Document.id > last).order_by(Document.id).limit(batch)
+        )
+        if not docs:
+            return
+        lo, hi = docs[0][0], docs[-1][0]
+        lines: dict[int, list[LineView]] = {}
+        for doc_id, position, product_id, tax_rate_id in _plain_rows(
+            conn, select(*line_cols).where(DocumentLine.document_id.between(lo, hi))
+        ):
+            key = (position, product_id, tax_rate_id)
+            view = shared.get(key)
+            if view is None:
+                view = shared[key] = LineView(position, product_id, tax_rate_id=tax_rate_id)
+            found = lines.get(doc_id)
+            if found is None:
+                lines[doc_id] = [view]
+            else:
+                found.append(view)
+        for doc_id, kind, number, client_id, supplier_id, currency, status, remote_id in docs:
+            party = client_id if client_id is not None else supplier_id
+            mine = lines.get(doc_id)
+            if mine is not None and len(mine) > 1:
+                mine.sort(key=_position)  # rows come in no particular order
+            yield DocumentView(
+                doc_id,
+                kinds[kind],
+                number,
+                party or 0,
+                currency,
+                status,
+                tuple(mine) if mine is not None else (),
+                remote_id,
+            )
+        last = hi

@@ -1,0 +1,204 @@
+"""Sync operations every face offers: run a pass, see where jobs stand, read a record's timeline,
+retry a job that gave up."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, aliased
+
+from booksync.domain.types import EntityType, SyncStatus
+from booksync.services.doctor import parse_type
+from booksync.services.records import DOCUMENTS, RECORD_TYPES
+from booksync.services.tenants import tenant_connector
+from booksync.store.db import Store
+from booksync.store.models import Client, Document, Product, Supplier, SyncEvent, SyncJob, Tenant
+from booksync.store.types import utcnow
+from booksync.sync.engine import Engine, Notice, PassResult
+
+STATUSES = [s.value for s in SyncStatus]
+
+
+def make_engine(store: Store, **options: Any) -> Engine:
+    """An engine over `store` that reaches each tenant through its configured connector."""
+    return Engine(store, tenant_connector, **options)
+
+
+def _record_id(session: Session, entity: EntityType, ref: str) -> int:
+    if entity.is_document:
+        return DOCUMENTS[entity].get(session, ref).id
+    return RECORD_TYPES[entity.value].get(session, ref).id  # type: ignore[no-any-return]
+
+
+def job_tenant_names(session: Session) -> dict[int, str]:
+    """job id -> the tenant name its record syncs to (documents through their client or supplier)."""
+    client, supplier = aliased(Client), aliased(Supplier)
+    doc_client, doc_supplier = aliased(Client), aliased(Supplier)
+    tenant_id = func.coalesce(
+        SyncJob.tenant_id,
+        client.tenant_id,
+        supplier.tenant_id,
+        Product.tenant_id,
+        doc_client.tenant_id,
+        doc_supplier.tenant_id,
+    )
+    stmt = (
+        select(SyncJob.id, Tenant.name)
+        .outerjoin(client, (SyncJob.entity_type == "client") & (client.id == SyncJob.record_id))
+        .outerjoin(
+            supplier, (SyncJob.entity_type == "supplier") & (supplier.id == SyncJob.record_id)
+        )
+        .outerjoin(Product, (SyncJob.entity_type == "product") & (Product.id == SyncJob.record_id))
+        .outerjoin(
+            Document,
+            SyncJob.entity_type.in_([e.value for e in EntityType if e.is_document])
+            & (Document.id == SyncJob.record_id),
+        )
+        .outerjoin(doc_client, doc_client.id == Document.client_id)
+        .outerjoin(doc_supplier, doc_supplier.id == Document.supplier_id)
+        .outerjoin(Tenant, Tenant.id == tenant_id)
+    )
+    return {job_id: name or "(no tenant)" for job_id, name in session.execute(stmt)}
+
+
+def due_by_tenant(session: Session) -> Counter[str]:
+    """How many jobs a pass has ahead of it per tenant (for progress bars)."""
+    names = job_tenant_names(session)
+    open_ids = session.scalars(
+        select(SyncJob.id).where(SyncJob.status.in_(["pending", "in_flight"]))
+    ).all()
+    return Counter(names.get(i, "(no tenant)") for i in open_ids)
+
+
+@dataclass
+class StatusReport:
+    by_tenant: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def totals(self) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for counts in self.by_tenant.values():
+            total.update(counts)
+        return total
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "totals": {s: self.totals()[s] for s in STATUSES},
+            "tenants": {t: {s: c[s] for s in STATUSES} for t, c in sorted(self.by_tenant.items())},
+            "errors": self.errors,
+        }
+
+
+def sync_status(session: Session, *, errors: int = 20) -> StatusReport:
+    report = StatusReport()
+    names = job_tenant_names(session)
+    for job_id, status in session.execute(select(SyncJob.id, SyncJob.status)):
+        report.by_tenant[names.get(job_id, "(no tenant)")][status] += 1
+    failing = session.scalars(
+        select(SyncJob)
+        .where(SyncJob.status.in_(["failed", "dead"]) | SyncJob.last_error.is_not(None))
+        .order_by(SyncJob.updated_at.desc())
+        .limit(errors)
+    )
+    for job in failing:
+        report.errors.append(
+            {
+                "type": job.entity_type,
+                "record_id": job.record_id,
+                "status": job.status,
+                "attempts": job.attempts,
+                "error": job.last_error,
+                "fix": job.error_fix,
+                "tenant": names.get(job.id),
+            }
+        )
+    return report
+
+
+def timeline(
+    session: Session, entity: str | EntityType, ref: str, *, limit: int = 200
+) -> dict[str, Any]:
+    """A record's sync job and every event on it: changes, evaluations, attempts, what went and came back."""
+    kind = entity if isinstance(entity, EntityType) else parse_type(entity)
+    record_id = _record_id(session, kind, ref)
+    job = session.scalars(
+        select(SyncJob).where(SyncJob.entity_type == kind.value, SyncJob.record_id == record_id)
+    ).first()
+    events = session.scalars(
+        select(SyncEvent)
+        .where(SyncEvent.entity_type == kind.value, SyncEvent.record_id == record_id)
+        .order_by(SyncEvent.id.desc())
+        .limit(limit)
+    ).all()
+    return {
+        "record": {"type": kind.value, "ref": ref, "id": record_id},
+        "job": None
+        if job is None
+        else {
+            "status": job.status,
+            "record_version": job.record_version,
+            "synced_version": job.synced_version,
+            "attempts": job.attempts,
+            "next_attempt_at": job.next_attempt_at.isoformat() if job.next_attempt_at else None,
+            "remote_id": job.remote_id,
+            "last_error": job.last_error,
+            "fix": job.error_fix,
+            "blocked_reasons": job.blocked_reasons,
+        },
+        "events": [
+            {
+                "at": e.at.isoformat(),
+                "kind": e.kind,
+                "version": e.record_version,
+                "message": e.message,
+                "request": e.request,
+                "response": e.response,
+            }
+            for e in reversed(events)
+        ],
+    }
+
+
+def retry(session: Session, entity: str | EntityType, ref: str) -> SyncJob:
+    """Queue a failed, dead or blocked job again, now, with a fresh attempt count."""
+    kind = entity if isinstance(entity, EntityType) else parse_type(entity)
+    record_id = _record_id(session, kind, ref)
+    job = session.scalars(
+        select(SyncJob).where(SyncJob.entity_type == kind.value, SyncJob.record_id == record_id)
+    ).first()
+    if job is None:
+        from booksync.services.errors import BadInput
+
+        raise BadInput(
+            "record", ref, "has no sync job", "a record that was saved since booksync started"
+        )
+    session.execute(
+        update(SyncJob)
+        .where(SyncJob.id == job.id)
+        .values(status="pending", attempts=0, next_attempt_at=None, updated_at=utcnow())
+    )
+    return job
+
+
+def run_pass(store: Store, *, max_wait: float = 0.0, **options: Any) -> PassResult:
+    engine = make_engine(store, **options)
+    try:
+        return engine.run_pass(max_wait=max_wait)
+    finally:
+        engine.close()
+
+
+__all__ = [
+    "Notice",
+    "PassResult",
+    "StatusReport",
+    "due_by_tenant",
+    "make_engine",
+    "retry",
+    "run_pass",
+    "sync_status",
+    "timeline",
+]

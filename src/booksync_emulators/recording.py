@@ -1,0 +1,218 @@
+"""A generic accounting tool that records every object it is asked to create.
+
+It does what a careless integration would let happen: a create without a known idempotency key makes
+a new object even if one with the same reference exists. So a duplicate in its store is a duplicate
+the engine caused. Kept in SQLite (`:memory:` or a file), so a test can kill the worker process and
+count what reached the "tool" afterwards. Fault switches: reject elements, fail calls transiently,
+apply a batch and then lose the answer, refuse credentials, and SIGKILL the calling process before or
+after applying the Nth call.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from booksync.connectors.protocol import (
+    AuthError,
+    Limits,
+    Outcome,
+    OutcomeUnknown,
+    PushItem,
+    PushResult,
+    RemoteAccount,
+    RemoteContact,
+    RemoteItem,
+    RemoteTaxType,
+    RemoteTenant,
+    TransientError,
+)
+from booksync.domain.types import AccountKind, EntityType, IntegrationKind
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS objects (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant TEXT NOT NULL, entity TEXT NOT NULL, remote_id TEXT NOT NULL UNIQUE,
+    reference TEXT NOT NULL, payload TEXT NOT NULL, writes INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, result TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS calls (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, size INTEGER NOT NULL);
+"""
+
+CHART = [
+    ("200", "Sales", AccountKind.INCOME),
+    ("260", "Other Revenue", AccountKind.INCOME),
+    ("300", "Purchases", AccountKind.EXPENSE),
+    ("310", "Cost of Goods Sold", AccountKind.EXPENSE),
+    ("485", "Subscriptions", AccountKind.EXPENSE),
+]
+TAX_TYPES = [
+    ("OUTPUT", "GST on Income", Decimal("10")),
+    ("INPUT", "GST on Expenses", Decimal("10")),
+]
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, default=str, sort_keys=True)
+
+
+class RecordingTool:
+    """A `Connector` over a SQLite store; `path=":memory:"` for an instant in-process tool."""
+
+    kind = IntegrationKind.LEDGER
+
+    def __init__(
+        self,
+        path: str | Path = ":memory:",
+        *,
+        batch_size: int = 50,
+        calls_per_minute: int | None = None,
+        idempotency: bool = True,
+        reject: Callable[[PushItem], str | None] | None = None,
+        kill_at_call: int | None = None,
+        kill_when: str = "after",
+    ) -> None:
+        self.limits = Limits({e: batch_size for e in EntityType}, calls_per_minute, 1)
+        self.idempotency = idempotency
+        self.reject = reject
+        self.kill_at_call = kill_at_call
+        self.kill_when = kill_when
+        #: Queued faults for the next push calls: "transient", "unknown" (applied, answer lost), "auth".
+        self.faults: list[str] = []
+        self._lock = threading.Lock()
+        self.db = sqlite3.connect(
+            str(path), timeout=30, check_same_thread=False, isolation_level=None
+        )
+        self.db.executescript(SCHEMA)
+
+    # -- what the tool has ---------------------------------------------------------------------------
+
+    def connect(self, tenant: str, name: str, currency: str) -> RemoteTenant:
+        return RemoteTenant(tenant, name, currency)
+
+    def list_tenants(self) -> list[RemoteTenant]:
+        return [RemoteTenant("t1", "Tenant one", "AUD")]
+
+    def account_codes(self, tenant: str) -> list[RemoteAccount]:
+        return [RemoteAccount(code, name, kind, True) for code, name, kind in CHART]
+
+    def tax_types(self, tenant: str) -> list[RemoteTaxType]:
+        return [RemoteTaxType(t, name, pct, True) for t, name, pct in TAX_TYPES]
+
+    def contacts(self, tenant: str) -> list[RemoteContact]:
+        rows = self.db.execute(
+            "SELECT remote_id, payload FROM objects WHERE tenant=? AND entity IN ('client','supplier')",
+            (tenant,),
+        ).fetchall()
+        return [
+            RemoteContact(r, json.loads(p)["name"], json.loads(p)["number"], True) for r, p in rows
+        ]
+
+    def items(self, tenant: str) -> list[RemoteItem]:
+        rows = self.db.execute(
+            "SELECT remote_id, reference, payload FROM objects WHERE tenant=? AND entity='product'",
+            (tenant,),
+        ).fetchall()
+        return [RemoteItem(r, ref, json.loads(p)["name"]) for r, ref, p in rows]
+
+    def lookup(self, tenant: str, entity: EntityType, reference: str) -> str | None:
+        self._count("lookup", 1)
+        row = self.db.execute(
+            "SELECT remote_id FROM objects WHERE tenant=? AND entity=? AND reference=? ORDER BY seq LIMIT 1",
+            (tenant, entity.value, reference),
+        ).fetchone()
+        return row[0] if row else None
+
+    # -- writes -----------------------------------------------------------------------------------------
+
+    def push(self, tenant: str, entity: EntityType, items: Sequence[PushItem]) -> list[PushResult]:
+        with self._lock:
+            call = self._count("push", len(items))
+            fault = self.faults.pop(0) if self.faults else None
+            if fault == "transient":
+                raise TransientError("503 Service Unavailable", retry_after=1.0)
+            if fault == "auth":
+                raise AuthError("401 TokenExpired")
+            if self.kill_at_call == call and self.kill_when == "before":
+                os.kill(os.getpid(), signal.SIGKILL)
+            results = [self._apply(tenant, entity, item) for item in items]
+            if self.kill_at_call == call and self.kill_when == "after":
+                os.kill(os.getpid(), signal.SIGKILL)
+            if fault == "unknown":
+                raise OutcomeUnknown("timed out after the request was sent")
+            return results
+
+    def _apply(self, tenant: str, entity: EntityType, item: PushItem) -> PushResult:
+        if self.idempotency:
+            seen = self.db.execute(
+                "SELECT result FROM idempotency WHERE key=?", (item.key,)
+            ).fetchone()
+            if seen:
+                outcome, remote_id, message = json.loads(seen[0])
+                return PushResult(item.key, Outcome(outcome), remote_id, message)
+        reason = self.reject(item) if self.reject else None
+        payload = _json(asdict(item.payload))
+        if reason:
+            result = PushResult(item.key, Outcome.REJECTED, None, reason)
+        elif item.remote_id:
+            updated = self.db.execute(
+                "UPDATE objects SET payload=?, writes=writes+1 WHERE remote_id=? AND tenant=?",
+                (payload, item.remote_id, tenant),
+            ).rowcount
+            if updated:
+                result = PushResult(item.key, Outcome.UPDATED, item.remote_id)
+            else:
+                result = PushResult(
+                    item.key, Outcome.REJECTED, None, f"no object {item.remote_id} to update"
+                )
+        else:
+            remote_id = str(uuid.uuid4())
+            self.db.execute(
+                "INSERT INTO objects (tenant, entity, remote_id, reference, payload) VALUES (?,?,?,?,?)",
+                (tenant, entity.value, remote_id, item.reference, payload),
+            )
+            result = PushResult(item.key, Outcome.CREATED, remote_id)
+        if self.idempotency:
+            self.db.execute(
+                "INSERT OR REPLACE INTO idempotency (key, result) VALUES (?, ?)",
+                (item.key, _json([result.outcome.value, result.remote_id, result.message])),
+            )
+        return result
+
+    def _count(self, kind: str, size: int) -> int:
+        """Log a call; for pushes return its number (1 for the first push this tool ever saw)."""
+        self.db.execute("INSERT INTO calls (kind, size) VALUES (?, ?)", (kind, size))
+        return int(self.db.execute("SELECT count(*) FROM calls WHERE kind=?", (kind,)).fetchone()[0])
+
+    # -- for assertions -----------------------------------------------------------------------------------
+
+    def objects(self) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT tenant, entity, remote_id, reference, payload, writes FROM objects ORDER BY seq"
+        ).fetchall()
+        return [
+            {
+                "tenant": t,
+                "entity": e,
+                "remote_id": r,
+                "reference": ref,
+                "payload": json.loads(p),
+                "writes": w,
+            }
+            for t, e, r, ref, p, w in rows
+        ]
+
+    def push_calls(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM calls WHERE kind='push'").fetchone()[0])
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,45 @@
+"""A worker process for the exactly-once tests: syncs into a RecordingTool file, and can be killed.
+
+usage: kill_worker.py DB_URL TOOL_FILE [--kill-at N --kill-when before|after] [--no-idempotency]
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import timedelta
+
+from booksync.store.db import Store
+from booksync.sync.engine import Engine
+from booksync.sync.pacing import Backoff
+from booksync_emulators.recording import RecordingTool
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("db_url")
+    parser.add_argument("tool_file")
+    parser.add_argument("--kill-at", type=int, default=None)
+    parser.add_argument("--kill-when", default="after")
+    parser.add_argument("--no-idempotency", action="store_true")
+    parser.add_argument("--batch-size", type=int, default=25)
+    args = parser.parse_args()
+    store = Store(args.db_url)
+    tool = RecordingTool(
+        args.tool_file,
+        batch_size=args.batch_size,
+        idempotency=not args.no_idempotency,
+        kill_at_call=args.kill_at,
+        kill_when=args.kill_when,
+    )
+    engine = Engine(
+        store,
+        lambda tenant: tool,
+        lease=timedelta(seconds=1),
+        backoff=Backoff(base=0.05, cap=0.2, max_attempts=50),
+    )
+    engine.run_pass(max_wait=5)
+    store.dispose()
+
+
+if __name__ == "__main__":
+    main()
