@@ -52,7 +52,6 @@ from booksync.store.models import (
     Product,
     Supplier,
     SyncJob,
-    Tenant,
     TenantTaxType,
 )
 
@@ -106,7 +105,11 @@ def _configure(store: Store, now: datetime) -> dict[str, int]:
             for tenant in (au, nz):
                 s.add(
                     AccountCode(
-                        name=name, code=code, kind=kind, tenant_id=tenant.id, imported_from_tool=True
+                        name=name,
+                        code=code,
+                        kind=kind,
+                        tenant_id=tenant.id,
+                        imported_from_tool=True,
                     )
                 )
         for tax_type in ("OUTPUT", "EXEMPTOUTPUT", "INPUT"):
@@ -199,12 +202,14 @@ def _parties(
     return rows
 
 
-def _products(rnd: random.Random, n: int, ids: dict[str, int], now: datetime) -> list[dict[str, Any]]:
+def _products(
+    rnd: random.Random, n: int, ids: dict[str, int], now: datetime
+) -> list[dict[str, Any]]:
     rows = []
-    groups = [ids["backup"], ids["backup"], ids["labour"], ids["hardware"]]
     for i in range(1, n + 1):
         roll = rnd.random()
-        group = groups[i % len(groups)]
+        # Most products in 'Backup'; a fifth in 'Hardware'; one in 25 in 'Labour' (empty Code).
+        group = ids["labour"] if i % 25 == 0 else ids["hardware"] if i % 5 == 0 else ids["backup"]
         rows.append(
             {
                 "id": i,
@@ -232,7 +237,7 @@ def _products(rnd: random.Random, n: int, ids: dict[str, int], now: datetime) ->
 
 
 def _documents(
-    rnd: random.Random, shape: Shape, now: datetime
+    rnd: random.Random, shape: Shape, ids: dict[str, int], now: datetime
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     documents, lines = [], []
     kinds = [EntityType.INVOICE] * 20 + [EntityType.SALES_ORDER] * 2
@@ -261,7 +266,7 @@ def _documents(
                 "status": "authorised",
                 "reference": "",
                 "version": 1,
-                "remote_id": f"d-{i}" if rnd.random() < 0.5 else None,
+                "remote_id": f"d-{i}" if rnd.random() < 0.7 else None,
                 "created_at": now,
                 "updated_at": now,
             }
@@ -277,7 +282,8 @@ def _documents(
                     "description": "",
                     "quantity": Decimal(1),
                     "unit_price": Decimal("49.00"),
-                    "tax_rate_id": None,
+                    # Some lines override the tax rate (GST-free items on a taxed invoice).
+                    "tax_rate_id": ids["free"] if rnd.random() < 0.03 else None,
                 }
             )
     return documents, lines
@@ -321,7 +327,7 @@ def build(store: Store, shape: Shape, *, seed: int = 7) -> Built:
     clients = _parties(rnd, shape.clients, "Client", ids, now, clients=True)
     suppliers = _parties(rnd, shape.suppliers, "Supplier", ids, now, clients=False)
     products = _products(rnd, shape.products, ids, now)
-    documents, lines = _documents(rnd, shape, now)
+    documents, lines = _documents(rnd, shape, ids, now)
     records = [(EntityType.CLIENT, r["id"], bool(r["remote_id"])) for r in clients]
     records += [(EntityType.SUPPLIER, r["id"], bool(r["remote_id"])) for r in suppliers]
     records += [(EntityType.PRODUCT, r["id"], bool(r["remote_id"])) for r in products]
@@ -434,7 +440,9 @@ def bench(label: str, store: Store, shape: Shape) -> None:
     best, times, report = time_health(store)
     runs = ", ".join(f"{t:.3f}" for t in times)
     print(f"  health_report: {best:.3f} s best of {RUNS} ({runs})")
-    print(f"  records: {report.total:,}  seconds: {best:.3f}  records/second: {report.total / best:,.0f}")
+    print(
+        f"  records: {report.total:,}  seconds: {best:.3f}  records/second: {report.total / best:,.0f}"
+    )
     print(
         f"  ready {report.counts[Readiness.READY]:,}, waiting {report.counts[Readiness.WAITING]:,}, "
         f"not yet known {report.counts[Readiness.UNKNOWN]:,}, "

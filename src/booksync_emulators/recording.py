@@ -45,7 +45,9 @@ CREATE TABLE IF NOT EXISTS objects (
     reference TEXT NOT NULL, payload TEXT NOT NULL, writes INTEGER NOT NULL DEFAULT 1
 );
 CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, result TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS calls (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, size INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS calls (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, size INTEGER NOT NULL, entity TEXT
+);
 """
 
 CHART = [
@@ -125,7 +127,7 @@ class RecordingTool:
         return [RemoteItem(r, ref, json.loads(p)["name"]) for r, ref, p in rows]
 
     def lookup(self, tenant: str, entity: EntityType, reference: str) -> str | None:
-        self._count("lookup", 1)
+        self._count("lookup", 1, entity)
         row = self.db.execute(
             "SELECT remote_id FROM objects WHERE tenant=? AND entity=? AND reference=? ORDER BY seq LIMIT 1",
             (tenant, entity.value, reference),
@@ -136,7 +138,7 @@ class RecordingTool:
 
     def push(self, tenant: str, entity: EntityType, items: Sequence[PushItem]) -> list[PushResult]:
         with self._lock:
-            call = self._count("push", len(items))
+            call = self._count("push", len(items), entity)
             fault = self.faults.pop(0) if self.faults else None
             if fault == "transient":
                 raise TransientError("503 Service Unavailable", retry_after=1.0)
@@ -188,10 +190,15 @@ class RecordingTool:
             )
         return result
 
-    def _count(self, kind: str, size: int) -> int:
-        """Log a call; for pushes return its number (1 for the first push this tool ever saw)."""
-        self.db.execute("INSERT INTO calls (kind, size) VALUES (?, ?)", (kind, size))
-        return int(self.db.execute("SELECT count(*) FROM calls WHERE kind=?", (kind,)).fetchone()[0])
+    def _count(self, kind: str, size: int, entity: EntityType | None = None) -> int:
+        """Log a call; return its number among calls of its kind (1 for the first push ever seen)."""
+        self.db.execute(
+            "INSERT INTO calls (kind, size, entity) VALUES (?, ?, ?)",
+            (kind, size, entity and entity.value),
+        )
+        return int(
+            self.db.execute("SELECT count(*) FROM calls WHERE kind=?", (kind,)).fetchone()[0]
+        )
 
     # -- for assertions -----------------------------------------------------------------------------------
 
@@ -211,8 +218,16 @@ class RecordingTool:
             for t, e, r, ref, p, w in rows
         ]
 
-    def push_calls(self) -> int:
-        return int(self.db.execute("SELECT count(*) FROM calls WHERE kind='push'").fetchone()[0])
+    def push_calls(self, entity: EntityType | None = None) -> int:
+        """How many push calls reached the tool (of one record type, if given)."""
+        if entity is None:
+            return int(
+                self.db.execute("SELECT count(*) FROM calls WHERE kind='push'").fetchone()[0]
+            )
+        row = self.db.execute(
+            "SELECT count(*) FROM calls WHERE kind='push' AND entity=?", (entity.value,)
+        )
+        return int(row.fetchone()[0])
 
     def close(self) -> None:
         pass

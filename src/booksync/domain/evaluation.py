@@ -124,6 +124,21 @@ class Evaluation:
         return rows
 
 
+@dataclass(frozen=True, slots=True)
+class _DocumentContext:
+    """What the documents of one type and party share: their target, party and line tables."""
+
+    #: The target's and the party's findings, in checklist order.
+    head: tuple[Finding, ...]
+    party: PartyView | None
+    party_key: tuple[object, ...] | None
+    tenant: TenantView | None
+    line_class: int
+    #: id(LineView) -> (that LineView, its findings), for lines that name no party or document.
+    by_line: dict[int, tuple[LineView, tuple[Finding, ...]]]
+    push: tuple[Rule, ...]
+
+
 class Evaluator:
     """Evaluates records against one snapshot of the books, sharing work between documents.
 
@@ -144,6 +159,10 @@ class Evaluator:
         self._interned: dict[Finding, Finding] = {}
         self._classes: dict[EntityType, int] = {}
         self._signatures: dict[tuple[object, ...], int] = {}
+        self._contexts: dict[tuple[EntityType, int], _DocumentContext] = {}
+        self._by_line: dict[
+            tuple[object, ...], dict[int, tuple[LineView, tuple[Finding, ...]]]
+        ] = {}
 
     # -- what a record syncs to --------------------------------------------------------------------
 
@@ -238,33 +257,76 @@ class Evaluator:
             self._party[key] = cached
         return cached
 
-    def _document_problems(self, document: DocumentView) -> tuple[Finding, ...]:
-        books = self.books
-        party = books.party(document)
+    def _context(self, document: DocumentView) -> _DocumentContext:
+        """What every document of this type and party shares (memoised while the party exists)."""
+        key = (document.type, document.party_id)
+        context = self._contexts.get(key)
+        if context is not None:
+            return context
+        entity = document.type
+        party = self.books.party(document)
         target = self._target_for(party.tenant_id if party is not None else None)
         tenant = target.tenant
-        parts = [
-            self._target_problems(document.type, target),
-            self._party_problems(document, party),
-        ]
-        line_class = self._line_class(document.type)
-        products = books.products
+        line_class = self._line_class(entity)
+        party_key = self._party_key(party)
+        shared = (line_class, party_key, tenant.id if tenant else None)
+        by_line = self._by_line.get(shared)
+        if by_line is None:
+            by_line = self._by_line[shared] = {}
+        context = _DocumentContext(
+            head=self._target_problems(entity, target) + self._party_problems(document, party),
+            party=party,
+            party_key=party_key,
+            tenant=tenant,
+            line_class=line_class,
+            by_line=by_line,
+            push=self._scoped(entity, "push"),
+        )
+        if party is not None:
+            self._contexts[key] = context
+        return context
+
+    def _document_problems(self, document: DocumentView) -> tuple[Finding, ...]:
+        context = self._context(document)
+        found = list(context.head)
+        # Lines the health report shares between documents (one LineView per product, position
+        # and override) are found by identity in their context's table; the rest by `_line_key`.
+        by_line = context.by_line
         for line in document.lines:
-            product = products.get(line.product_id)
-            if product is None:
-                continue
-            key = self._line_key(line_class, product, party, line, tenant, document.id)
-            cached = self._line.get(key)
-            if cached is None:
-                use = LineUse(document.type, product, party, tenant, line, document.subject)
-                cached = self._line_problems(use, key)
-            parts.append(cached)
-        parts.append(tuple(self._push_problems(document)))
-        unique: dict[int, Finding] = {}
-        for part in parts:
-            for f in part:
-                unique.setdefault(id(f), f)  # interned: identical means equal
+            entry = by_line.get(id(line))
+            if entry is not None and entry[0] is line:
+                found.extend(entry[1])
+            else:
+                found.extend(self._document_line(document, context, line))
+        for r in context.push:
+            found.extend(r.check(self.books, document))
+        if len(found) < 2:
+            return tuple(found)
+        unique = {id(f): f for f in found}  # interned: identical means equal
         return tuple(sorted(unique.values(), key=_rank))
+
+    def _document_line(
+        self, document: DocumentView, context: _DocumentContext, line: LineView
+    ) -> tuple[Finding, ...]:
+        product = self.books.products.get(line.product_id)
+        if product is None:
+            return ()
+        party, tenant = context.party, context.tenant
+        key = self._line_key(context.line_class, product, party, line, tenant, document.id)
+        cached = self._line.get(key)
+        if cached is None:
+            use = LineUse(document.type, product, party, tenant, line, document.subject)
+            cached = self._line_problems(use, key)
+        if key[2] == context.party_key and key[5] is None:  # names neither party nor document
+            context.by_line[id(line)] = (line, cached)
+        return cached
+
+    def _party_key(self, party: PartyView | None) -> tuple[object, ...] | None:
+        """What the line rules read of a document's party, short of naming it."""
+        if party is None:
+            return None
+        dangling = party.tax_rate_id is not None and party.tax_rate_id not in self.books.tax_rates
+        return (party.type, party.tenant_id, party.tax_rate_id, party.id if dangling else None)
 
     def _line_class(self, entity: EntityType) -> int:
         """What the line rules see of a document type: which of them run, and which account side."""
@@ -294,19 +356,14 @@ class Evaluator:
         longer exists. `line_class` is None for a product evaluated as a record of its own.
         """
         tax_rates = self.books.tax_rates
-        party_key: tuple[object, ...] | None = None
-        if party is not None:
-            named = (
-                party.tenant_id is not None
-                and product.tenant_id is not None
-                and party.tenant_id != product.tenant_id
-            ) or (party.tax_rate_id is not None and party.tax_rate_id not in tax_rates)
-            party_key = (
-                party.type,
-                party.tenant_id,
-                party.tax_rate_id,
-                party.id if named else None,
-            )
+        party_key = self._party_key(party)
+        if (
+            party is not None
+            and party.tenant_id is not None
+            and product.tenant_id is not None
+            and party.tenant_id != product.tenant_id
+        ):
+            party_key = (party.type, party.tenant_id, party.tax_rate_id, party.id)
         override = line.tax_rate_id if line is not None else None
         dangling = override is not None and override not in tax_rates
         return (

@@ -199,10 +199,11 @@ def load_books(session: Session, *, whole: bool = False) -> Books:
         kinds = {e.value: e for e in EntityType}
         # Most books have tens of thousands of jobs in a handful of distinct states: share them.
         seen: dict[tuple[str, str | None, str | None, str | None], SyncState | None] = {}
-        for entity, record_id, status, last_error, rule, fix in session.connection().execute(
+        for entity, record_id, status, last_error, rule, fix in _plain_rows(
+            session.connection(),
             select(SyncJob.entity_type, SyncJob.record_id, *state_cols).where(
-                (SyncJob.status != SyncStatus.PENDING) | SyncJob.last_error.is_not(None)
-            )
+                (SyncJob.status != SyncStatus.PENDING.value) | SyncJob.last_error.is_not(None)
+            ),
         ):
             row = (status, last_error, rule, fix)
             if row in seen:
@@ -337,6 +338,7 @@ def iter_document_views(session: Session, *, batch: int = 10_000) -> Iterator[Do
             return
         lo, hi = docs[0][0], docs[-1][0]
         lines: dict[int, list[LineView]] = {}
+        shuffled: set[int] = set()  # rows come in no particular order; positions rarely need it
         for doc_id, position, product_id, tax_rate_id in _plain_rows(
             conn, select(*line_cols).where(DocumentLine.document_id.between(lo, hi))
         ):
@@ -348,12 +350,14 @@ def iter_document_views(session: Session, *, batch: int = 10_000) -> Iterator[Do
             if found is None:
                 lines[doc_id] = [view]
             else:
+                if position < found[-1].position:
+                    shuffled.add(doc_id)
                 found.append(view)
         for doc_id, kind, number, client_id, supplier_id, currency, status, remote_id in docs:
             party = client_id if client_id is not None else supplier_id
             mine = lines.get(doc_id)
-            if mine is not None and len(mine) > 1:
-                mine.sort(key=_position)  # rows come in no particular order
+            if mine is not None and doc_id in shuffled:
+                mine.sort(key=_position)
             yield DocumentView(
                 doc_id,
                 kinds[kind],

@@ -45,18 +45,8 @@ TENANTS = (
 )
 CURRENCY = {AU: "AUD", NZ: "NZD", LEGACY: "AUD", None: "AUD"}
 #: Credit notes are left out on purpose (integration.entity_synced).
-LEDGER = {
-    "enabled": True,
-    "show_success_messages": True,
-    "entities_to_sync": [
-        "client",
-        "supplier",
-        "product",
-        "invoice",
-        "sales_order",
-        "purchase_order",
-    ],
-}
+LEDGER_ENTITIES = ["client", "supplier", "product", "invoice", "sales_order", "purchase_order"]
+LEDGER = {"enabled": True, "show_success_messages": True, "entities_to_sync": LEDGER_ENTITIES}
 XERO = {"enabled": False, "entities_to_sync": ["client", "product", "invoice"]}
 
 #: name, percent, tenant -> tax type. No global default, on purpose (tax.resolved can fail), and
@@ -185,7 +175,8 @@ class Fault:
     and `field` name what a person changes to fix it (often the same record). `blocked` lists the
     documents held through it, as (document type, number). `status` is what the rule says once the
     ledger tenants are connected and their charts imported: "blocked", or "unknown" where the tenant
-    was never connected.
+    was never connected. A held document may show more than its fault: the invoice with another
+    tenant's product also fails tax.mapped, since that product's rate is mapped for its own tenant.
     """
 
     rule: str

@@ -374,53 +374,57 @@ class Engine:
         show_success: bool,
         result: PassResult,
     ) -> None:
+        """Write a batch's answers back in one transaction; successes in bulk statements."""
         now = self.clock.utcnow()
+        tool_label = {"ledger": "Ledger", "xero": "Xero", "quickbooks": "QuickBooks"}.get(
+            tool, tool
+        )
+        synced = [
+            (ready, answer)
+            for ready, answer in zip(chunk, answers, strict=True)
+            if answer.outcome in (Outcome.CREATED, Outcome.UPDATED) and answer.remote_id
+        ]
         with self.store.session() as session:
-            for ready, answer in zip(chunk, answers, strict=True):
-                job = session.get(SyncJob, ready.job_id)
-                if job is None:
-                    continue
-                item = ready.item
-                if answer.outcome in (Outcome.CREATED, Outcome.UPDATED) and answer.remote_id:
-                    model = SYNCABLE_MODELS[item.entity]
-                    session.execute(
-                        update(model)
-                        .where(model.id == item.record_id)
-                        .values(remote_id=answer.remote_id)  # type: ignore[attr-defined]
-                    )
-                    jobs.finish(
-                        session,
-                        job,
-                        ready.version,
+            if synced:
+                entity = synced[0][0].item.entity  # a batch holds one record type
+                jobs.set_remote_ids(
+                    session, entity, [(r.item.record_id, str(a.remote_id)) for r, a in synced]
+                )
+                jobs.finish_synced(
+                    session,
+                    self.worker,
+                    [(r.job_id, r.version, str(a.remote_id)) for r, a in synced],
+                    now,
+                )
+                jobs.release_dependents(session, entity, [r.item.record_id for r, _ in synced], now)
+                events = []
+                for ready, answer in synced:
+                    text = f"{ready.label} → {tool_label} '{tenant_name}' as {answer.remote_id}"
+                    events.append(
                         {
-                            "status": SyncStatus.SYNCED.value,
-                            "synced_version": ready.version,
-                            "remote_id": answer.remote_id,
-                            "last_error": None,
-                            "error_rule": None,
-                            "error_fix": None,
-                            "attempts": 0,
-                            "uncertain": False,
-                            "blocked_reasons": [],
-                            "next_attempt_at": None,
-                            "updated_at": now,
-                        },
-                    )
-                    jobs.release_dependents(session, item.entity, item.record_id, now)
-                    text = f"{ready.label} → {tool.capitalize() if tool != 'quickbooks' else 'QuickBooks'} '{tenant_name}' as {answer.remote_id}"
-                    jobs.event(
-                        session,
-                        job,
-                        "synced",
-                        f"{answer.outcome.value}: {text}",
-                        request=_plain(answer.request),
-                        response=_plain(answer.response),
-                        version=ready.version,
+                            "entity_type": entity.value,
+                            "record_id": ready.item.record_id,
+                            "record_version": ready.version,
+                            "kind": "synced",
+                            "message": f"{answer.outcome.value}: {text}",
+                            "request": _plain(answer.request),
+                            "response": _plain(answer.response),
+                            "at": now,
+                        }
                     )
                     result.tally[tenant_name]["synced"] += 1
                     if show_success:
                         self._notice(result, Notice("success", text))
-                elif answer.outcome is Outcome.REJECTED:
+                    self._progress(tenant_name)
+                jobs.add_events(session, events)
+            done = {id(r) for r, _ in synced}
+            for ready, answer in zip(chunk, answers, strict=True):
+                if id(ready) in done:
+                    continue
+                job = session.get(SyncJob, ready.job_id)
+                if job is None:
+                    continue
+                if answer.outcome is Outcome.REJECTED:
                     jobs.finish(
                         session,
                         job,

@@ -11,7 +11,18 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, case, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    CursorResult,
+    Table,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from booksync.domain.findings import Finding
@@ -142,10 +153,12 @@ def set_blockers(session: Session, job: SyncJob, findings: Iterable[Finding]) ->
         )
 
 
-def release_dependents(session: Session, entity: EntityType, record_id: int, now: datetime) -> int:
-    """A dependency just synced: documents waiting on it (or blocked by its rejection) are due now."""
+def release_dependents(
+    session: Session, entity: EntityType, record_ids: Sequence[int], now: datetime
+) -> int:
+    """Dependencies just synced: documents waiting on them (or blocked by their rejection) are due now."""
     held = select(SyncJobBlocker.job_id).where(
-        SyncJobBlocker.subject_type == entity.value, SyncJobBlocker.subject_id == record_id
+        SyncJobBlocker.subject_type == entity.value, SyncJobBlocker.subject_id.in_(record_ids)
     )
     result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(SyncJob)
@@ -175,6 +188,82 @@ def finish(session: Session, job: SyncJob, version: int, values: dict[str, Any])
         .execution_options(synchronize_session=False)
     )
     return False
+
+
+def finish_synced(
+    session: Session, worker: str, synced: Sequence[tuple[int, int, str]], now: datetime
+) -> list[int]:
+    """Mark (job id, version, remote id) synced in one statement; return jobs edited while in flight.
+
+    Those keep the remote ID they earned and go back to pending, so their new version is pushed as
+    an update of the object just created.
+    """
+    if not synced:
+        return []
+    table: Table = SyncJob.__table__  # type: ignore[assignment]
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.record_version == bindparam("b_version"))
+        .values(
+            status=SyncStatus.SYNCED.value,
+            synced_version=bindparam("b_version"),
+            remote_id=bindparam("b_remote"),
+            last_error=None,
+            error_rule=None,
+            error_fix=None,
+            attempts=0,
+            uncertain=False,
+            blocked_reasons=[],
+            next_attempt_at=None,
+            claimed_by=None,
+            claimed_at=None,
+            updated_at=now,
+        ),
+        [{"b_id": j, "b_version": v, "b_remote": r} for j, v, r in synced],
+    )
+    remote = {j: r for j, _, r in synced}
+    edited = list(
+        session.scalars(
+            select(SyncJob.id).where(
+                SyncJob.id.in_(remote),
+                SyncJob.status == SyncStatus.IN_FLIGHT.value,
+                SyncJob.claimed_by == worker,
+            )
+        )
+    )
+    if edited:
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(
+                status=SyncStatus.PENDING.value,
+                remote_id=bindparam("b_remote"),
+                claimed_by=None,
+                claimed_at=None,
+            ),
+            [{"b_id": j, "b_remote": remote[j]} for j in edited],
+        )
+    return edited
+
+
+def set_remote_ids(session: Session, entity: EntityType, pairs: Sequence[tuple[int, str]]) -> None:
+    """Write the tool's IDs back to the records (not an edit: no new version, no new job)."""
+    if not pairs:
+        return
+    from booksync.store.models import SYNCABLE_MODELS
+
+    table: Table = SYNCABLE_MODELS[entity].__table__  # type: ignore[attr-defined]
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(remote_id=bindparam("b_remote")),
+        [{"b_id": i, "b_remote": r} for i, r in pairs],
+    )
+
+
+def add_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(SyncEvent), list(rows))
 
 
 def counts_by_status(session: Session) -> dict[str, int]:
