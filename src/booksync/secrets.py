@@ -42,7 +42,9 @@ def _fernet(raw: bytes | str, where: str) -> Fernet:
         return Fernet(raw.strip())
     except (ValueError, TypeError):
         # Never echo the value: it is (meant to be) a secret.
-        raise SecretError(f"{where} is not accepted (value hidden); accepted: {_ACCEPTED_KEY}") from None
+        raise SecretError(
+            f"{where} is not accepted (value hidden); accepted: {_ACCEPTED_KEY}"
+        ) from None
 
 
 def _read_key_file(path: Path) -> bytes:

@@ -2,4 +2,7 @@
 
 - `recording.RecordingTool`: a generic tool that keeps every object it is asked to create (in memory
   or in a SQLite file that survives a killed process), with switchable faults.
+- `xero.XeroEmulator`: a local Xero (Accounting + Identity API subset) served over HTTP; started by
+  `booksync-emulator xero --port PORT` (`cli`) or in-process by tests.
+- Shared by the HTTP emulators: `clock.VirtualClock`, `faults.FaultSwitches`, `server.EmulatorServer`.
 """

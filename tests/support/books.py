@@ -38,7 +38,9 @@ def ready_books(
     names: dict[str, Any] = {"clients": [], "products": [], "invoices": [], "purchase_orders": []}
     with store.session() as s:
         configure_integration(
-            s, "ledger", {"enabled": True, "entities_to_sync": list(EntityType), "show_success_messages": True}
+            s,
+            "ledger",
+            {"enabled": True, "entities_to_sync": list(EntityType), "show_success_messages": True},
         )
         TENANTS.create_for(s, "ledger", {"name": TENANT, "remote_tenant_id": REMOTE_TENANT})
         TAX_RATES.create(s, {"name": "GST on Income", "percent": "10"})
@@ -49,13 +51,20 @@ def ready_books(
         ACCOUNT_CODES.create(s, {"name": "Purchases", "code": "300", "kind": "expense"})
         ITEM_GROUPS.create(
             s,
-            {"name": "Backup", "tax_rate": "GST on Income", "income_account": "200", "expense_account": "300"},
+            {
+                "name": "Backup",
+                "tax_rate": "GST on Income",
+                "income_account": "200",
+                "expense_account": "300",
+            },
         )
         for i in range(clients):
             name = f"Client {i:03d}"
             CLIENTS.create(s, {"name": name, "tenant": TENANT, "email": f"c{i}@example.com"})
             names["clients"].append(name)
-        SUPPLIERS.create(s, {"name": "Dicker Data", "tenant": TENANT, "tax_rate": "GST on Expenses"})
+        SUPPLIERS.create(
+            s, {"name": "Dicker Data", "tenant": TENANT, "tax_rate": "GST on Expenses"}
+        )
         for i in range(products):
             name = f"Product {i:03d}"
             PRODUCTS.create(
@@ -88,7 +97,12 @@ def ready_books(
         for i in range(purchase_orders):
             number = f"PO-{1000 + i}"
             DOCUMENTS[EntityType.PURCHASE_ORDER].create(
-                s, {"number": number, "party": "Dicker Data", "lines": [{"product": names["products"][0], "quantity": "3"}]}
+                s,
+                {
+                    "number": number,
+                    "party": "Dicker Data",
+                    "lines": [{"product": names["products"][0], "quantity": "3"}],
+                },
             )
             names["purchase_orders"].append(number)
     with store.session() as s:

@@ -34,7 +34,7 @@ def main() -> None:
     engine = Engine(
         store,
         lambda tenant: tool,
-        lease=timedelta(seconds=1),
+        lease=timedelta(seconds=0.5),
         backoff=Backoff(base=0.05, cap=0.2, max_attempts=50),
     )
     engine.run_pass(max_wait=5)

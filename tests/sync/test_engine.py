@@ -35,7 +35,12 @@ def test_everything_syncs_once_dependencies_first(store: Store) -> None:
     result = engine_for(store, tool).run_pass()
     assert statuses(store) == Counter({"synced": 3 + 1 + 2 + 7})
     objects = tool.objects()
-    assert Counter(o["entity"] for o in objects) == {"client": 3, "supplier": 1, "product": 2, "invoice": 7}
+    assert Counter(o["entity"] for o in objects) == {
+        "client": 3,
+        "supplier": 1,
+        "product": 2,
+        "invoice": 7,
+    }
     first_invoice = next(i for i, o in enumerate(objects) if o["entity"] == "invoice")
     assert all(o["entity"] != "invoice" for o in objects[:first_invoice])
     # one call per record type: clients, suppliers, products, invoices
@@ -66,7 +71,9 @@ def test_an_edit_after_sync_updates_the_remote_object(store: Store) -> None:
     engine.run_pass()
     with store.session() as s:
         CLIENTS.update(s, "Client 000", {"email": "billing@example.com"})
-        DOCUMENTS[EntityType.INVOICE].update(s, "INV-1000", {"lines": [{"product": "Product 000", "quantity": "9"}]})
+        DOCUMENTS[EntityType.INVOICE].update(
+            s, "INV-1000", {"lines": [{"product": "Product 000", "quantity": "9"}]}
+        )
     engine.run_pass()
     objects = tool.objects()
     assert Counter(o["entity"] for o in objects)["client"] == 1
@@ -77,7 +84,11 @@ def test_an_edit_after_sync_updates_the_remote_object(store: Store) -> None:
 
 
 def test_rejected_element_does_not_stop_the_batch(store: Store) -> None:
-    tool = RecordingTool(reject=lambda item: "Account code 999 is not valid" if item.reference == "INV-1002" else None)
+    tool = RecordingTool(
+        reject=lambda item: (
+            "Account code 999 is not valid" if item.reference == "INV-1002" else None
+        )
+    )
     ready_books(store, tool, clients=2, products=1, invoices=4)
     result = engine_for(store, tool).run_pass()
     assert result.count("failed") == 1
@@ -99,7 +110,11 @@ def test_transient_failures_back_off_then_succeed(store: Store) -> None:
     assert statuses(store) == Counter({"synced": 4})
     assert clock.elapsed >= 1.0  # waited for the backoff / Retry-After instead of hammering
     with store.session() as s:
-        kinds = list(s.scalars(select(SyncEvent.kind).where(SyncEvent.entity_type.in_(["client", "supplier"]))))
+        kinds = list(
+            s.scalars(
+                select(SyncEvent.kind).where(SyncEvent.entity_type.in_(["client", "supplier"]))
+            )
+        )
     assert kinds.count("retry") == 2 and kinds.count("synced") == 2  # the first two calls failed
 
 
@@ -121,7 +136,12 @@ def test_lost_answer_is_looked_up_not_created_twice(store: Store) -> None:
     tool.faults = ["unknown"]  # the clients' batch is applied, but its answer is lost
     engine_for(store, tool).run_pass(max_wait=3600)
     assert statuses(store) == Counter({"synced": 2 + 1 + 1 + 2})
-    assert Counter(o["entity"] for o in tool.objects()) == {"client": 2, "supplier": 1, "product": 1, "invoice": 2}
+    assert Counter(o["entity"] for o in tool.objects()) == {
+        "client": 2,
+        "supplier": 1,
+        "product": 1,
+        "invoice": 2,
+    }
 
 
 def test_fixing_one_account_code_releases_every_invoice_it_blocked(store: Store) -> None:
@@ -150,8 +170,13 @@ def test_document_waits_for_its_client_and_is_released_when_it_syncs(store: Stor
     engine.run_pass()
     with store.session() as s:
         invoice_job = s.scalars(select(SyncJob).where(SyncJob.entity_type == "invoice")).one()
-        assert invoice_job.status == "pending" and invoice_job.blocked_reasons[0]["status"] == "waiting"
-    engine.run_pass(max_wait=60)  # the client's retry is due within a minute; the invoice follows at once
+        assert (
+            invoice_job.status == "pending"
+            and invoice_job.blocked_reasons[0]["status"] == "waiting"
+        )
+    engine.run_pass(
+        max_wait=60
+    )  # the client's retry is due within a minute; the invoice follows at once
     assert statuses(store) == Counter({"synced": 4})
     assert clock.elapsed < 3600
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from booksync.domain.types import EntityType
 from booksync.store.db import Store
 from booksync.store.models import SYNCABLE_MODELS, SyncJob
-from booksync.domain.types import EntityType
 from booksync_emulators.recording import RecordingTool
 from support.books import ready_books
 
@@ -63,7 +63,14 @@ def test_killed_at_every_stage_of_a_push_nothing_lost_nothing_doubled(
     flags = [] if idempotency else ["--no-idempotency"]
     # Kill before a call reaches the tool (= right after the previous batch was committed), and
     # after the tool applied a batch but before its answer was recorded, at several batches.
-    for kill_at, when in [(1, "after"), (2, "before"), (3, "after"), (5, "after"), (8, "before"), (11, "after")]:
+    for kill_at, when in [
+        (1, "after"),
+        (2, "before"),
+        (3, "after"),
+        (5, "after"),
+        (8, "before"),
+        (11, "after"),
+    ]:
         code = run_worker(db_url, tool_file, "--kill-at", str(kill_at), "--kill-when", when, *flags)
         assert code == -signal.SIGKILL
     assert run_worker(db_url, tool_file, *flags) == 0
@@ -80,7 +87,14 @@ def test_killed_at_random_moments_nothing_lost_nothing_doubled(db_url: str, tmp_
     ready_books(store, tool, clients=20, products=10, invoices=270)
     rng = random.Random(20261126)
     for _ in range(6):
-        run_worker(db_url, tool_file, "--no-idempotency", "--batch-size", "5", kill_after=rng.uniform(0.8, 2.5))
+        run_worker(
+            db_url,
+            tool_file,
+            "--no-idempotency",
+            "--batch-size",
+            "5",
+            kill_after=rng.uniform(0.8, 2.5),
+        )
     assert run_worker(db_url, tool_file, "--no-idempotency", "--batch-size", "5") == 0
     assert_exactly_once(store, tool, 20 + 1 + 10 + 270)
     store.dispose()
@@ -93,7 +107,15 @@ def test_two_workers_share_the_queue_without_doubling(db_url: str, tmp_path: Pat
     tool = RecordingTool(tool_file)
     ready_books(store, tool, clients=20, products=10, invoices=170)
     env = os.environ | {"PYTHONPATH": str(ROOT / "tests")}
-    args = [sys.executable, str(WORKER), db_url, str(tool_file), "--no-idempotency", "--batch-size", "5"]
+    args = [
+        sys.executable,
+        str(WORKER),
+        db_url,
+        str(tool_file),
+        "--no-idempotency",
+        "--batch-size",
+        "5",
+    ]
     procs = [subprocess.Popen(args, env=env) for _ in range(2)]
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
     assert_exactly_once(store, tool, 20 + 1 + 10 + 170)

@@ -49,10 +49,13 @@ def root(
 def _register() -> None:
     # Each command group lives in its own module and adds itself to `app`.
     from booksync.cli import db as _db  # noqa: F401
+    from booksync.cli import demo as _demo  # noqa: F401
+    from booksync.cli import doctor as _doctor  # noqa: F401
     from booksync.cli import integrations as _integrations  # noqa: F401
     from booksync.cli import records as _records  # noqa: F401
     from booksync.cli import sample as _sample  # noqa: F401
     from booksync.cli import sync as _sync  # noqa: F401
+    from booksync.cli import xero as _xero  # noqa: F401
 
 
 _register()

@@ -22,7 +22,9 @@ from booksync.services.errors import BooksyncError
 @handles_errors
 def demo(
     ctx: typer.Context,
-    directory: Annotated[Path, typer.Option("--dir", help="Where the demo's ledgers go.")] = Path("demo"),
+    directory: Annotated[Path, typer.Option("--dir", help="Where the demo's ledgers go.")] = Path(
+        "demo"
+    ),
 ) -> None:
     """Load the sample MSP books, connect embedded ledgers, sync them, and show what stayed blocked."""
     started = time.monotonic()
@@ -53,7 +55,11 @@ def demo(
     console.rule("5. The ledgers")
     for name, problems in validate_ledgers(store).items():
         path = setup.ledgers[name]
-        verdict = "valid (beancount's loader: no errors)" if not problems else f"{len(problems)} error(s): {problems[0]}"
+        verdict = (
+            "valid (beancount's loader: no errors)"
+            if not problems
+            else f"{len(problems)} error(s): {problems[0]}"
+        )
         console.print(f"{name}: {path} — {verdict}")
     first = next(iter(setup.ledgers.values()), None)
     if first is not None:

@@ -414,11 +414,12 @@ class Evaluator:
 
     # -- a whole evaluation, for the doctor ---------------------------------------------------------
 
-    def evaluate(self, record: Record) -> Evaluation:
+    def evaluate(self, record: Record, *, with_tax: bool = True) -> Evaluation:
+        """The record's findings; `with_tax` adds each line's tax provenance (the doctor shows it)."""
         target = self.target(record)
         problems = self.problems(record)
         taxes: list[LineTax] = []
-        if isinstance(record, DocumentView):
+        if with_tax and isinstance(record, DocumentView):
             for use in self.line_uses(record, self.books.party(record), target):
                 resolution = resolve_tax(
                     self.books,
@@ -432,7 +433,7 @@ class Evaluator:
                         use.line.position if use.line else None, use.product.subject, resolution
                     )
                 )
-        elif isinstance(record, ProductView):
+        elif with_tax and isinstance(record, ProductView):
             taxes.append(LineTax(None, record.subject, resolve_tax(self.books, product=record)))
         return Evaluation(record, target, problems, tuple(taxes))
 

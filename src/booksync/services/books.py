@@ -8,7 +8,7 @@ by row on first use when the doctor or the engine looks at a handful of records.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ClauseElement, Connection, select
@@ -55,11 +55,33 @@ V = TypeVar("V")
 
 
 class LazyMapping(Mapping[K, V], Generic[K, V]):
-    """A read-only mapping that loads each missing key once, on first use."""
+    """A read-only mapping that loads each missing key once, on first use.
 
-    def __init__(self, load: Callable[[K], V | None]) -> None:
+    `prime(keys)` loads many keys in one query, for callers (the engine) that know what they need.
+    """
+
+    def __init__(
+        self,
+        load: Callable[[K], V | None],
+        load_many: Callable[[list[K]], dict[K, V]] | None = None,
+    ) -> None:
         self._load = load
+        self._load_many = load_many
         self._rows: dict[K, V | None] = {}
+
+    def prime(self, keys: Iterable[K]) -> None:
+        missing = list(dict.fromkeys(k for k in keys if k not in self._rows))
+        if not missing:
+            return
+        if self._load_many is None:
+            for key in missing:
+                self._rows[key] = self._load(key)
+            return
+        for start in range(0, len(missing), 500):
+            part = missing[start : start + 500]
+            found = self._load_many(part)
+            for key in part:
+                self._rows[key] = found.get(key)
 
     def __getitem__(self, key: K) -> V:
         if key not in self._rows:
@@ -239,12 +261,44 @@ def load_books(session: Session, *, whole: bool = False) -> Books:
             )
             return _sync_state(row) if row else None  # type: ignore[arg-type]
 
+        def many_parties(entity: EntityType, model: type[Client] | type[Supplier]) -> Any:
+            cols = [getattr(model, c) for c in PARTY_COLUMNS]
+
+            def load(ids: list[int]) -> dict[int, PartyView]:
+                rows = session.execute(select(*cols).where(model.id.in_(ids)))
+                return {r[0]: _party(entity, tuple(r)) for r in rows}
+
+            return load
+
+        def many_products(ids: list[int]) -> dict[int, ProductView]:
+            rows = session.execute(select(*product_cols).where(Product.id.in_(ids)))
+            return {r[0]: _product(tuple(r)) for r in rows}
+
+        def many_states(
+            keys: list[tuple[EntityType, int]],
+        ) -> dict[tuple[EntityType, int], SyncState]:
+            found: dict[tuple[EntityType, int], SyncState] = {}
+            by_type: dict[EntityType, list[int]] = defaultdict(list)
+            for entity, record_id in keys:
+                by_type[entity].append(record_id)
+            for entity, ids in by_type.items():
+                rows = session.execute(
+                    select(SyncJob.record_id, *state_cols).where(
+                        SyncJob.entity_type == entity.value, SyncJob.record_id.in_(ids)
+                    )
+                )
+                for record_id, *rest in rows:
+                    state = _sync_state(tuple(rest))  # type: ignore[arg-type]
+                    if state is not None:
+                        found[(entity, record_id)] = state
+            return found
+
         clients, suppliers, products = (
-            LazyMapping(client),
-            LazyMapping(supplier),
-            LazyMapping(product),
+            LazyMapping(client, many_parties(EntityType.CLIENT, Client)),
+            LazyMapping(supplier, many_parties(EntityType.SUPPLIER, Supplier)),
+            LazyMapping(product, many_products),
         )
-        states = LazyMapping(sync_state)
+        states = LazyMapping(sync_state, many_states)
     return Books(
         integrations=integrations,
         tenants=tenants,
@@ -257,6 +311,25 @@ def load_books(session: Session, *, whole: bool = False) -> Books:
         default_tax_rate_id=default,
         sync_states=states,
     )
+
+
+def prime(
+    books: Books,
+    *,
+    clients: Iterable[int] = (),
+    suppliers: Iterable[int] = (),
+    products: Iterable[int] = (),
+    states: Iterable[tuple[EntityType, int]] = (),
+) -> None:
+    """Load what a batch of records will need in a few queries instead of one per record."""
+    for mapping, keys in (
+        (books.clients, clients),
+        (books.suppliers, suppliers),
+        (books.products, products),
+        (books.sync_states, states),
+    ):
+        if isinstance(mapping, LazyMapping):
+            mapping.prime(keys)
 
 
 def document_view(document: Document) -> DocumentView:

@@ -9,7 +9,12 @@ from sqlalchemy import select
 
 from booksync.domain.types import IntegrationKind
 from booksync.services.sample import SampleSummary, load_sample
-from booksync.services.tenants import ImportSummary, connect_tenant, import_from_tool, tenant_connector
+from booksync.services.tenants import (
+    ImportSummary,
+    connect_tenant,
+    import_from_tool,
+    tenant_connector,
+)
 from booksync.store.db import Store
 from booksync.store.models import Integration, Tenant
 
@@ -47,8 +52,11 @@ def validate_ledgers(store: Store) -> dict[str, list[str]]:
     problems: dict[str, list[str]] = {}
     with store.session() as session:
         tenants = session.scalars(
-            select(Tenant).join(Integration).where(
-                Integration.kind == IntegrationKind.LEDGER.value, Tenant.connection_state == "connected"
+            select(Tenant)
+            .join(Integration)
+            .where(
+                Integration.kind == IntegrationKind.LEDGER.value,
+                Tenant.connection_state == "connected",
             )
         ).all()
         for tenant in tenants:

@@ -132,7 +132,10 @@ class Cause:
 class HealthReport:
     counts: Counter[Readiness] = field(default_factory=Counter)
     by_type: dict[EntityType, Counter[Readiness]] = field(default_factory=dict)
+    #: Root causes of blocked records, most records first.
     blockers: list[Cause] = field(default_factory=list)
+    #: What cannot be checked yet, with the records (blocked ones too) it is the first open
+    #: question of, most records first.
     unknowns: list[Cause] = field(default_factory=list)
 
     @property
@@ -190,9 +193,11 @@ def health_report(session: Session) -> HealthReport:
                 if root.key not in seen:
                     seen.add(root.key)
                     count(blockers, root).counts[record.type] += 1
-        elif readiness is Readiness.UNKNOWN:
+        if blocked or readiness is Readiness.UNKNOWN:
+            # A blocked record's open question is shown too: it is the next thing to do for it.
             for p in problems:
-                if p.status is Status.UNKNOWN and holds(p.rule):
+                # A question about no record at all ("no tenant is set") is answered by a blocker.
+                if p.status is Status.UNKNOWN and holds(p.rule) and p.root.subject.id is not None:
                     count(unknowns, p.root).counts[record.type] += 1
                     break
 

@@ -12,7 +12,9 @@ class BooksyncError(Exception):
 class BadInput(BooksyncError):
     """An input value that is not accepted. Nothing was written."""
 
-    def __init__(self, field: str, value: object, problem: str, accepted: str | None = None) -> None:
+    def __init__(
+        self, field: str, value: object, problem: str, accepted: str | None = None
+    ) -> None:
         self.field = field
         self.value = value
         self.problem = problem

@@ -193,9 +193,7 @@ def refuse_if_used(session: Session, obj: Base, *, field: str) -> None:
         for fk in other.foreign_keys:
             if fk.column.table is not table or fk.ondelete in ("CASCADE", "SET NULL"):
                 continue
-            n = session.scalar(
-                select(func.count()).select_from(other).where(fk.parent == obj_id)
-            )
+            n = session.scalar(select(func.count()).select_from(other).where(fk.parent == obj_id))
             if n:
                 uses.append(f"{n} {other.name.replace('_', ' ')}")
     if uses:
@@ -224,7 +222,10 @@ class AccountCodes(RecordType[AccountCode, AccountCodeInput]):
             with session.no_autoflush:
                 if session.scalars(stmt.limit(1)).first() is not None:
                     raise Conflict(
-                        "code", obj.code, "is already used by another account code", "a code not in use"
+                        "code",
+                        obj.code,
+                        "is already used by another account code",
+                        "a code not in use",
                     )
 
 
@@ -245,7 +246,9 @@ class TaxRates(RecordType[TaxRate, TaxRateInput]):
         tenant = find(session, Tenant, tenant_ref, field="tenant")
         tax_type = tax_type.strip()
         if not tax_type or len(tax_type) > 100:
-            raise BadInput("tax_type", tax_type, "is not a tax type", "the tool's tax type, e.g. OUTPUT2")
+            raise BadInput(
+                "tax_type", tax_type, "is not a tax type", "the tool's tax type, e.g. OUTPUT2"
+            )
         mapping = session.scalars(
             select(TaxRateMapping).where(
                 TaxRateMapping.tax_rate_id == rate.id, TaxRateMapping.tenant_id == tenant.id
@@ -325,11 +328,16 @@ class Documents:
 
     def create(self, session: Session, data: Mapping[str, Any] | BaseModel) -> Document:
         values = validate(DocumentInput, data).given()
-        for name, hint in (("number", f"a {self.label} number"), ("party", f"a {self.party_field}")):
+        for name, hint in (
+            ("number", f"a {self.label} number"),
+            ("party", f"a {self.party_field}"),
+        ):
             if not values.get(name):
                 raise BadInput(self._field(name), values.get(name), "is required", hint)
         if not values.get("lines"):
-            raise BadInput("lines", [], "are required", "at least one line, PRODUCT:QUANTITY[:PRICE]")
+            raise BadInput(
+                "lines", [], "are required", "at least one line, PRODUCT:QUANTITY[:PRICE]"
+            )
         values.setdefault("issue_date", datetime.now(UTC).date())
         document = Document(kind=self.kind.value)
         self._apply(session, document, values)
@@ -337,7 +345,9 @@ class Documents:
         session.flush()
         return document
 
-    def update(self, session: Session, ref: str | int, data: Mapping[str, Any] | BaseModel) -> Document:
+    def update(
+        self, session: Session, ref: str | int, data: Mapping[str, Any] | BaseModel
+    ) -> Document:
         document = self.get(session, ref)
         values = validate(DocumentInput, data).given()
         for name in ("number", "party", "issue_date"):
@@ -368,7 +378,9 @@ class Documents:
             ).first()
             if clash is not None:
                 raise Conflict(
-                    "number", values["number"], f"is already used by another {self.label}",
+                    "number",
+                    values["number"],
+                    f"is already used by another {self.label}",
                     f"a number no other {self.label} uses",
                 )
             document.number = values["number"]
@@ -390,7 +402,9 @@ class Documents:
             document.currency = party.currency if party is not None else "AUD"
         if document.due_date and document.issue_date and document.due_date < document.issue_date:
             raise BadInput(
-                "due_date", document.due_date.isoformat(), "is before the issue date",
+                "due_date",
+                document.due_date.isoformat(),
+                "is before the issue date",
                 f"{document.issue_date.isoformat()} or later",
             )
         if "lines" in values:
@@ -402,7 +416,11 @@ class Documents:
     def _line(self, session: Session, position: int, line: LineInput) -> DocumentLine:
         where = f"lines[{position}]"
         product = find(session, Product, line.product, field=f"{where}.product")
-        rate = find(session, TaxRate, line.tax_rate, field=f"{where}.tax_rate") if line.tax_rate else None
+        rate = (
+            find(session, TaxRate, line.tax_rate, field=f"{where}.tax_rate")
+            if line.tax_rate
+            else None
+        )
         default_price = product.cost if self.kind in SUPPLIER_DOCUMENTS else product.price
         return DocumentLine(
             position=position,
@@ -425,7 +443,10 @@ def integration_for(session: Session, kind: str, *, create: bool = False) -> Int
     if found is None:
         if not create:
             raise BadInput(
-                "integration", kind, "has not been set up yet", f"run `booksync integration enable {tool}`"
+                "integration",
+                kind,
+                "has not been set up yet",
+                f"run `booksync integration enable {tool}`",
             )
         found = Integration(kind=tool.value, enabled=False, entities_to_sync=[])
         session.add(found)
@@ -453,10 +474,14 @@ def configure_integration(
 def parse_entities(text: str) -> list[EntityType]:
     """'client,product,invoice' -> entity types, naming any that is not one."""
     entities: list[EntityType] = []
-    for raw in (part.strip().lower().replace("-", "_").replace(" ", "_") for part in text.split(",")):
+    for raw in (
+        part.strip().lower().replace("-", "_").replace(" ", "_") for part in text.split(",")
+    ):
         if not raw:
             continue
-        plural = raw[:-1] if raw.endswith("s") and raw[:-1] in EntityType._value2member_map_ else raw
+        plural = (
+            raw[:-1] if raw.endswith("s") and raw[:-1] in EntityType._value2member_map_ else raw
+        )
         try:
             entities.append(EntityType(plural))
         except ValueError:
@@ -505,7 +530,9 @@ PRODUCTS = RecordType(
     },
     unique=("name", "code"),
 )
-DOCUMENTS: dict[EntityType, Documents] = {kind: Documents(kind) for kind in EntityType if kind.is_document}
+DOCUMENTS: dict[EntityType, Documents] = {
+    kind: Documents(kind) for kind in EntityType if kind.is_document
+}
 
 #: Every record type a face can manage, by its CLI/API name.
 RECORD_TYPES: dict[str, RecordType[Any, Any] | Documents] = {
@@ -520,7 +547,18 @@ RECORD_TYPES: dict[str, RecordType[Any, Any] | Documents] = {
 }
 
 __all__ = [
-    "ACCOUNT_CODES", "CLIENTS", "DOCUMENTS", "ITEM_GROUPS", "LABELS", "PRODUCTS", "RECORD_TYPES",
-    "SUPPLIERS", "TAX_RATES", "TENANTS", "configure_integration", "integration_for",
-    "parse_entities", "validate",
+    "ACCOUNT_CODES",
+    "CLIENTS",
+    "DOCUMENTS",
+    "ITEM_GROUPS",
+    "LABELS",
+    "PRODUCTS",
+    "RECORD_TYPES",
+    "SUPPLIERS",
+    "TAX_RATES",
+    "TENANTS",
+    "configure_integration",
+    "integration_for",
+    "parse_entities",
+    "validate",
 ]

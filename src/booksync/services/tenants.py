@@ -42,6 +42,10 @@ def tenant_connector(tenant: Tenant, **settings: Any) -> Connector:
         if kind is IntegrationKind.LEDGER:
             directory = settings.pop("directory", None) or tenant.connection_detail or ledger_dir()
             return connector_for(kind, directory=directory, **settings)
+        if kind is IntegrationKind.XERO:
+            from booksync.services.xero_connect import xero_connector_for
+
+            return xero_connector_for(tenant, **settings)
         return connector_for(kind, **settings)
     except ConnectorError as exc:
         raise BooksyncError(f"tenant '{tenant.name}': {exc}") from exc
@@ -68,10 +72,17 @@ def connect_tenant(
     *,
     directory: str | Path | None = None,
     connector: Connector | None = None,
+    **sign_in: Any,
 ) -> Tenant:
-    """Connect a tenant (for the ledger: create or open its Beancount file) and record that it is."""
+    """Connect a tenant (for the ledger: create or open its Beancount file; for Xero: sign in, see
+    `xero_connect.connect_xero`, which takes `sign_in` options) and record that it is."""
     tenant = find(session, Tenant, ref, field="tenant")
     kind = IntegrationKind(tenant.integration.kind)
+    if kind is IntegrationKind.XERO:
+        from booksync.services.xero_connect import connect_xero
+
+        connect_xero(session, wanted=tenant, **sign_in)
+        return tenant
     if kind is not IntegrationKind.LEDGER:
         raise BadInput(
             "tenant",
@@ -113,6 +124,9 @@ def import_from_tool(
         items = tool.items(remote)
     except ConnectorError as exc:
         raise BooksyncError(f"import from tenant '{tenant.name}' failed: {exc}") from exc
+    finally:
+        if connector is None:
+            tool.close()  # a cloud connector holds an HTTP connection pool
     summary = ImportSummary(tenant.name)
 
     existing = {

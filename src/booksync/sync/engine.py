@@ -17,7 +17,7 @@ import random
 import socket
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -39,7 +39,7 @@ from booksync.domain.evaluation import Evaluator
 from booksync.domain.findings import Readiness, Status
 from booksync.domain.records import Books, DocumentView, Record, TenantView
 from booksync.domain.types import EntityType, SyncStatus
-from booksync.services.books import document_view, load_books
+from booksync.services.books import document_view, load_books, prime
 from booksync.store.db import Store
 from booksync.store.models import (
     SYNCABLE_MODELS,
@@ -177,6 +177,7 @@ class Engine:
                 select(SyncJob).where(SyncJob.id.in_(job_ids)).order_by(SyncJob.id)
             ).all()
             records = _load_records(session, claimed)
+            _prime(books, records.values())
             for job in claimed:
                 record = records.get((job.entity_type, job.record_id))
                 if record is None:
@@ -205,7 +206,7 @@ class Engine:
         """Evaluate one job: hold it with its reasons, let it wait on a dependency, or ready it to push."""
         now = self.clock.utcnow()
         view = _view(books, record)
-        evaluation = evaluator.evaluate(view)
+        evaluation = evaluator.evaluate(view, with_tax=False)
         tenant = evaluation.target.tenant
         job.tenant_id = tenant.id if tenant else None
         label = f"{record.entity_type.label.capitalize()} {record.reference}"
@@ -219,9 +220,13 @@ class Engine:
                 )
             ]
             changed = reasons != job.blocked_reasons or job.status != SyncStatus.BLOCKED.value
-            job.status = SyncStatus.BLOCKED.value
-            job.blocked_reasons = reasons
-            job.claimed_by = job.claimed_at = None
+            # Guarded by version: a record edited since it was read is evaluated again, not held.
+            jobs.finish(
+                session,
+                job,
+                record.version,
+                {"status": SyncStatus.BLOCKED.value, "blocked_reasons": reasons, "updated_at": now},
+            )
             jobs.set_blockers(
                 session, job, [p for p in evaluation.problems if p.status is not Status.OK]
             )
@@ -246,10 +251,17 @@ class Engine:
             if p.status is Status.WAITING and p.rule.startswith("dependency.")
         ]
         if waiting:
-            job.status = SyncStatus.PENDING.value
-            job.next_attempt_at = now + self.wait_delay
-            job.claimed_by = job.claimed_at = None
-            job.blocked_reasons = [_reason(p) | {"status": "waiting"} for p in waiting]
+            jobs.finish(
+                session,
+                job,
+                record.version,
+                {
+                    "status": SyncStatus.PENDING.value,
+                    "next_attempt_at": now + self.wait_delay,
+                    "blocked_reasons": [_reason(p) | {"status": "waiting"} for p in waiting],
+                    "updated_at": now,
+                },
+            )
             jobs.set_blockers(session, job, waiting)
             for p in waiting:
                 _ensure_due(session, p.subject.type, p.subject.id, now)
@@ -287,7 +299,7 @@ class Engine:
         size = connector.limits.batch_for(entity)
         for start in range(0, len(batch), size):
             chunk = batch[start : start + size]
-            self.pacer.wait(remote_tenant, connector.limits.calls_per_minute)
+            self.pacer.wait(f"{tool}:{remote_tenant}", connector.limits.calls_per_minute)
             with self.store.session() as session:
                 # The attempt is on record before the call: a crash from here on is "outcome unknown".
                 session.execute(
@@ -315,7 +327,7 @@ class Engine:
             except TransientError as exc:
                 result.calls += 1
                 if exc.retry_after:
-                    self.pacer.pause(remote_tenant, exc.retry_after)
+                    self.pacer.pause(f"{tool}:{remote_tenant}", exc.retry_after)
                 self._retry_later(
                     chunk, str(exc), exc.retry_after, tenant_name, result, uncertain=False
                 )
@@ -632,6 +644,24 @@ def _view(books: Books, record: Syncable) -> Record:
         entity, books.products
     )
     return table[record.id]  # type: ignore[return-value]
+
+
+def _prime(books: Books, records: Iterable[Syncable]) -> None:
+    """Read the clients, suppliers, products and sync states a round will evaluate, in bulk."""
+    ids: dict[EntityType, set[int]] = defaultdict(set)
+    for record in records:
+        ids[record.entity_type].add(record.id)
+        if isinstance(record, Document):
+            party = EntityType.SUPPLIER if record.supplier_id else EntityType.CLIENT
+            ids[party].add(record.client_id or record.supplier_id or 0)
+            ids[EntityType.PRODUCT].update(line.product_id for line in record.lines)
+    prime(
+        books,
+        clients=ids[EntityType.CLIENT],
+        suppliers=ids[EntityType.SUPPLIER],
+        products=ids[EntityType.PRODUCT],
+        states=[(entity, i) for entity, found in ids.items() for i in found],
+    )
 
 
 def _load_records(session: Session, claimed: Sequence[SyncJob]) -> dict[tuple[str, int], Syncable]:

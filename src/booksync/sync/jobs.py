@@ -138,7 +138,11 @@ def event(
 
 def set_blockers(session: Session, job: SyncJob, findings: Iterable[Finding]) -> None:
     """Remember which records hold `job`, so a change to any of them releases it."""
-    session.execute(delete(SyncJobBlocker).where(SyncJobBlocker.job_id == job.id))
+    session.execute(
+        delete(SyncJobBlocker)
+        .where(SyncJobBlocker.job_id == job.id)
+        .execution_options(synchronize_session=False)
+    )
     subjects = set()
     for finding in findings:
         node: Finding | None = finding

@@ -1,0 +1,34 @@
+"""A local Xero for tests: the Accounting and Identity API subset booksync's connector uses, with
+Xero's validation rules, limits, idempotency, token life and error shapes.
+
+Start one in a test with `XeroEmulator(clock=...).serve().start()` (or the `xero_emulator`
+fixture in tests/emulators/conftest.py), or from a shell with `booksync-emulator xero --port 8765`.
+Module map: `app` (paths and the order of checks), `auth` (OAuth, connections), `limits`,
+`idempotency`, `resources` (endpoints, batches), `contacts`, `items`, `documents`, `lines`
+(totals), `query` (where/order/paging), `store` (one tenant's data), `seed` (a new org's chart),
+`wire` (JSON conventions), `errors`, `validation` (messages).
+"""
+
+from booksync_emulators.xero.app import (
+    ACCOUNTING_PREFIX,
+    AUTHORIZE_PATH,
+    CONNECTIONS_PATH,
+    REVOCATION_PATH,
+    TOKEN_PATH,
+    SeededTenant,
+    XeroEmulator,
+)
+from booksync_emulators.xero.limits import XeroLimits
+from booksync_emulators.xero.store import Org
+
+__all__ = [
+    "ACCOUNTING_PREFIX",
+    "AUTHORIZE_PATH",
+    "CONNECTIONS_PATH",
+    "REVOCATION_PATH",
+    "TOKEN_PATH",
+    "Org",
+    "SeededTenant",
+    "XeroEmulator",
+    "XeroLimits",
+]

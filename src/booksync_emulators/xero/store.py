@@ -1,0 +1,129 @@
+"""One Xero organisation's data (a tenant), kept in memory.
+
+Records are plain dicts in Xero's own shape (PascalCase keys, Decimal amounts, `date` dates), which
+is what a test asserting on "what reached Xero" wants to read. Every request holds the org's lock
+for its whole batch, so a batch is applied element by element with nothing interleaved.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from booksync_emulators.xero.seed import REGIONS, accounts, tax_rates
+from booksync_emulators.xero.wire import round_to
+
+Record = dict[str, Any]
+
+COLLECTIONS = ("Contacts", "Items", "Invoices", "CreditNotes", "PurchaseOrders", "Quotes")
+
+
+@dataclass
+class Org:
+    """A tenant: its organisation details, chart, tax rates and the records clients created."""
+
+    tenant_id: str
+    name: str
+    region: str
+    created: datetime
+    organisation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    accounts: dict[str, Record] = field(default_factory=dict)
+    tax_rates: dict[str, Record] = field(default_factory=dict)
+    records: dict[str, dict[str, Record]] = field(
+        default_factory=lambda: {name: {} for name in COLLECTIONS}
+    )
+    numbers: dict[str, int] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    @classmethod
+    def new(cls, tenant_id: str, name: str, region: str, created: datetime) -> Org:
+        if region not in REGIONS:
+            raise ValueError(f"region '{region}' is not one of {', '.join(REGIONS)}")
+        org = cls(tenant_id, name, region, created)
+        for account in accounts(REGIONS[region]):
+            account["UpdatedDateUTC"] = created
+            org.accounts[account["AccountID"]] = account
+        for rate in tax_rates(REGIONS[region]):
+            org.tax_rates[rate["TaxType"]] = rate
+        return org
+
+    @property
+    def currency(self) -> str:
+        return REGIONS[self.region].currency
+
+    # -- look-ups the validation rules need ---------------------------------------------------------
+
+    def collection(self, name: str) -> dict[str, Record]:
+        return self.records[name]
+
+    def account(self, code: str) -> Record | None:
+        wanted = code.strip().upper()
+        return next((a for a in self.accounts.values() if a["Code"].upper() == wanted), None)
+
+    def tax_rate(self, tax_type: str) -> Record | None:
+        return self.tax_rates.get(tax_type.strip().upper())
+
+    def contact_named(self, name: str, *, excluding: str | None = None) -> Record | None:
+        """The active contact with this name (Xero compares names without regard to case)."""
+        wanted = name.strip().casefold()
+        for contact in self.records["Contacts"].values():
+            if (
+                contact["ContactStatus"] == "ACTIVE"
+                and contact["Name"].strip().casefold() == wanted
+                and contact["ContactID"] != excluding
+            ):
+                return contact
+        return None
+
+    def contact_numbered(self, number: str, *, excluding: str | None = None) -> Record | None:
+        for contact in self.records["Contacts"].values():
+            if contact.get("ContactNumber") == number and contact["ContactID"] != excluding:
+                return contact
+        return None
+
+    def item_coded(self, code: str, *, excluding: str | None = None) -> Record | None:
+        wanted = code.strip().casefold()
+        for item in self.records["Items"].values():
+            if item["Code"].casefold() == wanted and item["ItemID"] != excluding:
+                return item
+        return None
+
+    def find(self, collection: str, field_name: str, value: str) -> Record | None:
+        """The first record whose `field_name` equals `value` (for assertions and look-ups)."""
+        return next(
+            (r for r in self.records[collection].values() if r.get(field_name) == value), None
+        )
+
+    def next_number(self, prefix: str) -> str:
+        self.numbers[prefix] = self.numbers.get(prefix, 0) + 1
+        return f"{prefix}{self.numbers[prefix]:04d}"
+
+    # -- what the API does not cover but tests need ------------------------------------------------
+
+    def pay(self, invoice_id: str, amount: Decimal | None = None, on: date | None = None) -> Record:
+        """Record a payment against an AUTHORISED invoice (the whole amount due by default), the way
+        a bookkeeper would in Xero; a fully paid invoice becomes PAID and can no longer be edited."""
+        with self.lock:
+            invoice = self.records["Invoices"][invoice_id]
+            if invoice["Status"] != "AUTHORISED":
+                raise ValueError(
+                    f"invoice {invoice_id} is {invoice['Status']}: only AUTHORISED can be paid"
+                )
+            paid = round_to(amount if amount is not None else invoice["AmountDue"], 2)
+            if paid <= 0 or paid > invoice["AmountDue"]:
+                raise ValueError(
+                    f"amount {paid} must be above 0 and at most {invoice['AmountDue']}"
+                )
+            invoice["AmountPaid"] += paid
+            invoice["AmountDue"] -= paid
+            invoice.setdefault("Payments", []).append(
+                {"PaymentID": str(uuid.uuid4()), "Amount": paid, "Date": on or invoice["Date"]}
+            )
+            if invoice["AmountDue"] == 0:
+                invoice["Status"] = "PAID"
+                invoice["FullyPaidOnDate"] = on or invoice["Date"]
+            return invoice
