@@ -22,6 +22,9 @@ def main() -> None:
     parser.add_argument("--kill-when", default="after")
     parser.add_argument("--no-idempotency", action="store_true")
     parser.add_argument("--batch-size", type=int, default=25)
+    parser.add_argument(
+        "--lease", type=float, default=0.5, help="seconds before a claim is abandoned"
+    )
     args = parser.parse_args()
     store = Store(args.db_url)
     tool = RecordingTool(
@@ -34,7 +37,7 @@ def main() -> None:
     engine = Engine(
         store,
         lambda tenant: tool,
-        lease=timedelta(seconds=0.5),
+        lease=timedelta(seconds=args.lease),
         backoff=Backoff(base=0.05, cap=0.2, max_attempts=50),
     )
     engine.run_pass(max_wait=5)

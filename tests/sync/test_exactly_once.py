@@ -107,15 +107,9 @@ def test_two_workers_share_the_queue_without_doubling(db_url: str, tmp_path: Pat
     tool = RecordingTool(tool_file)
     ready_books(store, tool, clients=20, products=10, invoices=170)
     env = os.environ | {"PYTHONPATH": str(ROOT / "tests")}
-    args = [
-        sys.executable,
-        str(WORKER),
-        db_url,
-        str(tool_file),
-        "--no-idempotency",
-        "--batch-size",
-        "5",
-    ]
+    # A lease far longer than any pause here: neither worker may take over the other's claims.
+    args = [sys.executable, str(WORKER), db_url, str(tool_file)]
+    args += ["--no-idempotency", "--batch-size", "5", "--lease", "60"]
     procs = [subprocess.Popen(args, env=env) for _ in range(2)]
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
     assert_exactly_once(store, tool, 20 + 1 + 10 + 170)

@@ -120,7 +120,7 @@ def test_retry_of_an_unknown_record_is_bad_input(db_url: str, tmp_path: Path) ->
 
 
 @pytest.mark.slow
-def test_worker_picks_up_a_change_within_a_second_and_stops_on_sigterm(
+def test_worker_picks_up_a_change_and_stops_on_sigterm(
     db_url: str, tmp_path: Path
 ) -> None:
     small_books(db_url, tmp_path)
@@ -139,12 +139,11 @@ def test_worker_picks_up_a_change_within_a_second_and_stops_on_sigterm(
             time.sleep(0.1)
         assert _synced(store) == 3
         ok(db_url, "client", "edit", "Acme Ltd", "--email", "billing@acme.example")
-        saved = time.monotonic()
-        while _synced(store) < 3 or _pending(store):
-            assert time.monotonic() - saved < 5, "the worker did not pick up the change"
+        # How fast is measured in bench/engine.py; here only that the running worker picks it up.
+        deadline = time.monotonic() + 30
+        while (_synced(store) < 3 or _pending(store)) and time.monotonic() < deadline:
             time.sleep(0.05)
-        picked_up = time.monotonic() - saved
-        assert picked_up < 1.5
+        assert _synced(store) == 3 and not _pending(store), "the worker did not pick up the change"
     finally:
         worker.send_signal(signal.SIGTERM)
         out, _ = worker.communicate(timeout=20)

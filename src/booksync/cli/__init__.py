@@ -54,6 +54,7 @@ def _register() -> None:
     from booksync.cli import integrations as _integrations  # noqa: F401
     from booksync.cli import records as _records  # noqa: F401
     from booksync.cli import sample as _sample  # noqa: F401
+    from booksync.cli import serve as _serve  # noqa: F401
     from booksync.cli import sync as _sync  # noqa: F401
     from booksync.cli import xero as _xero  # noqa: F401
 

@@ -318,13 +318,19 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         auth: Authorizer | None = None,
         tenant: str | None = None,
+        idempotent: bool = False,
     ) -> httpx.Response:
         """Send one request; return the response for 2xx and 4xx other than 401/403/429 (the caller
-        reads validation errors and 404s), raise the protocol's errors for everything else."""
+        reads validation errors and 404s), raise the protocol's errors for everything else.
+
+        `idempotent` marks a write the tool deduplicates by a key sent elsewhere than an
+        Idempotency-Key header (QuickBooks' `requestid` query parameter): it may be repeated too."""
         method = method.upper()
         sent_headers = dict(headers or {})
         write = method not in SAFE_METHODS
-        repeatable = not write or any(k.lower() == "idempotency-key" for k in sent_headers)
+        repeatable = (
+            not write or idempotent or any(k.lower() == "idempotency-key" for k in sent_headers)
+        )
         content = dumps(json_body).encode() if json_body is not None else None
         if content is not None:
             sent_headers["Content-Type"] = "application/json"
@@ -486,8 +492,15 @@ def problem_detail(response: httpx.Response) -> str:
         ):
             if isinstance(body.get(key), str) and body[key]:
                 return str(body[key])
-        fault = body.get("Fault")
-        if isinstance(fault, dict) and fault.get("Error"):
-            first = fault["Error"][0]
-            return str(first.get("Detail") or first.get("Message"))
+        # QuickBooks: {"Fault": {"Error": [...]}}, and on 401s {"fault": {"error": [...]}}.
+        fault = body.get("Fault") or body.get("fault")
+        errors = (fault.get("Error") or fault.get("error")) if isinstance(fault, dict) else None
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            first = errors[0]
+            return str(
+                first.get("Detail")
+                or first.get("detail")
+                or first.get("Message")
+                or first.get("message")
+            )
     return f"{response.status_code} {response.reason_phrase}"

@@ -287,6 +287,8 @@ class Callback:
     code: str | None = field(default=None, repr=False)
     state: str | None = field(default=None, repr=False)
     error: str | None = None
+    #: Every query parameter of the redirect (QuickBooks adds `realmId`, the company signed in to).
+    params: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
 _PAGE = (
@@ -330,6 +332,7 @@ class CallbackReceiver:
                     query.get("code"),
                     query.get("state"),
                     (query.get("error_description") or error) if error else None,
+                    query,
                 )
                 receiver._done.set()
                 text = (

@@ -686,6 +686,14 @@ def tool_accepted(books: Books, record: Record) -> Iterator[Finding]:
             None,
             f"the last push of {subject} failed and will be retried: {state.last_error}",
         )
+    elif state.status is not SyncStatus.SYNCED:
+        # Held by the checks above, or on its way now: the tool has not answered for this version.
+        doing = (
+            "is being pushed now"
+            if state.status is SyncStatus.IN_FLIGHT
+            else "has not been pushed yet"
+        )
+        yield finding("tool.accepted", Status.UNKNOWN, subject, None, f"{subject} {doing}")
 
 
 RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}

@@ -407,3 +407,35 @@ SYNCABLE_MODELS: dict[EntityType, type[Syncable]] = {
     EntityType.PURCHASE_ORDER: Document,
     EntityType.CREDIT_NOTE: Document,
 }
+
+
+class User(Base):
+    """A person who signs in to the web admin. Only an argon2 hash of the password is kept."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stored lower-case, so "Alice" and "alice" are one user.
+    username: Mapped[str] = mapped_column(String(150), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApiKey(Base):
+    """A key for the REST API. The secret is shown once; only its SHA-256 is kept.
+
+    A fast hash is enough here, unlike for passwords: the secret is 256 random bits, so no amount
+    of hashing speed makes guessing it feasible, and every API call can be checked cheaply.
+    """
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    #: The random part after `bsk_` that people see in listings; it finds the key, never proves it.
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -28,9 +28,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Concatenate, ParamSpec, TypeVar
-from urllib.parse import urlencode
 
 from booksync_emulators.clock import VirtualClock
+from booksync_emulators.oauth import Client, new_client
+from booksync_emulators.oauth import client_credentials as _client_credentials
+from booksync_emulators.oauth import oauth_error as _oauth_error
+from booksync_emulators.oauth import redirect as _redirect
 from booksync_emulators.server import Request, Response
 from booksync_emulators.xero import errors
 from booksync_emulators.xero.errors import XeroError
@@ -40,13 +43,6 @@ REFRESH_TTL = timedelta(days=60)
 REFRESH_GRACE = timedelta(minutes=30)
 CODE_TTL = timedelta(minutes=5)
 DEFAULT_SCOPE = "openid profile email offline_access accounting.transactions accounting.contacts accounting.settings"
-
-
-@dataclass
-class Client:
-    client_id: str
-    client_secret: str | None
-    redirect_uris: tuple[str, ...] = ()
 
 
 @dataclass
@@ -157,8 +153,7 @@ class OAuthServer:
     ) -> Client:
         """An app. `client_secret=None` makes a PKCE-only (public) app; any redirect URI is
         accepted when none are registered."""
-        secret = secrets.token_urlsafe(36) if client_secret == "generate" else client_secret
-        client = Client(client_id or secrets.token_hex(16).upper(), secret, tuple(redirect_uris))
+        client = new_client(client_id, client_secret, redirect_uris)
         self.clients[client.client_id] = client
         return client
 
@@ -401,18 +396,6 @@ def _xero_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f") + "0"
 
 
-def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str | None, str | None]:
-    header = request.header("authorization") or ""
-    if header.lower().startswith("basic "):
-        try:
-            decoded = base64.b64decode(header[6:].strip()).decode()
-        except ValueError:
-            return None, None
-        client_id, _, secret = decoded.partition(":")
-        return client_id, secret
-    return form.get("client_id"), form.get("client_secret")
-
-
 def _token_response(tokens: TokenSet, scope: str) -> Response:
     body: dict[str, object] = {
         "access_token": tokens.access_token,
@@ -425,13 +408,3 @@ def _token_response(tokens: TokenSet, scope: str) -> Response:
     if tokens.id_token:
         body["id_token"] = tokens.id_token
     return Response.json(200, json.dumps(body), {"Cache-Control": "no-store"})
-
-
-def _oauth_error(error: str, description: str | None = None) -> Response:
-    body = {"error": error, **({"error_description": description} if description else {})}
-    return Response.json(400, json.dumps(body))
-
-
-def _redirect(uri: str, **params: str | None) -> Response:
-    query = urlencode({k: v for k, v in params.items() if v is not None})
-    return Response(302, headers={"Location": f"{uri}{'&' if '?' in uri else '?'}{query}"})

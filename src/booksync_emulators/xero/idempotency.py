@@ -5,30 +5,21 @@ Keys belong to the app (not the tenant); at most 128 characters. Replays still c
 rate limits (the limiter runs first). An answer the emulator failed to produce (a 500 from inside
 the handler) is kept too, as Xero documents; injected gateway faults (5xx before the call reached
 the tool, 429s) never are. A retry that arrives while the first call is still running waits for
-its answer.
+its answer (the shared `booksync_emulators.replay.ReplayCache` does the keeping and waiting).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import threading
-from dataclasses import dataclass, field
 
 from booksync_emulators.clock import VirtualClock
+from booksync_emulators.replay import Entry, KeyReused, ReplayCache
 from booksync_emulators.server import Request, Response
 from booksync_emulators.xero.errors import api_exception
 
 TTL_SECONDS = 360.0
 MAX_KEY_LENGTH = 128
-
-
-@dataclass
-class _Entry:
-    fingerprint: str
-    created: float
-    done: threading.Event = field(default_factory=threading.Event)
-    response: Response | None = None
 
 
 def fingerprint(request: Request, tenant_id: str) -> str:
@@ -45,8 +36,7 @@ def fingerprint(request: Request, tenant_id: str) -> str:
 class IdempotencyCache:
     def __init__(self, clock: VirtualClock) -> None:
         self.clock = clock
-        self._entries: dict[tuple[str, str], _Entry] = {}
-        self._lock = threading.Lock()
+        self._cache = ReplayCache(clock, TTL_SECONDS)
 
     def check_key(self, key: str) -> Response | None:
         if len(key) > MAX_KEY_LENGTH:
@@ -57,36 +47,20 @@ class IdempotencyCache:
             )
         return None
 
-    def begin(self, app: str, key: str, print_: str) -> tuple[_Entry | None, Response | None]:
+    def begin(self, app: str, key: str, print_: str) -> tuple[Entry | None, Response | None]:
         """(entry to complete, None) for a new key; (None, answer) for a replay or a conflict."""
-        while True:
-            with self._lock:
-                now = self.clock.now()
-                entry = self._entries.get((app, key))
-                if entry is None or now - entry.created >= TTL_SECONDS:
-                    entry = _Entry(print_, now)
-                    self._entries[(app, key)] = entry
-                    return entry, None
-            if entry.fingerprint != print_:
-                return None, api_exception(
-                    10,
-                    "ValidationException",
-                    f"The Idempotency-Key '{key}' was already used with a different request.",
-                )
-            if entry.done.wait(timeout=30) and entry.response is not None:
-                return None, _copy(entry.response)
+        try:
+            return self._cache.begin((app, key), print_)
+        except KeyReused:
+            return None, api_exception(
+                10,
+                "ValidationException",
+                f"The Idempotency-Key '{key}' was already used with a different request.",
+            )
 
-    def finish(self, entry: _Entry, response: Response) -> None:
-        entry.response = _copy(response)
-        entry.done.set()
+    def finish(self, entry: Entry, response: Response) -> None:
+        self._cache.finish(entry, response)
 
-    def forget(self, app: str, key: str, entry: _Entry) -> None:
+    def forget(self, app: str, key: str, entry: Entry) -> None:
         """Drop an entry whose call never reached the tool, so a retry is processed afresh."""
-        with self._lock:
-            if self._entries.get((app, key)) is entry:
-                del self._entries[(app, key)]
-        entry.done.set()
-
-
-def _copy(response: Response) -> Response:
-    return Response(response.status, response.body, dict(response.headers), committed=True)
+        self._cache.forget((app, key), entry)

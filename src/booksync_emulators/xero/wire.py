@@ -3,12 +3,13 @@ and the envelope every Accounting API response is wrapped in."""
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from datetime import UTC, date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
+
+from booksync_emulators import jsontext
 
 PROVIDER_NAME = "booksync Xero emulator"
 
@@ -18,24 +19,14 @@ CENT = Decimal("0.01")
 
 def dumps(value: Any) -> str:
     """JSON text with Decimals written exactly (never through float) and dates in Xero's form."""
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, int):
-        return str(value)
+    return jsontext.dumps(value, _xero_value)
+
+
+def _xero_value(value: Any) -> Any:
     if isinstance(value, datetime | date):
-        return json.dumps(ms_date(value))
-    if isinstance(value, str | uuid.UUID):
-        return json.dumps(str(value))
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{json.dumps(str(k))}:{dumps(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(dumps(v) for v in value) + "]"
+        return ms_date(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
     raise TypeError(f"cannot write {type(value).__name__} as Xero JSON")
 
 

@@ -1,0 +1,90 @@
+"""The web process: the REST API under /api/v1 and, when installed, the web admin beside it.
+
+`create_app()` opens the store the way the CLI does (BOOKSYNC_DATABASE_URL, else ./booksync.db)
+unless it is handed one. Every /api/v1 call needs an API key; /openapi.json and /api/docs do not,
+since they describe the API and hold no data.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.routing import APIRoute
+
+from booksync import __version__
+from booksync.api import errors
+from booksync.api.deps import require_api_key
+from booksync.api.guard import reject_unstorable_text
+from booksync.api.routes import api_router
+from booksync.api.schemas import ProblemsOut
+from booksync.store.db import Store
+
+PREFIX = "/api/v1"
+WEB_PACKAGE = "booksync.web"
+
+DESCRIPTION = """\
+The REST face of booksync: the same service layer as the `booksync` CLI and the web admin.
+
+Every call needs an API key from `booksync apikey create NAME`, sent as
+`Authorization: Bearer bsk_...` or `X-API-Key: bsk_...`. Errors answer
+`{"detail": [{"type", "loc", "msg", "input"}]}`: 401 without a valid key, 404 for the record named
+in the path, 409 for a conflict with other records, 422 for bad input (with the field's path in
+`loc`), 502 when an accounting tool failed. Money is always a decimal string, such as "49.00".
+"""
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    401: {"model": ProblemsOut, "description": "No API key, or one not valid or revoked"},
+    404: {"model": ProblemsOut, "description": "The record named in the path does not exist"},
+    409: {"model": ProblemsOut, "description": "Conflicts with other records"},
+    422: {"model": ProblemsOut, "description": "Bad input; `loc` names the field"},
+    502: {"model": ProblemsOut, "description": "An accounting tool failed"},
+}
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+def create_app(store: Store | None = None) -> FastAPI:
+    """The ASGI app over `store`; a store it opens itself is closed when the app shuts down."""
+    owned = store is None
+    opened = store if store is not None else Store()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            opened.dispose()
+
+    app = FastAPI(
+        title="booksync",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.store = opened
+    errors.install(app)
+    protected = APIRouter(
+        prefix=PREFIX,
+        dependencies=[Depends(require_api_key), Depends(reject_unstorable_text)],
+        responses=ERROR_RESPONSES,
+    )
+    protected.include_router(api_router())
+    app.include_router(protected)
+    _mount_web(app, opened)
+    return app
+
+
+def _mount_web(app: FastAPI, store: Store) -> None:
+    """Add the web admin once it provides `mount(app, store)`; an error inside it is not hidden."""
+    if importlib.util.find_spec(WEB_PACKAGE) is None:
+        return
+    mount = getattr(importlib.import_module(WEB_PACKAGE), "mount", None)
+    if mount is not None:
+        mount(app, store)

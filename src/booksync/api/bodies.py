@@ -1,0 +1,143 @@
+"""What the API accepts: the service layer's own inputs, with what `create` requires marked required.
+
+Each class subclasses the service input it stands for, so the service validates it exactly as it
+would the CLI's values. Documents name their party as in their JSON form: `client`, or `supplier`
+on a purchase order.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from booksync.domain.types import AccountKind, ConnectionState, DocumentStatus, IntegrationKind
+from booksync.services.inputs import (
+    AccountCodeInput,
+    DocumentInput,
+    ItemGroupInput,
+    LineInput,
+    Name,
+    PartyInput,
+    Percent,
+    ProductInput,
+    Ref,
+    TaxRateInput,
+    TenantInput,
+)
+
+#: The most records one page may hold, and the furthest offset (both bound the database's work).
+MAX_LIMIT = 1000
+MAX_OFFSET = 1_000_000_000
+
+
+class TenantCreate(TenantInput):
+    name: Name
+    integration: IntegrationKind = Field(description="the integration the tenant belongs to")
+
+
+class TaxRateCreate(TaxRateInput):
+    name: Name
+    percent: Percent
+
+
+class AccountCodeCreate(AccountCodeInput):
+    name: Name
+    kind: AccountKind
+
+
+class ItemGroupCreate(ItemGroupInput):
+    name: Name
+
+
+class PartyCreate(PartyInput):
+    name: Name
+
+
+class ProductCreate(ProductInput):
+    name: Name
+
+
+class ClientDocumentUpdate(DocumentInput):
+    party: Ref | None = Field(None, alias="client", description="the client (name or id)")
+
+
+class SupplierDocumentUpdate(DocumentInput):
+    party: Ref | None = Field(None, alias="supplier", description="the supplier (name or id)")
+
+
+class ClientDocumentCreate(ClientDocumentUpdate):
+    number: Name
+    party: Ref = Field(alias="client", description="the client (name or id)")
+    lines: list[LineInput] = Field(min_length=1)
+
+
+class SupplierDocumentCreate(SupplierDocumentUpdate):
+    number: Name
+    party: Ref = Field(alias="supplier", description="the supplier (name or id)")
+    lines: list[LineInput] = Field(min_length=1)
+
+
+class TaxTypeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    tax_type: Annotated[str, Field(min_length=1, max_length=100)] = Field(
+        description="the tool's tax type, e.g. OUTPUT2"
+    )
+
+
+# -- list filters ----------------------------------------------------------------------------------
+
+RefFilter = Annotated[str | None, Field(max_length=255, description="name or id")]
+
+
+class Filters(BaseModel):
+    """Paging and search, common to every list."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(100, ge=1, le=MAX_LIMIT, description="at most this many")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="skip this many first")
+    search: str | None = Field(
+        None, max_length=255, description="only records whose name, number or code contains this"
+    )
+
+
+class TenantFilters(Filters):
+    integration: IntegrationKind | None = None
+    connection: ConnectionState | None = None
+
+
+class TaxRateFilters(Filters):
+    is_default: bool | None = None
+
+
+class AccountCodeFilters(Filters):
+    kind: AccountKind | None = None
+    tenant: RefFilter = None
+    imported_from_tool: bool | None = None
+    active: bool | None = None
+
+
+class ItemGroupFilters(Filters):
+    tax_rate: RefFilter = None
+
+
+class PartyFilters(Filters):
+    tenant: RefFilter = None
+    tax_rate: RefFilter = None
+    exclude_from_accounting: bool | None = None
+
+
+class ProductFilters(PartyFilters):
+    item_group: RefFilter = None
+
+
+class ClientDocumentFilters(Filters):
+    client: RefFilter = None
+    status: DocumentStatus | None = None
+
+
+class SupplierDocumentFilters(Filters):
+    supplier: RefFilter = None
+    status: DocumentStatus | None = None

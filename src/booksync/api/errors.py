@@ -1,0 +1,157 @@
+"""Every refusal as FastAPI's own 422s look: `{"detail": [{"type", "loc", "msg", "input"}]}`.
+
+The service layer names the field at fault (`lines[2].quantity`); a route says where that field
+came from (the path, the query or the body) and this module turns it into a `loc` such as
+`["body", "lines", 1, "quantity"]`. Statuses: 404 for the record named in the URL path, 409 for a
+conflict with other records, 422 for any other bad input, 502 when the accounting tool failed.
+Database errors a check missed become a 409 or 422 too: no input yields a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, IntegrityError
+
+from booksync.services.errors import BadInput, BooksyncError, Conflict, NotFound
+
+log = logging.getLogger(__name__)
+
+Loc = Sequence[str | int]
+#: `lines[2]` in a service field: the 2nd line, which is index 1 in the JSON body.
+_INDEX = re.compile(r"^(\w+)\[(\d+)\]$")
+
+
+class ApiError(Exception):
+    """A refusal with its HTTP status and where in the request the fault is."""
+
+    def __init__(
+        self,
+        status: int,
+        loc: Loc,
+        msg: str,
+        *,
+        type_: str = "value_error",
+        input_: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(msg)
+        self.status = status
+        self.loc = list(loc)
+        self.msg = msg
+        self.type = type_
+        self.input = input_
+        self.headers = dict(headers or {})
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "detail": [{"type": self.type, "loc": self.loc, "msg": self.msg, "input": self.input}]
+        }
+
+
+def field_loc(field: str) -> list[str | int]:
+    """`lines[2].quantity` -> ["lines", 1, "quantity"] (service positions count from 1)."""
+    loc: list[str | int] = []
+    for part in field.split("."):
+        match = _INDEX.match(part)
+        if match:
+            loc += [match.group(1), int(match.group(2)) - 1]
+        elif part:
+            loc.append(part)
+    return loc
+
+
+def status_of(exc: BadInput) -> int:
+    return 409 if isinstance(exc, Conflict) else 422
+
+
+def from_bad_input(exc: BadInput, loc: Loc, *, status: int | None = None) -> ApiError:
+    kind = (
+        "conflict"
+        if isinstance(exc, Conflict)
+        else "not_found"
+        if isinstance(exc, NotFound)
+        else "value_error"
+    )
+    return ApiError(status or status_of(exc), loc, str(exc), type_=kind, input_=exc.value)
+
+
+@contextmanager
+def in_body(rename: Mapping[str, str] | None = None) -> Iterator[None]:
+    """Errors raised inside name a field of the JSON body (`rename` maps service names to it)."""
+    try:
+        yield
+    except BadInput as exc:
+        field = (rename or {}).get(exc.field, exc.field)
+        raise from_bad_input(exc, ["body", *field_loc(field)]) from None
+
+
+@contextmanager
+def in_place(*loc: str | int, status: int | None = None) -> Iterator[None]:
+    """Errors raised inside are about one path or query parameter, e.g. ("path", "ref")."""
+    try:
+        yield
+    except BadInput as exc:
+        raise from_bad_input(exc, loc, status=status) from None
+
+
+@contextmanager
+def path_record(name: str = "ref") -> Iterator[None]:
+    """Looking up the record the URL names: not finding it is a 404."""
+    try:
+        yield
+    except NotFound as exc:
+        raise from_bad_input(exc, ["path", name], status=404) from None
+
+
+def _respond(error: ApiError) -> JSONResponse:
+    return JSONResponse(jsonable_encoder(error.body()), error.status, headers=error.headers)
+
+
+async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return _respond(exc)
+
+
+async def _bad_input(_request: Request, exc: Exception) -> JSONResponse:
+    # A route that did not say where its input came from: name the service's field as it is.
+    assert isinstance(exc, BadInput)
+    return _respond(from_bad_input(exc, field_loc(exc.field)))
+
+
+async def _booksync_error(_request: Request, exc: Exception) -> JSONResponse:
+    # Not bad input but a tool that failed (unreachable, refused the connection, ...).
+    return _respond(ApiError(502, [], str(exc), type_="tool_error"))
+
+
+async def _integrity_error(_request: Request, exc: Exception) -> JSONResponse:
+    # Two requests raced past a uniqueness check; the later one is refused, nothing is written.
+    log.info("integrity error answered with 409: %s", type(exc).__name__)
+    return _respond(
+        ApiError(
+            409,
+            [],
+            "conflicts with a change saved meanwhile; reload and try again",
+            type_="conflict",
+        )
+    )
+
+
+async def _data_error(_request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database refused a value (answered 422): %s", getattr(exc, "orig", exc))
+    return _respond(ApiError(422, [], "a value is out of the range the database can store"))
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(BadInput, _bad_input)
+    app.add_exception_handler(BooksyncError, _booksync_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(DataError, _data_error)

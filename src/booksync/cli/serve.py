@@ -1,0 +1,189 @@
+"""`booksync serve` (the REST API and web admin), `booksync apikey ...` and `booksync user ...`.
+
+Secrets are shown once and never again: an API key's secret when it is created, and a password
+never (it is typed at a hidden prompt, twice, or read from stdin with `--password-stdin`).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from booksync.cli import app
+from booksync.cli._common import (
+    console,
+    err_console,
+    fail,
+    handles_errors,
+    print_json,
+    print_table,
+    session,
+    state,
+)
+from booksync.services import auth
+from booksync.store.models import ApiKey, User
+
+apikey_app = typer.Typer(
+    help="API keys for the REST API (`Authorization: Bearer KEY`).", no_args_is_help=True
+)
+user_app = typer.Typer(help="Users who sign in to the web admin.", no_args_is_help=True)
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(user_app, name="user")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+@app.command("serve")
+@handles_errors
+def serve(
+    ctx: typer.Context,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; 0.0.0.0 listens on every interface.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the REST API (/api/v1, OpenAPI at /openapi.json) and the web admin."""
+    import uvicorn
+
+    from booksync.api import create_app
+
+    application = create_app(state(ctx).store)
+    console.print(
+        f"booksync serving on http://{host}:{port} (API docs at /api/docs); Ctrl-C stops it."
+    )
+    uvicorn.run(application, host=host, port=port, log_level="info")
+
+
+# -- API keys --------------------------------------------------------------------------------------
+
+
+def key_view(key: ApiKey) -> dict[str, Any]:
+    return {
+        "id": key.id,
+        "name": key.name,
+        "prefix": f"{auth.KEY_SCHEME}_{key.prefix}",
+        "created_at": key.created_at.isoformat(),
+        "last_used_at": key.last_used_at.isoformat() if key.last_used_at else None,
+        "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+    }
+
+
+@apikey_app.command("create")
+@handles_errors
+def apikey_create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="What the key is for, e.g. ci or billing-export.")],
+) -> None:
+    """Create an API key and print its secret, once: it is stored hashed and cannot be shown again."""
+    with session(ctx) as s:
+        key, secret = auth.create_api_key(s, name)
+        view = key_view(key)
+    err_console.print(
+        f"API key '{view['name']}' created ({view['prefix']}). Copy it now; it is not shown again:",
+        markup=False,
+    )
+    sys.stdout.write(secret + "\n")  # alone on stdout, so `KEY=$(booksync apikey create ci)` works
+
+
+@apikey_app.command("list")
+@handles_errors
+def apikey_list(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """List API keys (their prefixes, never their secrets), revoked ones too."""
+    with session(ctx) as s:
+        rows = [key_view(k) for k in auth.list_api_keys(s)]
+    if json_:
+        print_json(rows)
+        return
+    print_table(
+        "API keys",
+        ["id", "name", "prefix", "created", "last used", "revoked"],
+        [
+            [
+                r["id"],
+                r["name"],
+                r["prefix"],
+                r["created_at"][:19],
+                (r["last_used_at"] or "never")[:19],
+                (r["revoked_at"] or "")[:19],
+            ]
+            for r in rows
+        ],
+    )
+
+
+@apikey_app.command("revoke")
+@handles_errors
+def apikey_revoke(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="The key's prefix (bsk_...), its name or its id.")],
+) -> None:
+    """Revoke an API key: calls carrying it are refused from now on."""
+    with session(ctx) as s:
+        view = key_view(auth.revoke_api_key(s, ref))
+    console.print(f"API key '{view['name']}' ({view['prefix']}) revoked.", markup=False)
+
+
+# -- users -----------------------------------------------------------------------------------------
+
+
+def user_view(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "created_at": user.created_at.isoformat(),
+        "last_sign_in_at": user.last_sign_in_at.isoformat() if user.last_sign_in_at else None,
+    }
+
+
+def _password(password_stdin: bool) -> str:
+    if password_stdin:
+        line = sys.stdin.readline()
+        return line.removesuffix("\n").removesuffix("\r")
+    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    return password
+
+
+@user_app.command("create")
+@handles_errors
+def user_create(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The sign-in name (case-insensitive).")],
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin",
+            help="Read the password from the first line of stdin (for scripts) instead of prompting.",
+        ),
+    ] = False,
+) -> None:
+    """Create a web admin user; the password is asked twice, hidden, and stored as an argon2 hash."""
+    with session(ctx) as s:
+        auth.check_new_username(s, username)  # before asking for a password it would waste
+    password = _password(password_stdin)
+    if not password:
+        raise fail(f"password: empty; accepted: at least {auth.MIN_PASSWORD_LENGTH} characters")
+    with session(ctx) as s:
+        user = auth.create_user(s, username, password)
+        name = user.username
+    console.print(f"User '{name}' created; they can sign in to the web admin.", markup=False)
+
+
+@user_app.command("list")
+@handles_errors
+def user_list(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """List web admin users."""
+    with session(ctx) as s:
+        rows = [user_view(u) for u in auth.list_users(s)]
+    if json_:
+        print_json(rows)
+        return
+    print_table(
+        "Users",
+        ["id", "username", "created", "last sign-in"],
+        [
+            [r["id"], r["username"], r["created_at"][:19], (r["last_sign_in_at"] or "never")[:19]]
+            for r in rows
+        ],
+    )

@@ -1,0 +1,186 @@
+"""QuickBooks Faults, translated into the brief's rule ids and the fix a person can run.
+
+A Fault carries errors with a numeric `code`, a `Message`, a `Detail` and sometimes the `element`
+(field) at fault: 6240 duplicate name, 6140 duplicate document number, 5010 stale object (the
+SyncToken is old), 610 object not found, 6000 and the 2xxx codes for a business or request
+validation naming a field. Where the field points at a checklist rule, the doctor shows that rule;
+the tool's own words are always kept in the message.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from booksync.domain.types import EntityType
+
+DUPLICATE_NAME = "6240"
+DUPLICATE_NUMBER = "6140"
+STALE_OBJECT = "5010"
+NOT_FOUND = "610"
+
+
+@dataclass(frozen=True)
+class FaultError:
+    """One error of a Fault, as QuickBooks sent it."""
+
+    code: str
+    message: str
+    detail: str
+    element: str
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FaultError:
+        def text(*keys: str) -> str:
+            return next((str(data[k]) for k in keys if data.get(k) not in (None, "")), "")
+
+        return cls(
+            text("code"), text("Message", "message"), text("Detail", "detail"), text("element")
+        )
+
+    def __str__(self) -> str:
+        words = self.detail or self.message or "no reason given"
+        if self.message and self.message not in words:
+            words = f"{self.message}: {words}"
+        field = f", field {self.element}" if self.element else ""
+        return f"{words} (QuickBooks error {self.code or '?'}{field})"
+
+
+def fault_errors(fault: Any) -> list[FaultError]:
+    """The errors of a Fault object ({"Error": [...], "type": ...}), in either letter case."""
+    if not isinstance(fault, Mapping):
+        return []
+    errors = fault.get("Error") or fault.get("error") or []
+    return [FaultError.from_json(e) for e in errors if isinstance(e, Mapping)]
+
+
+@dataclass(frozen=True)
+class Translation:
+    rule: str | None
+    fix: str | None
+    advice: str = ""
+
+
+#: Where QuickBooks names a field (in `element`, or inside `Detail`), which rule it belongs to.
+_TAX = re.compile(r"tax", re.I)
+_ACCOUNT = re.compile(r"account", re.I)
+_ITEM = re.compile(r"\bitem|ItemRef", re.I)
+_CUSTOMER = re.compile(r"CustomerRef|\bcustomer\b", re.I)
+_VENDOR = re.compile(r"VendorRef|\bvendor\b", re.I)
+_FIELD_IN_DETAIL = re.compile(r"\b((?:Line\.)?[A-Z][A-Za-z]*(?:\.[A-Z][A-Za-z]*)*Ref)\b")
+
+
+def field_at_fault(error: FaultError) -> str:
+    """The field QuickBooks blames: its `element`, else a `...Ref` named in the Detail."""
+    if error.element:
+        return error.element
+    found = _FIELD_IN_DETAIL.search(error.detail)
+    return found.group(1) if found else ""
+
+
+def translate(
+    errors: Sequence[FaultError],
+    entity: EntityType,
+    tenant_name: str,
+    reference: str,
+    *,
+    operation: str = "create",
+) -> Translation:
+    """The rule and fix for QuickBooks' errors about one element (the first that maps wins)."""
+    tenant = shlex.quote(tenant_name)
+    ref = shlex.quote(reference)
+    retry = f"booksync sync retry {entity.value} {ref}"
+    for error in errors:
+        if error.code == DUPLICATE_NAME:
+            if entity.is_party:
+                return Translation(
+                    "tool.accepted",
+                    f"booksync tenant import {tenant}",
+                    "QuickBooks names are unique across customers, vendors and employees, and one "
+                    "already has this name: if it is this "
+                    f"{entity.label}, importing the tenant links {ref} to it by its exact display "
+                    f"name, then: {retry}; if it is someone else, rename one of them",
+                )
+            return Translation(
+                "tool.accepted",
+                f"booksync tenant import {tenant}",
+                "QuickBooks already has an item with this name: if it is this product, importing "
+                f"the tenant links it (by SKU or exact name), then: {retry}; otherwise rename one "
+                "of them",
+            )
+        if error.code == DUPLICATE_NUMBER:
+            return Translation(
+                "tool.accepted",
+                None,
+                f"QuickBooks already has a {entity.label} numbered {reference} that booksync did "
+                "not create; renumber one of them",
+            )
+        if error.code == STALE_OBJECT:
+            return Translation(
+                "tool.accepted",
+                retry,
+                "it was being changed in QuickBooks at the same time, twice in a row; push again",
+            )
+        found = _by_field(error, entity, tenant)
+        if found is not None:
+            return found
+        if error.code == NOT_FOUND and operation != "create":
+            command = {
+                EntityType.CLIENT: "client",
+                EntityType.SUPPLIER: "supplier",
+                EntityType.PRODUCT: "product",
+            }.get(entity)
+            fix = f"booksync {command} edit {ref} --remote-id ''" if command else None
+            return Translation(
+                "tool.accepted",
+                fix,
+                f"the QuickBooks record this {entity.label} is linked to was deleted or made "
+                "inactive there; reactivate it in QuickBooks, or clear the remote ID so booksync "
+                "creates a new one",
+            )
+    return Translation("tool.accepted", None)
+
+
+def _by_field(error: FaultError, entity: EntityType, tenant: str) -> Translation | None:
+    field = field_at_fault(error)
+    words = f"{field} {error.detail}" if field else error.detail
+    if not field and error.code not in (NOT_FOUND, "6000", "2500", "2020", "2050"):
+        return None
+    if _TAX.search(field or words):
+        return Translation(
+            "tax.mapped",
+            f"booksync tax-rate map RATE --tenant {tenant} --tax-type TAX_CODE",
+            "map the tax rate to a tax code this QuickBooks company offers "
+            f"(booksync tenant import {tenant} refreshes the list)",
+        )
+    if _ACCOUNT.search(field or words):
+        return Translation(
+            "account_code.matches_tool",
+            f"booksync tenant import {tenant}",
+            "the account is not an active account of this QuickBooks company; import its chart "
+            "again and the doctor names the account code to change",
+        )
+    if _ITEM.search(field or words) and entity is not EntityType.PRODUCT:
+        return Translation(
+            "dependency.product",
+            f"booksync tenant import {tenant}",
+            "a line's product is not an active item of this QuickBooks company",
+        )
+    if _CUSTOMER.search(field or words) and entity is not EntityType.CLIENT:
+        return Translation(
+            "dependency.client",
+            f"booksync tenant import {tenant}",
+            "the client is not an active customer of this QuickBooks company",
+        )
+    if _VENDOR.search(field or words) and entity is not EntityType.SUPPLIER:
+        return Translation(
+            "dependency.supplier",
+            f"booksync tenant import {tenant}",
+            "the supplier is not an active vendor of this QuickBooks company",
+        )
+    if field:
+        return Translation("tool.accepted", None, f"QuickBooks refused the field {field}")
+    return None

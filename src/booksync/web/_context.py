@@ -1,0 +1,130 @@
+"""What every page handler needs: the store, the templates, flash messages and safe redirects."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from booksync.store.db import Store
+
+STATIC_DIR = Path(__file__).parent / "static"
+STATIC_URL = "/assets"
+STATE_KEY = "booksync_web"
+
+#: Main navigation, in the order the seed guide walks through the screens.
+NAV: tuple[tuple[str, str], ...] = (
+    ("/integrations", "Integrations"),
+    ("/clients", "Clients"),
+    ("/suppliers", "Suppliers"),
+    ("/products", "Products"),
+    ("/item-groups", "Item groups"),
+    ("/tax-rates", "Tax rates"),
+    ("/account-codes", "Account codes"),
+    ("/invoices", "Invoices"),
+    ("/sales-orders", "Sales orders"),
+    ("/purchase-orders", "Purchase orders"),
+    ("/credit-notes", "Credit notes"),
+    ("/health", "Health"),
+)
+
+#: Headers on every page: no framing (clickjacking), scripts and styles only from the package.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("booksync.web", "templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["nav"] = NAV
+    env.globals["static"] = lambda path: f"{STATIC_URL}/{path}"
+    env.filters["pretty_json"] = lambda value: json.dumps(value, indent=2, ensure_ascii=False)
+    return env
+
+
+@dataclass
+class Web:
+    """The web admin's state on one app: its store and its template environment."""
+
+    store: Store
+    env: Environment
+
+    @classmethod
+    def create(cls, store: Store) -> Web:
+        return cls(store, _environment())
+
+    def page(
+        self, request: Request, template: str, *, status_code: int = 200, **context: Any
+    ) -> HTMLResponse:
+        """Render a template; one named `_*.html` is a fragment for htmx and leaves flashes queued."""
+        session = request.scope.get("session") or {}
+        fragment = template.startswith("_")
+        values = {
+            "request": request,
+            "path": request.url.path,
+            "user": session.get("user"),
+            "csrf_token": session.get("csrf", ""),
+            "flashes": [] if fragment else take_flashes(request),
+            "title": "",
+        }
+        values.update(context)
+        html = self.env.get_template(template).render(values)
+        return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+
+
+def web_of(request: Request) -> Web:
+    web: Web = getattr(request.app.state, STATE_KEY)
+    return web
+
+
+def flash(request: Request, level: str, text: str, fix: str | None = None) -> None:
+    """A message shown on the next page rendered for this browser (success, error or info)."""
+    request.session.setdefault("flashes", []).append({"level": level, "text": text, "fix": fix})
+
+
+def take_flashes(request: Request) -> list[dict[str, Any]]:
+    if "session" not in request.scope:
+        return []
+    flashes: list[dict[str, Any]] = request.session.pop("flashes", [])
+    return flashes
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def local_path(target: str | None, default: str = "/") -> str:
+    """`target` if it is a path on this site, else `default`: redirects never leave the admin."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    if "\\" in target:
+        return default
+    return target
+
+
+def redirect(request: Request, target: str) -> Response:
+    """See other: a normal 303, or for htmx an HX-Redirect so the whole page moves."""
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)

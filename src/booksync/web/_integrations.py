@@ -1,0 +1,206 @@
+"""Configuration > Integrations: a tile per module (the seed's Fig 1), its settings and its tenants.
+
+A tile's logo is coloured only when the module is enabled; a "+" enables it and a cross disables it
+(both buttons, shown on hover and on keyboard focus). Each module's page holds "Entities to Sync",
+"Show a message for each successful sync", and its tenants with their connection and import.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from booksync.domain.money import MINOR_UNITS
+from booksync.domain.types import EntityType, IntegrationKind
+from booksync.services.errors import BadInput, BooksyncError
+from booksync.services.records import TENANTS, configure_integration, integration_for
+from booksync.services.serialize import to_dict
+from booksync.services.tenants import connect_tenant, import_from_tool, imported_counts
+from booksync.store.models import Tenant
+from booksync.web._context import flash, local_path, redirect, web_of
+from booksync.web._forms import error_id
+from booksync.web._security import Form, User, csrf_protect
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+
+#: Entities to Sync, in the order the seed lists record types.
+ENTITIES = [(e.value, e.label.capitalize() + "s") for e in EntityType]
+
+
+def integration_state(session: Session, kind: IntegrationKind) -> dict[str, Any]:
+    """A module as its tile and page show it; one never set up is disabled and syncs nothing."""
+    try:
+        found = integration_for(session, kind.value)
+    except BadInput:
+        data: dict[str, Any] = {
+            "enabled": False,
+            "entities_to_sync": [],
+            "show_success_messages": False,
+        }
+        tenants: list[dict[str, Any]] = []
+    else:
+        data = to_dict(found)
+        tenants = [
+            to_dict(t) for t in TENANTS.list(session, filters={"integration_id": found.id})
+        ]
+    return data | {"kind": kind.value, "label": kind.label, "tenants": tenants}
+
+
+def _kind(text: str) -> IntegrationKind | None:
+    try:
+        return IntegrationKind(text)
+    except ValueError:
+        return None
+
+
+def tenant_context(session: Session, tenant: Tenant) -> dict[str, Any]:
+    """A tenant's connection section: its state, what was imported, and which buttons apply."""
+    kind = IntegrationKind(tenant.integration.kind)
+    return {
+        "tenant": to_dict(tenant),
+        "imported": imported_counts(session, tenant),
+        "can_connect": kind is IntegrationKind.LEDGER,
+        "connect_hint": {
+            IntegrationKind.LEDGER: "",
+            IntegrationKind.XERO: "Xero tenants are connected by signing in to Xero: "
+            "run `booksync xero connect` on the server.",
+            IntegrationKind.QUICKBOOKS: "QuickBooks Online tenants connect through its sign-in "
+            "flow, which this version does not offer yet.",
+        }[kind],
+    }
+
+
+def _page(
+    request: Request,
+    kind: IntegrationKind | None,
+    *,
+    status_code: int = 200,
+    errors: dict[str, str] | None = None,
+    tenant_form: dict[str, str] | None = None,
+) -> Response:
+    web = web_of(request)
+    with web.store.session() as session:
+        modules = [integration_state(session, k) for k in IntegrationKind]
+    selected = next((m for m in modules if kind is not None and m["kind"] == kind.value), None)
+    return web.page(
+        request,
+        "integrations.html",
+        status_code=status_code,
+        title=f"{selected['label']} integration" if selected else "Integrations",
+        modules=modules,
+        selected=selected,
+        entities=ENTITIES,
+        errors=errors or {},
+        tenant_form=tenant_form or {"name": "", "remote_tenant_id": "", "base_currency": ""},
+        currencies=sorted(MINOR_UNITS),
+    )
+
+
+@router.get("/integrations")
+def integrations(request: Request, user: User) -> Response:
+    return _page(request, None)
+
+
+@router.get("/integrations/{kind}")
+def integration(request: Request, user: User, kind: str) -> Response:
+    tool = _kind(kind)
+    if tool is None:
+        return web_of(request).page(request, "not_found.html", status_code=404, title="Not found")
+    return _page(request, tool)
+
+
+def _configure(request: Request, kind: str, settings: dict[str, Any], done: str) -> Response:
+    tool = _kind(kind)
+    if tool is None:
+        return web_of(request).page(request, "not_found.html", status_code=404, title="Not found")
+    with web_of(request).store.session() as session:
+        configure_integration(session, tool.value, settings)
+    flash(request, "success", done.format(label=tool.label))
+    return redirect(request, f"/integrations/{tool.value}")
+
+
+@router.post("/integrations/{kind}/enable")
+def enable(request: Request, user: User, form: Form, kind: str) -> Response:
+    return _configure(request, kind, {"enabled": True}, "{label} enabled.")
+
+
+@router.post("/integrations/{kind}/disable")
+def disable(request: Request, user: User, form: Form, kind: str) -> Response:
+    return _configure(request, kind, {"enabled": False}, "{label} disabled.")
+
+
+@router.post("/integrations/{kind}")
+def save_settings(request: Request, user: User, form: Form, kind: str) -> Response:
+    settings = {
+        "entities_to_sync": [v for v in form.getlist("entities_to_sync") if isinstance(v, str)],
+        "show_success_messages": "show_success_messages" in form,
+    }
+    tool = _kind(kind)
+    try:
+        return _configure(request, kind, settings, "{label} settings saved.")
+    except BadInput as exc:
+        return _page(
+            request, tool, status_code=422, errors={error_id(exc.field): str(exc)}
+        )
+
+
+@router.post("/integrations/{kind}/tenants")
+def add_tenant(request: Request, user: User, form: Form, kind: str) -> Response:
+    tool = _kind(kind)
+    if tool is None:
+        return web_of(request).page(request, "not_found.html", status_code=404, title="Not found")
+    values = {
+        name: str(form.get(name, "")).strip()
+        for name in ("name", "remote_tenant_id", "base_currency")
+    }
+    data = {k: v for k, v in values.items() if v}
+    try:
+        with web_of(request).store.session() as session:
+            tenant = TENANTS.create_for(session, tool.value, data)
+            name = tenant.name
+    except BadInput as exc:
+        field = {"name": "tenant-name"}.get(exc.field, f"tenant-{exc.field}")
+        return _page(
+            request, tool, status_code=422, errors={field: str(exc)}, tenant_form=values
+        )
+    flash(request, "success", f"Tenant '{name}' added. Connect it, then import from it.")
+    return redirect(request, f"/integrations/{tool.value}#tenants")
+
+
+def _tenant_action(request: Request, tenant_id: int, back: str, action: str) -> Response:
+    ref = f"#{tenant_id}"
+    try:
+        with web_of(request).store.session() as session:
+            if action == "connect":
+                tenant = connect_tenant(session, ref)
+                flash(request, "success", f"Tenant '{tenant.name}' connected.")
+            else:
+                summary = import_from_tool(session, ref)
+                linked = f"; linked {len(summary.linked)} existing record(s)" if summary.linked else ""
+                flash(
+                    request,
+                    "success",
+                    f"Imported from '{summary.tenant}': {summary.account_codes} account codes, "
+                    f"{summary.tax_types} tax types, {summary.contacts} contacts, "
+                    f"{summary.items} items{linked}.",
+                )
+    except BooksyncError as exc:
+        flash(request, "error", str(exc))
+    return redirect(request, back)
+
+
+def _back(form: Any, tenant_id: int) -> str:
+    return local_path(str(form.get("back", "")), f"/tenants/{tenant_id}#connection")
+
+
+@router.post("/tenants/{tenant_id:int}/connect")
+def connect(request: Request, user: User, form: Form, tenant_id: int) -> Response:
+    return _tenant_action(request, tenant_id, _back(form, tenant_id), "connect")
+
+
+@router.post("/tenants/{tenant_id:int}/import")
+def import_tenant(request: Request, user: User, form: Form, tenant_id: int) -> Response:
+    return _tenant_action(request, tenant_id, _back(form, tenant_id), "import")
