@@ -4,5 +4,9 @@
   or in a SQLite file that survives a killed process), with switchable faults.
 - `xero.XeroEmulator`: a local Xero (Accounting + Identity API subset) served over HTTP; started by
   `booksync-emulator xero --port PORT` (`cli`) or in-process by tests.
-- Shared by the HTTP emulators: `clock.VirtualClock`, `faults.FaultSwitches`, `server.EmulatorServer`.
+- `quickbooks.QuickBooksEmulator`: a local QuickBooks Online (v3 API subset + Intuit OAuth) served
+  over HTTP; started by `booksync-emulator quickbooks --port PORT` or in-process by tests.
+- Shared by the HTTP emulators: `clock.VirtualClock`, `faults.FaultSwitches`, `server.EmulatorServer`,
+  `oauth` (RFC 6749 pieces), `replay.ReplayCache` (idempotent replays), `ratelimit.SlidingWindow`,
+  `jsontext` (exact-decimal JSON).
 """

@@ -1,10 +1,11 @@
 """`booksync-emulator`: run an accounting-tool emulator in the foreground, for any client to use.
 
     booksync-emulator xero --port 8765 [--tenants 2] [--region AU,NZ] [--host 127.0.0.1]
+    booksync-emulator quickbooks --port 8766 [--realms 2] [--account-numbers] [--host 127.0.0.1]
 
-prints the base URLs (Xero's paths under one server), the app's client credentials and, for the
-seeded tenants, an access token (30 minutes, real time) and a refresh token that work against it.
-Ctrl+C stops it. A `quickbooks` subcommand will sit beside `xero`.
+prints the base URLs (the tool's paths under one server), the app's client credentials and, for the
+seeded tenants (Xero organisations, QuickBooks companies), tokens that work against it: Xero's
+access token lasts 30 minutes, QuickBooks' one hour (real time). Ctrl+C stops it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,15 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from booksync_emulators.quickbooks import (
+    API_PREFIX,
+    DISCOVERY_PATH,
+    QuickBooksEmulator,
+)
+from booksync_emulators.quickbooks import AUTHORIZE_PATH as QBO_AUTHORIZE_PATH
+from booksync_emulators.quickbooks import REVOKE_PATH as QBO_REVOKE_PATH
+from booksync_emulators.quickbooks import TOKEN_PATH as QBO_TOKEN_PATH
+from booksync_emulators.server import EmulatorServer
 from booksync_emulators.xero import (
     ACCOUNTING_PREFIX,
     AUTHORIZE_PATH,
@@ -69,21 +79,50 @@ def _parser() -> argparse.ArgumentParser:
         "--region", type=_regions, default=("AU",), help="AU, NZ or UK; a list cycles over tenants"
     )
     xero.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    qbo = tools.add_parser("quickbooks", help="a local QuickBooks Online (v3 API subset + OAuth)")
+    qbo.add_argument("--port", type=_port, required=True, help="TCP port (0 picks a free one)")
+    qbo.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    qbo.add_argument("--realms", type=_positive, default=1, help="companies to seed (1)")
+    qbo.add_argument(
+        "--account-numbers", action="store_true", help="give the chart of accounts AcctNum codes"
+    )
+    qbo.add_argument("--verbose", action="store_true", help="log every request to stderr")
     return parser
 
 
-def run_xero(args: argparse.Namespace) -> int:
-    emulator = XeroEmulator()
-    seeded = emulator.seed(args.tenants, regions=args.region)
+def _listen(
+    emulator: XeroEmulator | QuickBooksEmulator, args: argparse.Namespace
+) -> EmulatorServer | None:
+    """The emulator's server on --host/--port, or None (after saying why) when it cannot listen."""
     log = (lambda line: print(line, file=sys.stderr, flush=True)) if args.verbose else None
     try:
-        server = emulator.serve(args.host, args.port, log=log)
+        return emulator.serve(args.host, args.port, log=log)
     except OSError as exc:
         print(
             f"booksync-emulator: cannot listen on {args.host}:{args.port} ({exc.strerror}); "
             "choose another --port (0 picks a free one)",
             file=sys.stderr,
         )
+        return None
+
+
+def _run(server: EmulatorServer, lines: list[str]) -> int:
+    """Print what a client needs, then serve until Ctrl+C."""
+    print("\n".join([*lines, "Press Ctrl+C to stop."]), flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+def run_xero(args: argparse.Namespace) -> int:
+    emulator = XeroEmulator()
+    seeded = emulator.seed(args.tenants, regions=args.region)
+    server = _listen(emulator, args)
+    if server is None:
         return 2
     base = server.url
     lines = [
@@ -103,22 +142,47 @@ def run_xero(args: argparse.Namespace) -> int:
         f"Refresh token: {seeded[0].refresh_token}",
         "The access token works for every tenant above for 30 minutes; send it as "
         "'Authorization: Bearer <token>' with 'xero-tenant-id: <tenant id>'.",
-        "Press Ctrl+C to stop.",
     ]
-    print("\n".join(lines), flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-    return 0
+    return _run(server, lines)
+
+
+def run_quickbooks(args: argparse.Namespace) -> int:
+    emulator = QuickBooksEmulator()
+    seeded = emulator.seed(args.realms, account_numbers=args.account_numbers)
+    server = _listen(emulator, args)
+    if server is None:
+        return 2
+    base = server.url
+    lines = [
+        f"QuickBooks Online emulator listening on {base}",
+        f"API base: {base}/v3",
+        f"Discovery document: {base}{DISCOVERY_PATH}",
+        f"Authorize endpoint: {base}{QBO_AUTHORIZE_PATH}",
+        f"Token endpoint: {base}{QBO_TOKEN_PATH}",
+        f"Revocation endpoint: {base}{QBO_REVOKE_PATH}",
+        f"Client ID: {emulator.client.client_id}",
+        f"Client secret: {emulator.client.client_secret}",
+    ]
+    for realm in seeded:
+        lines += [
+            f"Realm: {realm.realm_id} {realm.name} AUD",
+            f"Company API: {base}{API_PREFIX}/{realm.realm_id}",
+            f"Access token: {realm.access_token}",
+            f"Refresh token: {realm.refresh_token}",
+        ]
+    lines.append(
+        "Each access token works for its own company for one hour; send it as "
+        "'Authorization: Bearer <token>' to the Company API above."
+    )
+    return _run(server, lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.tool == "xero":
         return run_xero(args)
+    if args.tool == "quickbooks":
+        return run_quickbooks(args)
     return 2  # argparse already refused anything else
 
 

@@ -1,9 +1,9 @@
 """Sliding-window counters for an emulator's rate limits, on the emulator's clock (so a virtual
 minute passes in no time).
 
-A `SlidingWindow` counts calls per key (a tenant, a realm, an app) over the last `seconds` and says
-when the oldest one leaves the window. It holds no lock: a limiter checks several windows as one
-decision, so the limiter locks around all of them.
+A `SlidingWindow` counts calls per key (a tenant, a realm, an app) over the last `seconds`. It
+holds no lock: a limiter checks several windows as one decision, so the limiter locks around all
+of them.
 """
 
 from __future__ import annotations
@@ -26,13 +26,6 @@ class SlidingWindow:
 
     def full(self, key: Hashable, now: float) -> bool:
         return self.used(key, now) >= self.limit
-
-    def retry_after(self, key: Hashable, now: float) -> float:
-        """Seconds until the window has room for one more call (0 when it has room now)."""
-        calls = self._trim(key, now)
-        if len(calls) < self.limit:
-            return 0.0
-        return calls[len(calls) - self.limit] + self.seconds - now
 
     def add(self, key: Hashable, now: float) -> None:
         self._trim(key, now).append(now)

@@ -35,6 +35,18 @@ import pytest
 
 from booksync_emulators.clock import VirtualClock
 from booksync_emulators.faults import FaultSwitches
+from booksync_emulators.quickbooks import API_PREFIX as QBO_API_PREFIX
+from booksync_emulators.quickbooks import AUTHORIZE_PATH as QBO_AUTHORIZE_PATH
+from booksync_emulators.quickbooks import DISCOVERY_PATH as QBO_DISCOVERY_PATH
+from booksync_emulators.quickbooks import REVOKE_PATH as QBO_REVOKE_PATH
+from booksync_emulators.quickbooks import TOKEN_PATH as QBO_TOKEN_PATH
+from booksync_emulators.quickbooks import (
+    QboLimits,
+    QuickBooksEmulator,
+    Realm,
+    SeededRealm,
+    TokenPolicy,
+)
 from booksync_emulators.server import EmulatorServer, Exchange
 from booksync_emulators.xero import (
     ACCOUNTING_PREFIX,
@@ -191,3 +203,137 @@ def xero_emulator_factory() -> Iterator[StartEmulator]:
 def xero_emulator(xero_emulator_factory: StartEmulator) -> XeroEmulatorHandle:
     """A running emulator: two tenants (AU, NZ), a token per tenant, a virtual clock."""
     return xero_emulator_factory()
+
+
+# --- QuickBooks Online ------------------------------------------------------------------------------
+#
+#     def test_something(quickbooks_emulator):
+#         with quickbooks_emulator.client() as http:       # httpx on /v3/company/{realm}, bearer set
+#             http.post("/customer", json={"DisplayName": "Acme"})
+#         assert quickbooks_emulator.realm().find("Customer", "DisplayName", "Acme")
+#
+# `quickbooks_emulator` is two AU companies, each connected by its own grant (so each has its own
+# tokens), on a virtual clock; `quickbooks_emulator_factory(...)` starts others (realm count,
+# limits, token policy, account numbers, clock). Intuit's hosts share one server: point the API
+# base (python-quickbooks' `api_url_v3`) at `api_url` and an OAuth client at `discovery_url`.
+# There is no published OpenAPI spec for QBO to check exchanges against. Other test packages reuse
+# these with `from emulators.conftest import quickbooks_emulator, quickbooks_emulator_factory`.
+
+
+@dataclass
+class QuickBooksEmulatorHandle:
+    """What a test needs to drive and inspect a running QuickBooks emulator.
+
+    `realms[i]` carries `realm_id`, `access_token`, `refresh_token`; `realm(i)` is that company's
+    store (records as QBO-shaped dicts); `emulator` is the whole app.
+    """
+
+    emulator: QuickBooksEmulator
+    server: EmulatorServer
+    realms: list[SeededRealm]
+    _clients: list[httpx.Client] = field(default_factory=list)
+
+    @property
+    def clock(self) -> VirtualClock:
+        return self.emulator.clock
+
+    @property
+    def faults(self) -> FaultSwitches:
+        return self.emulator.faults
+
+    @property
+    def base_url(self) -> str:
+        return self.server.url
+
+    @property
+    def api_url(self) -> str:
+        return self.server.url + "/v3"
+
+    def company_url(self, realm: int = 0) -> str:
+        return self.server.url + f"{QBO_API_PREFIX}/{self.realms[realm].realm_id}"
+
+    @property
+    def discovery_url(self) -> str:
+        return self.server.url + QBO_DISCOVERY_PATH
+
+    @property
+    def authorize_url(self) -> str:
+        return self.server.url + QBO_AUTHORIZE_PATH
+
+    @property
+    def token_url(self) -> str:
+        return self.server.url + QBO_TOKEN_PATH
+
+    @property
+    def revoke_url(self) -> str:
+        return self.server.url + QBO_REVOKE_PATH
+
+    @property
+    def client_id(self) -> str:
+        return self.emulator.client.client_id
+
+    @property
+    def client_secret(self) -> str | None:
+        return self.emulator.client.client_secret
+
+    def realm(self, realm: int | str = 0) -> Realm:
+        realm_id = self.realms[realm].realm_id if isinstance(realm, int) else realm
+        return self.emulator.realms[realm_id]
+
+    def headers(self, realm: int = 0, token: str | None = None) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {token or self.realms[realm].access_token}",
+            "Accept": "application/json",
+        }
+
+    def client(self, realm: int = 0, token: str | None = None, **kwargs: Any) -> httpx.Client:
+        """An httpx client on `/v3/company/{realm id}` as `realms[realm]`; closed at teardown."""
+        kwargs.setdefault("timeout", 5.0)
+        http = httpx.Client(
+            base_url=self.company_url(realm), headers=self.headers(realm, token), **kwargs
+        )
+        self._clients.append(http)
+        return http
+
+    @property
+    def exchanges(self) -> list[Exchange]:
+        return list(self.server.recorder)
+
+    def close(self) -> None:
+        for http in self._clients:
+            http.close()
+        self.server.stop()
+
+
+StartQuickBooks = Callable[..., QuickBooksEmulatorHandle]
+
+
+@pytest.fixture
+def quickbooks_emulator_factory() -> Iterator[StartQuickBooks]:
+    """`start(realms=2, limits=None, tokens=None, account_numbers=False, clock=None)`."""
+    started: list[QuickBooksEmulatorHandle] = []
+
+    def start(
+        realms: int = 2,
+        limits: QboLimits | None = None,
+        tokens: TokenPolicy | None = None,
+        account_numbers: bool = False,
+        clock: VirtualClock | None = None,
+    ) -> QuickBooksEmulatorHandle:
+        emulator = QuickBooksEmulator(
+            clock=clock or VirtualClock(START), limits=limits, tokens=tokens
+        )
+        seeded = emulator.seed(realms, account_numbers=account_numbers)
+        handle = QuickBooksEmulatorHandle(emulator, emulator.serve().start(), seeded)
+        started.append(handle)
+        return handle
+
+    yield start
+    for handle in started:
+        handle.close()
+
+
+@pytest.fixture
+def quickbooks_emulator(quickbooks_emulator_factory: StartQuickBooks) -> QuickBooksEmulatorHandle:
+    """A running QuickBooks emulator: two AU companies, a grant each, a virtual clock."""
+    return quickbooks_emulator_factory()

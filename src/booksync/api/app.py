@@ -11,14 +11,14 @@ import importlib.util
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 
 from booksync import __version__
 from booksync.api import errors
 from booksync.api.deps import require_api_key
 from booksync.api.guard import reject_unstorable_text
-from booksync.api.routes import api_router
+from booksync.api.routes import routers
 from booksync.api.schemas import ProblemsOut
 from booksync.store.db import Store
 
@@ -69,14 +69,15 @@ def create_app(store: Store | None = None) -> FastAPI:
         generate_unique_id_function=_operation_id,
     )
     app.state.store = opened
-    errors.install(app)
-    protected = APIRouter(
-        prefix=PREFIX,
-        dependencies=[Depends(require_api_key), Depends(reject_unstorable_text)],
-        responses=ERROR_RESPONSES,
-    )
-    protected.include_router(api_router())
-    app.include_router(protected)
+    errors.install(app, PREFIX)
+    for router in routers():
+        app.include_router(
+            router,
+            prefix=PREFIX,
+            # The key first: a caller without one learns nothing about its input.
+            dependencies=[Depends(require_api_key), Depends(reject_unstorable_text)],
+            responses=ERROR_RESPONSES,
+        )
     _mount_web(app, opened)
     return app
 

@@ -17,8 +17,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, IntegrityError
+from starlette.exceptions import HTTPException
 
 from booksync.services.errors import BadInput, BooksyncError, Conflict, NotFound
 
@@ -149,7 +151,24 @@ async def _data_error(_request: Request, exc: Exception) -> JSONResponse:
     return _respond(ApiError(422, [], "a value is out of the range the database can store"))
 
 
-def install(app: FastAPI) -> None:
+def _http_error(prefix: str) -> Any:
+    async def handle(request: Request, exc: Exception) -> Response:
+        """FastAPI's own refusals on API paths in the same shape; a body it cannot even decode
+        (not UTF-8) is bad input like a body that is not JSON, so 422 as FastAPI answers that."""
+        assert isinstance(exc, HTTPException)
+        if not request.url.path.startswith(prefix):
+            return await http_exception_handler(request, exc)  # the web admin's pages
+        status = 422 if exc.status_code == 400 else exc.status_code
+        loc = ["body"] if exc.status_code == 400 else []
+        detail = exc.detail if isinstance(exc.detail, str) else "the request is not accepted"
+        return _respond(ApiError(status, loc, detail, headers=exc.headers))
+
+    return handle
+
+
+def install(app: FastAPI, prefix: str) -> None:
+    """Answer every refusal on `prefix` paths in one shape (others keep FastAPI's)."""
+    app.add_exception_handler(HTTPException, _http_error(prefix))
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(BadInput, _bad_input)
     app.add_exception_handler(BooksyncError, _booksync_error)

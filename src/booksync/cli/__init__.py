@@ -52,6 +52,7 @@ def _register() -> None:
     from booksync.cli import demo as _demo  # noqa: F401
     from booksync.cli import doctor as _doctor  # noqa: F401
     from booksync.cli import integrations as _integrations  # noqa: F401
+    from booksync.cli import quickbooks as _quickbooks  # noqa: F401
     from booksync.cli import records as _records  # noqa: F401
     from booksync.cli import sample as _sample  # noqa: F401
     from booksync.cli import serve as _serve  # noqa: F401

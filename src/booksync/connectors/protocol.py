@@ -195,10 +195,15 @@ class RemoteTaxType:
 
 @dataclass(frozen=True, slots=True)
 class RemoteContact:
+    """A contact in the tool. `entity` is the one record type it may link to when the tool keeps
+    customers and vendors apart, each with its own Ids (QuickBooks); None when one contact serves
+    both (Xero)."""
+
     remote_id: str
     name: str
     number: str | None
     active: bool
+    entity: EntityType | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
 #: ISO 4217 currencies booksync accepts, with their minor units (digits after the point).
 MINOR_UNITS: dict[str, int] = {
@@ -17,6 +17,11 @@ MINOR_UNITS: dict[str, int] = {
 UNIT_PRICE_PLACES = 4
 QUANTITY_PLACES = 4
 PERCENT_PLACES = 4
+#: Digits before the point an amount may have: what the store's NUMERIC(18, 4) columns hold.
+MAX_WHOLE_DIGITS = 14
+#: Significant digits for arithmetic on amounts: a product or sum of the largest storable
+#: amounts is exact, so rounding it to money never overflows Python's default 28 digits.
+MONEY_PRECISION = 60
 
 
 class MoneyError(ValueError):
@@ -45,6 +50,10 @@ def parse_decimal(
         raise MoneyError("not a number; accepted: a decimal amount such as 49.00") from None
     if not value.is_finite():
         raise MoneyError("not a finite number; accepted: a decimal amount such as 49.00")
+    if value and value.adjusted() >= MAX_WHOLE_DIGITS:
+        raise MoneyError(
+            f"too large; accepted: at most {MAX_WHOLE_DIGITS} digits before the decimal point"
+        )
     exponent = value.as_tuple().exponent
     assert isinstance(exponent, int)
     if -exponent > places and value != value.quantize(Decimal(1).scaleb(-places)):
@@ -56,13 +65,16 @@ def parse_decimal(
 
 def round_money(amount: Decimal, currency: str) -> Decimal:
     """Round to the currency's minor units, half up, as the accounting tools do."""
-    return amount.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_UP)
+    with localcontext(prec=MONEY_PRECISION):
+        return amount.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_UP)
 
 
 def line_amount(quantity: Decimal, unit_price: Decimal, currency: str) -> Decimal:
-    return round_money(quantity * unit_price, currency)
+    with localcontext(prec=MONEY_PRECISION):
+        return round_money(quantity * unit_price, currency)
 
 
 def tax_amount(net: Decimal, percent: Decimal, currency: str) -> Decimal:
     """Tax on one line, rounded per line (Xero and QuickBooks round per line, then sum)."""
-    return round_money(net * percent / Decimal(100), currency)
+    with localcontext(prec=MONEY_PRECISION):
+        return round_money(net * percent / Decimal(100), currency)

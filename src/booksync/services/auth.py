@@ -34,6 +34,7 @@ KEY_NAME_MAX = 100
 #: API key secrets read `bsk_<prefix>_<random>`; the prefix finds the key, the whole secret proves it.
 KEY_SCHEME = "bsk"
 PREFIX_BYTES = 4
+PREFIX = re.compile(rf"[0-9a-f]{{{2 * PREFIX_BYTES}}}")
 SECRET_BYTES = 32
 #: `last_used_at` is written at most this often, so reading the API does not write on every call.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -162,8 +163,8 @@ def create_api_key(session: Session, name: str) -> tuple[ApiKey, str]:
 def verify_api_key(session: Session, secret: str) -> ApiKey | None:
     """The live key this secret belongs to, or None (unknown, malformed or revoked)."""
     scheme, _, rest = secret.strip().partition("_")
-    prefix, _, _random = rest.partition("_")
-    if scheme != KEY_SCHEME or not prefix or not _random or len(prefix) > 16:
+    prefix, _, random_part = rest.partition("_")
+    if scheme != KEY_SCHEME or not PREFIX.fullmatch(prefix) or not random_part:
         return None
     key = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
     if key is None or not hmac.compare_digest(key.key_hash, hash_secret(secret.strip())):
@@ -178,15 +179,17 @@ def verify_api_key(session: Session, secret: str) -> ApiKey | None:
 
 
 def find_api_key(session: Session, ref: str) -> ApiKey:
-    """A key by its prefix (with or without `bsk_`), its name (if only one live key has it) or id."""
+    """A key by its prefix (with or without `bsk_`), its name (if one live key, or else one key,
+    has it) or its id."""
     text = ref.strip()
     prefix = text.removeprefix(f"{KEY_SCHEME}_").split("_")[0]
-    key = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
-    if key is not None:
-        return key
-    named = session.scalars(
-        select(ApiKey).where(ApiKey.name == text, ApiKey.revoked_at.is_(None))
-    ).all()
+    if PREFIX.fullmatch(prefix):
+        key = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+        if key is not None:
+            return key
+    named = session.scalars(select(ApiKey).where(ApiKey.name == text)).all()
+    live = [k for k in named if k.revoked_at is None]
+    named = live or named  # a name of revoked keys only still names them
     if len(named) == 1:
         return named[0]
     if len(named) > 1:

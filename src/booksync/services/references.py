@@ -24,6 +24,9 @@ from booksync.store.models import (
 
 T = TypeVar("T", bound=Base)
 
+#: An id with more digits than this cannot exist (and would overflow SQLite's INTEGER).
+MAX_ID_DIGITS = 18
+
 #: The columns a person may use to name each kind of record, tried in order before the id.
 NATURAL_KEYS: dict[type[Base], tuple[str, ...]] = {
     Integration: ("kind",),
@@ -76,8 +79,10 @@ def find(
             raise NotFound(
                 field, text, f"matches {len(rows)} {LABELS[model]}s (ids {ids})", "one of those ids"
             )
-    if text.isdigit() or (text.startswith("#") and text[1:].isdigit()):
-        row = session.get(model, int(text.lstrip("#")))
+    digits = text.removeprefix("#")
+    # ASCII only ("²".isdigit() is true) and within a 64-bit id, which is all a database holds.
+    if digits.isascii() and digits.isdigit() and len(digits) <= MAX_ID_DIGITS:
+        row = session.get(model, int(digits))
         if row is not None and (kind is None or row.kind == kind.value):  # type: ignore[attr-defined]
             return row
     label = kind.label if kind is not None else LABELS[model]

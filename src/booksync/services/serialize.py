@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
-from booksync.domain.money import MINOR_UNITS, line_amount, round_money, tax_amount
+from booksync.domain.money import (
+    MINOR_UNITS,
+    MONEY_PRECISION,
+    line_amount,
+    round_money,
+    tax_amount,
+)
 from booksync.store.models import (
     AccountCode,
     Base,
@@ -29,9 +35,10 @@ def money(value: Decimal | None, currency: str | None = None) -> str | None:
     if value is None:
         return None
     places = MINOR_UNITS.get(currency or "", DEFAULT_MINOR_UNITS)
-    exponent = value.normalize().as_tuple().exponent
-    assert isinstance(exponent, int)
-    return format(value.quantize(Decimal(1).scaleb(-max(places, -exponent))), "f")
+    with localcontext(prec=MONEY_PRECISION):  # a line amount may have more than 28 digits
+        exponent = value.normalize().as_tuple().exponent
+        assert isinstance(exponent, int)
+        return format(value.quantize(Decimal(1).scaleb(-max(places, -exponent))), "f")
 
 
 def number(value: Decimal) -> str:

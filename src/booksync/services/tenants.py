@@ -2,7 +2,8 @@
 
 Import brings in the tool's account codes and tax types (what the rules check codes and mappings
 against) and its contacts and items, so records that already exist there are linked rather than
-created a second time (matching by booksync's number, then exact name for contacts; by code for items).
+created a second time (matching by booksync's number, then exact name for contacts; by code for
+items, or by name for items the tool knows only by name).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from booksync.connectors import Connector, ConnectorError, connector_for
-from booksync.domain.types import ConnectionState, IntegrationKind
+from booksync.domain.types import ConnectionState, EntityType, IntegrationKind
 from booksync.services.errors import BadInput, BooksyncError
 from booksync.services.references import find
 from booksync.store.models import (
@@ -46,6 +47,10 @@ def tenant_connector(tenant: Tenant, **settings: Any) -> Connector:
             from booksync.services.xero_connect import xero_connector_for
 
             return xero_connector_for(tenant, **settings)
+        if kind is IntegrationKind.QUICKBOOKS:
+            from booksync.services.quickbooks_connect import quickbooks_connector_for
+
+            return quickbooks_connector_for(tenant, **settings)
         return connector_for(kind, **settings)
     except ConnectorError as exc:
         raise BooksyncError(f"tenant '{tenant.name}': {exc}") from exc
@@ -74,8 +79,9 @@ def connect_tenant(
     connector: Connector | None = None,
     **sign_in: Any,
 ) -> Tenant:
-    """Connect a tenant (for the ledger: create or open its Beancount file; for Xero: sign in, see
-    `xero_connect.connect_xero`, which takes `sign_in` options) and record that it is."""
+    """Connect a tenant (for the ledger: create or open its Beancount file; for Xero and QuickBooks:
+    sign in, see `xero_connect.connect_xero` and `quickbooks_connect.connect_quickbooks`, which take
+    `sign_in` options) and record that it is."""
     tenant = find(session, Tenant, ref, field="tenant")
     kind = IntegrationKind(tenant.integration.kind)
     if kind is IntegrationKind.XERO:
@@ -83,13 +89,10 @@ def connect_tenant(
 
         connect_xero(session, wanted=tenant, **sign_in)
         return tenant
-    if kind is not IntegrationKind.LEDGER:
-        raise BadInput(
-            "tenant",
-            tenant.name,
-            f"belongs to {kind.label}, which connects through its sign-in flow",
-            "a ledger tenant (Xero and QuickBooks connections come with their connectors)",
-        )
+    if kind is IntegrationKind.QUICKBOOKS:
+        from booksync.services.quickbooks_connect import connect_quickbooks
+
+        return connect_quickbooks(session, wanted=tenant, **sign_in)
     folder = Path(directory or tenant.connection_detail or ledger_dir()).resolve()
     tool = connector or tenant_connector(tenant, directory=folder)
     try:
@@ -170,8 +173,10 @@ def import_from_tool(
         for o in session.scalars(select(RemoteObject).where(RemoteObject.tenant_id == tenant.id))
     }
     for contact in contacts:
-        obj = objects.get(("contact", contact.remote_id)) or RemoteObject(
-            tenant_id=tenant.id, object_type="contact", remote_id=contact.remote_id
+        # A tool with separate customer and vendor Ids (QuickBooks) keeps them apart here too.
+        kind = contact.entity.value if contact.entity is not None else "contact"
+        obj = objects.get((kind, contact.remote_id)) or RemoteObject(
+            tenant_id=tenant.id, object_type=kind, remote_id=contact.remote_id
         )
         obj.name, obj.number, obj.active = contact.name, contact.number, contact.active
         session.add(obj)
@@ -197,8 +202,13 @@ def _link_matches(
 ) -> list[str]:
     """Give unlinked records the remote ID of the tool's matching object, so none is created twice."""
     linked: list[str] = []
-    by_number = {c.number: c for c in contacts if c.number and c.active}
-    by_name = {c.name.casefold(): c for c in contacts if c.active}
+    # A tool with separate customers and vendors (entity set) links each only to its own kind.
+    by_number: dict[EntityType, dict[str, Any]] = {}
+    by_name: dict[EntityType, dict[str, Any]] = {}
+    for kind in (EntityType.CLIENT, EntityType.SUPPLIER):
+        usable = [c for c in contacts if c.active and c.entity in (None, kind)]
+        by_number[kind] = {c.number: c for c in usable if c.number}
+        by_name[kind] = {c.name.casefold(): c for c in usable}
     unlinked: list[Client | Supplier] = [
         *session.scalars(
             select(Client).where(Client.tenant_id == tenant.id, Client.remote_id.is_(None))
@@ -209,17 +219,19 @@ def _link_matches(
     ]
     for record in unlinked:
         entity = record.entity_type
-        match = by_number.get(party_number(entity, record.id)) or by_name.get(
+        match = by_number[entity].get(party_number(entity, record.id)) or by_name[entity].get(
             record.name.casefold()
         )
         if match is not None:
             record.remote_id = match.remote_id
             linked.append(f"{entity.label} '{record.name}' → {match.remote_id}")
     by_code = {i.code: i for i in items}
+    # An item the tool knows only by its name (a QuickBooks item without a SKU) matches that name.
+    by_item_name = {i.name.casefold(): i for i in items if i.code == i.name}
     for product in session.scalars(
         select(Product).where(Product.tenant_id == tenant.id, Product.remote_id.is_(None))
     ):
-        found = by_code.get(product_code(product))
+        found = by_code.get(product_code(product)) or by_item_name.get(product.name.casefold())
         if found is not None:
             product.remote_id = found.remote_id
             linked.append(f"product '{product.name}' → {found.remote_id}")

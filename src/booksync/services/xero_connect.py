@@ -16,14 +16,13 @@ BOOKSYNC_XERO_URL to point all three at one host (the emulator).
 from __future__ import annotations
 
 import os
-import sys
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, select, update
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from booksync.connectors.http import HttpClient
 from booksync.connectors.oauth import (
@@ -46,8 +45,16 @@ from booksync.connectors.xero import (
 from booksync.domain.types import ConnectionState, IntegrationKind
 from booksync.secrets import SecretBox
 from booksync.services.errors import BadInput, BooksyncError, one_of
+from booksync.services.oauth_connect import (
+    Announce,
+    Credentials,
+    CredentialStore,
+    announce_on_stderr,
+    free_name,
+    read_credentials,
+)
 from booksync.services.records import TENANTS, integration_for
-from booksync.store.models import Integration, Tenant
+from booksync.store.models import Tenant
 from booksync.store.types import utcnow
 from booksync.sync.pacing import Clock
 
@@ -83,119 +90,7 @@ class XeroSettings:
         )
 
 
-# --- credentials at rest ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """What a Xero tenant keeps encrypted: its grant (shared by one sign-in's organisations), the app
-    and token endpoint that can refresh it, and the current tokens."""
-
-    grant: str
-    client_id: str
-    token_url: str
-    tokens: TokenSet
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "grant": self.grant,
-            "client_id": self.client_id,
-            "token_url": self.token_url,
-            "tokens": self.tokens.to_dict(),
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Credentials:
-        return cls(
-            str(data["grant"]),
-            str(data["client_id"]),
-            str(data["token_url"]),
-            TokenSet.from_dict(data["tokens"]),
-        )
-
-
-def read_credentials(tenant: Tenant, box: SecretBox | None = None) -> Credentials:
-    if not tenant.credentials:
-        raise BooksyncError(
-            f"tenant '{tenant.name}' has no Xero credentials; connect it: "
-            f"booksync tenant connect '{tenant.name}'"
-        )
-    try:
-        return Credentials.from_dict((box or SecretBox()).open(tenant.credentials))
-    except (KeyError, TypeError, ValueError):
-        raise BooksyncError(
-            f"tenant '{tenant.name}' has unreadable Xero credentials; connect it again: "
-            f"booksync tenant connect '{tenant.name}'"
-        ) from None
-
-
-class CredentialStore:
-    """Reads and writes one grant's tokens for every tenant that shares it.
-
-    Writes go through the tenant's own session while it is in a transaction (SQLite allows one
-    writer, and that session is it); otherwise through a short transaction of their own, so a token
-    refreshed mid-sync is on disk before it is used.
-    """
-
-    def __init__(self, tenant: Tenant, credentials: Credentials, box: SecretBox) -> None:
-        session = object_session(tenant)
-        if session is None:
-            raise BooksyncError(f"tenant '{tenant.name}' must be loaded from the store to connect")
-        bind = session.get_bind()
-        self.engine: Engine = bind if isinstance(bind, Engine) else bind.engine
-        self.tenant = tenant
-        self.tenant_id = tenant.id
-        self.credentials = credentials
-        self.box = box
-
-    def _session(self) -> tuple[Session, bool]:
-        live = object_session(self.tenant)
-        if live is not None and live.in_transaction():
-            return live, False
-        return Session(self.engine), True
-
-    def load(self) -> TokenSet | None:
-        session, own = self._session()
-        try:
-            blob = session.scalar(select(Tenant.credentials).where(Tenant.id == self.tenant_id))
-            if own:
-                session.commit()
-        finally:
-            if own:
-                session.close()
-        if not blob:
-            return None
-        try:
-            stored = Credentials.from_dict(self.box.open(blob))
-        except (KeyError, TypeError, ValueError, BooksyncError):
-            return None
-        return stored.tokens if stored.grant == self.credentials.grant else None
-
-    def save(self, tokens: TokenSet) -> None:
-        self.credentials = Credentials(
-            self.credentials.grant, self.credentials.client_id, self.credentials.token_url, tokens
-        )
-        blob = self.box.seal(self.credentials.to_dict())
-        session, own = self._session()
-        try:
-            sharing = [self.tenant_id]
-            rows = session.execute(
-                select(Tenant.id, Tenant.credentials)
-                .join(Integration, Tenant.integration_id == Integration.id)
-                .where(Integration.kind == IntegrationKind.XERO.value, Tenant.id != self.tenant_id)
-            ).all()
-            for tenant_id, other in rows:
-                try:
-                    if other and self.box.open(other).get("grant") == self.credentials.grant:
-                        sharing.append(tenant_id)
-                except BooksyncError:
-                    continue
-            session.execute(update(Tenant).where(Tenant.id.in_(sharing)).values(credentials=blob))
-            if own:
-                session.commit()
-        finally:
-            if own:
-                session.close()
+# --- credentials at rest (shared with QuickBooks: `oauth_connect`) -----------------------------------
 
 
 def xero_connector_for(tenant: Tenant, **settings: Any) -> XeroConnector:
@@ -230,15 +125,6 @@ class SignIn:
     token_url: str
     tokens: TokenSet
     organisations: list[RemoteTenant]
-
-
-Announce = Callable[[str], None]
-
-
-def announce_on_stderr(url: str) -> None:
-    """The default when no face supplies one: the URL on stderr, where a person at a terminal sees it."""
-    sys.stderr.write(f"Open this address in a browser to let booksync reach Xero:\n  {url}\n")
-    sys.stderr.flush()
 
 
 def sign_in(
@@ -340,7 +226,7 @@ def link_tenants(
                 session,
                 IntegrationKind.XERO.value,
                 {
-                    "name": _free_name(session, organisation.name),
+                    "name": free_name(session, organisation.name, "Xero"),
                     "remote_tenant_id": organisation.remote_id,
                     "base_currency": organisation.base_currency or None,
                 },
@@ -364,15 +250,6 @@ def link_tenants(
         )
     session.flush()
     return linked
-
-
-def _free_name(session: Session, name: str) -> str:
-    taken = set(session.scalars(select(Tenant.name)))
-    candidate, n = name, 1
-    while candidate in taken:
-        n += 1
-        candidate = f"{name} (Xero {n})" if n > 2 else f"{name} (Xero)"
-    return candidate
 
 
 def connect_xero(

@@ -46,6 +46,21 @@ SECURITY_HEADERS = {
 }
 
 
+def fix_label(page: str | None) -> str:
+    """Where a fix link goes, in words: `/account-codes/7#code` -> `account code #7, code`."""
+    if not page:
+        return ""
+    path, _, anchor = page.partition("#")
+    parts = path.split("?")[0].strip("/").split("/")
+    if parts[0] == "integrations" and len(parts) > 1:
+        where = f"{parts[1]} integration"
+    elif len(parts) > 1:
+        where = f"{parts[0].removesuffix('s').replace('-', ' ')} #{parts[1]}"
+    else:
+        where = parts[0].replace("-", " ")
+    return where + (f", {anchor.replace('_', ' ')}" if anchor else "")
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("booksync.web", "templates"),
@@ -56,6 +71,7 @@ def _environment() -> Environment:
     )
     env.globals["nav"] = NAV
     env.globals["static"] = lambda path: f"{STATIC_URL}/{path}"
+    env.filters["fix_label"] = fix_label
     env.filters["pretty_json"] = lambda value: json.dumps(value, indent=2, ensure_ascii=False)
     return env
 

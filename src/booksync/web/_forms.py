@@ -292,7 +292,9 @@ PRODUCT_FIELDS = (
 ITEM_GROUP_FIELDS = (
     Field("name", "Name", required=True),
     Field("tax_rate", "Tax rate", "select", ref=True, choices="tax_rates"),
-    Field("income_account", "Income account (sales)", "select", ref=True, choices="income_accounts"),
+    Field(
+        "income_account", "Income account (sales)", "select", ref=True, choices="income_accounts"
+    ),
     Field(
         "expense_account",
         "Expense account (purchases)",
@@ -333,7 +335,9 @@ ACCOUNT_CODE_FIELDS = (
         help="Set on codes imported from a tenant; leave empty for your own.",
     ),
     Field("imported_from_tool", "Imported from the tool", "checkbox"),
-    Field("active", "Active", "checkbox", default=True, help="An archived code cannot be posted to."),
+    Field(
+        "active", "Active", "checkbox", default=True, help="An archived code cannot be posted to."
+    ),
 )
 
 TENANT_FIELDS = (
@@ -362,9 +366,7 @@ def document_fields(party: str) -> tuple[Field, ...]:
         ),
         Field("issue_date", "Issue date", "date"),
         Field("due_date", "Due date", "date"),
-        Field(
-            "currency", "Currency", "select", choices="currencies", empty=f"(the {party}'s)"
-        ),
+        Field("currency", "Currency", "select", choices="currencies", empty=f"(the {party}'s)"),
         Field("status", "Status", "select", choices="statuses", empty="(draft)"),
         Field("reference", "Reference", blank="", read=lambda d: d.reference_text or ""),
     )

@@ -8,6 +8,7 @@ A tile's logo is coloured only when the module is enabled; a "+" enables it and 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -22,6 +23,7 @@ from booksync.services.tenants import connect_tenant, import_from_tool, imported
 from booksync.store.models import Tenant
 from booksync.web._context import flash, local_path, redirect, web_of
 from booksync.web._forms import error_id
+from booksync.web._pages import back_link
 from booksync.web._security import Form, User, csrf_protect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -43,9 +45,7 @@ def integration_state(session: Session, kind: IntegrationKind) -> dict[str, Any]
         tenants: list[dict[str, Any]] = []
     else:
         data = to_dict(found)
-        tenants = [
-            to_dict(t) for t in TENANTS.list(session, filters={"integration_id": found.id})
-        ]
+        tenants = [to_dict(t) for t in TENANTS.list(session, filters={"integration_id": found.id})]
     return data | {"kind": kind.value, "label": kind.label, "tenants": tenants}
 
 
@@ -82,8 +82,10 @@ def _page(
     tenant_form: dict[str, str] | None = None,
 ) -> Response:
     web = web_of(request)
+    back_param = local_path(request.query_params.get("back"), "")
     with web.store.session() as session:
         modules = [integration_state(session, k) for k in IntegrationKind]
+        back = back_link(session, back_param)
     selected = next((m for m in modules if kind is not None and m["kind"] == kind.value), None)
     return web.page(
         request,
@@ -96,6 +98,8 @@ def _page(
         errors=errors or {},
         tenant_form=tenant_form or {"name": "", "remote_tenant_id": "", "base_currency": ""},
         currencies=sorted(MINOR_UNITS),
+        back=back,
+        back_param=back_param,
     )
 
 
@@ -112,24 +116,29 @@ def integration(request: Request, user: User, kind: str) -> Response:
     return _page(request, tool)
 
 
-def _configure(request: Request, kind: str, settings: dict[str, Any], done: str) -> Response:
+def _configure(
+    request: Request, kind: str, settings: dict[str, Any], done: str, form: Any
+) -> Response:
     tool = _kind(kind)
     if tool is None:
         return web_of(request).page(request, "not_found.html", status_code=404, title="Not found")
     with web_of(request).store.session() as session:
         configure_integration(session, tool.value, settings)
     flash(request, "success", done.format(label=tool.label))
-    return redirect(request, f"/integrations/{tool.value}")
+    back = local_path(str(form.get("back", "")), "")
+    return redirect(
+        request, f"/integrations/{tool.value}" + (f"?back={quote(back, safe='/')}" if back else "")
+    )
 
 
 @router.post("/integrations/{kind}/enable")
 def enable(request: Request, user: User, form: Form, kind: str) -> Response:
-    return _configure(request, kind, {"enabled": True}, "{label} enabled.")
+    return _configure(request, kind, {"enabled": True}, "{label} enabled.", form)
 
 
 @router.post("/integrations/{kind}/disable")
 def disable(request: Request, user: User, form: Form, kind: str) -> Response:
-    return _configure(request, kind, {"enabled": False}, "{label} disabled.")
+    return _configure(request, kind, {"enabled": False}, "{label} disabled.", form)
 
 
 @router.post("/integrations/{kind}")
@@ -140,11 +149,10 @@ def save_settings(request: Request, user: User, form: Form, kind: str) -> Respon
     }
     tool = _kind(kind)
     try:
-        return _configure(request, kind, settings, "{label} settings saved.")
+        return _configure(request, kind, settings, "{label} settings saved.", form)
     except BadInput as exc:
-        return _page(
-            request, tool, status_code=422, errors={error_id(exc.field): str(exc)}
-        )
+        field = "entities_to_sync" if exc.field.startswith("entities_to_sync") else exc.field
+        return _page(request, tool, status_code=422, errors={error_id(field): str(exc)})
 
 
 @router.post("/integrations/{kind}/tenants")
@@ -163,9 +171,7 @@ def add_tenant(request: Request, user: User, form: Form, kind: str) -> Response:
             name = tenant.name
     except BadInput as exc:
         field = {"name": "tenant-name"}.get(exc.field, f"tenant-{exc.field}")
-        return _page(
-            request, tool, status_code=422, errors={field: str(exc)}, tenant_form=values
-        )
+        return _page(request, tool, status_code=422, errors={field: str(exc)}, tenant_form=values)
     flash(request, "success", f"Tenant '{name}' added. Connect it, then import from it.")
     return redirect(request, f"/integrations/{tool.value}#tenants")
 
@@ -179,7 +185,9 @@ def _tenant_action(request: Request, tenant_id: int, back: str, action: str) -> 
                 flash(request, "success", f"Tenant '{tenant.name}' connected.")
             else:
                 summary = import_from_tool(session, ref)
-                linked = f"; linked {len(summary.linked)} existing record(s)" if summary.linked else ""
+                linked = (
+                    f"; linked {len(summary.linked)} existing record(s)" if summary.linked else ""
+                )
                 flash(
                     request,
                     "success",

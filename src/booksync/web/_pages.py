@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from booksync.domain.types import SUPPLIER_DOCUMENTS, EntityType
+from booksync.services.errors import NotFound
 from booksync.services.records import (
     ACCOUNT_CODES,
     CLIENTS,
@@ -18,6 +21,7 @@ from booksync.services.records import (
     Documents,
     RecordType,
 )
+from booksync.web._context import local_path
 from booksync.web._forms import (
     ACCOUNT_CODE_FIELDS,
     CLIENT_FIELDS,
@@ -199,6 +203,22 @@ PAGES: dict[str, Page] = {
         *(_document_page(kind) for kind in EntityType if kind.is_document),
     )
 }
+
+
+def back_link(session: Session, back: str | None) -> dict[str, str] | None:
+    """The record a person came from to fix this page (`?back=/invoices/5`), to link back to."""
+    target = local_path(back, "")
+    if not target:
+        return None
+    parts = target.split("#")[0].split("?")[0].strip("/").split("/")
+    if len(parts) != 2 or parts[0] not in PAGES or not parts[1].isdigit():
+        return {"url": target, "label": "Back"}
+    page = PAGES[parts[0]]
+    try:
+        record = page.service.get(session, f"#{parts[1]}")
+    except NotFound:
+        return None
+    return {"url": target, "label": f"Back to {page.singular} {record.reference}"}
 
 
 def cell(value: Any) -> str:

@@ -36,7 +36,7 @@ from booksync.web._lines import (
     line_input,
     submitted_lines,
 )
-from booksync.web._pages import PAGE_SIZE, PAGES, Page, cell
+from booksync.web._pages import PAGE_SIZE, PAGES, Page, back_link, cell
 from booksync.web._security import Form, User, csrf_protect
 from booksync.web._sync import sync_context
 from booksync.web._tax_types import tax_type_rows
@@ -67,23 +67,6 @@ def _not_found(request: Request, page: Page, record_id: int) -> Response:
     )
 
 
-def _back(request: Request, session: Session, back: str | None) -> dict[str, str] | None:
-    """The record a person came from to fix this one (`?back=/invoices/5`), to link back to."""
-    target = local_path(back, "")
-    if not target:
-        return None
-    parts = target.split("#")[0].strip("/").split("/")
-    label = "Back"
-    if len(parts) == 2 and parts[0] in PAGES and parts[1].isdigit():
-        page = PAGES[parts[0]]
-        try:
-            record = page.service.get(session, _ref(int(parts[1])))
-            label = f"Back to {page.singular} {record.reference}"
-        except NotFound:
-            return None
-    return {"url": target, "label": label}
-
-
 def _render_form(
     request: Request,
     page: Page,
@@ -109,7 +92,7 @@ def _render_form(
             "record": to_dict(obj) if obj is not None else None,
             "reference": obj.reference if obj is not None else None,
             "choices": choices_for(session, page.fields),
-            "back": _back(request, session, back_param),
+            "back": back_link(session, back_param),
         }
         if values is None:
             values = current_values(page.fields, obj)
@@ -195,7 +178,7 @@ def _save(request: Request, page: Page, form: FormData, record_id: int | None) -
 
 
 class _AddLine(Exception):
-    """"Add line" was pressed: show the form again with one more row, saving nothing."""
+    """ "Add line" was pressed: show the form again with one more row, saving nothing."""
 
 
 def _saved(page: Page, reference: str, new: bool) -> str:
@@ -231,9 +214,7 @@ def _register(page: Page) -> None:
     base = f"/{page.slug}"
     one = f"{base}/{{record_id:int}}"
 
-    def list_page(
-        request: Request, user: User, q: str = "", page_no: PageNumber = 1
-    ) -> Response:
+    def list_page(request: Request, user: User, q: str = "", page_no: PageNumber = 1) -> Response:
         web = web_of(request)
         number = max(page_no, 1)
         with web.store.session() as session:
@@ -243,7 +224,9 @@ def _register(page: Page) -> None:
             )
             items = [to_dict(row) for row in rows]
         pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-        template = "_list_results.html" if request.headers.get("hx-target") == "results" else "list.html"
+        template = (
+            "_list_results.html" if request.headers.get("hx-target") == "results" else "list.html"
+        )
         return web.page(
             request,
             template,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
@@ -64,13 +64,20 @@ async def csrf_protect(request: Request) -> None:
 
 
 def require_user(request: Request) -> str:
-    """The signed-in user's name; anyone else is sent to the sign-in page."""
+    """The signed-in user's name; anyone else (or a user deleted since) goes to the sign-in page."""
     csrf_token(request)
-    user: str | None = request.session.get("user")
-    if not user:
+    user_id = request.session.get("user_id")
+    name = None
+    if isinstance(user_id, int):
+        with web_of(request).store.session() as session:
+            user = auth_service.user_by_id(session, user_id)
+            name = user.username if user is not None else None
+    if name is None:
+        request.session.pop("user_id", None)
+        request.session.pop("user", None)
         query = f"?{request.url.query}" if request.url.query else ""
         raise SignInRequired(request.url.path + query)
-    return user
+    return name
 
 
 def sign_in_redirect(request: Request, exc: Exception) -> Response:
@@ -115,12 +122,13 @@ def sign_in(request: Request, form: Form) -> Response:
     username = str(form.get("username", "")).strip()
     password = str(form.get("password", ""))
     target = local_path(str(form.get("next", "/")))
-    user: Any = None
+    signed_in: tuple[int, str] | None = None
     if username and password:
         with web.store.session() as session:
             user = auth_service.authenticate(session, username, password)
-            name = getattr(user, "username", username) if user is not None else None
-    if user is None:
+            if user is not None:
+                signed_in = (user.id, user.username)
+    if signed_in is None:
         return web.page(
             request,
             "sign_in.html",
@@ -132,7 +140,7 @@ def sign_in(request: Request, form: Form) -> Response:
             "Users are created with `booksync user create`.",
         )
     request.session.clear()  # a fresh session on sign-in: no fixation of an earlier one
-    request.session["user"] = name
+    request.session["user_id"], request.session["user"] = signed_in
     request.session["csrf"] = secrets.token_urlsafe(32)
     return redirect(request, target)
 

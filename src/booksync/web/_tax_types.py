@@ -8,12 +8,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from booksync.services.errors import BooksyncError
 from booksync.services.records import TAX_RATES, TENANTS
 from booksync.services.serialize import number
 from booksync.store.models import TaxRate, TenantTaxType
-from booksync.web._context import flash, redirect, web_of
+from booksync.web._context import flash, local_path, redirect, web_of
 from booksync.web._security import Form, User, csrf_protect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -29,7 +30,9 @@ def tax_type_rows(session: Session, rate: TaxRate) -> list[dict[str, Any]]:
         offered.setdefault(row.tenant_id, []).append(
             {
                 "tax_type": row.tax_type,
-                "label": f"{row.name} ({number(row.percent)}%)" if row.percent is not None else row.name,
+                "label": f"{row.name} ({number(row.percent)}%)"
+                if row.percent is not None
+                else row.name,
             }
         )
     return [
@@ -44,9 +47,11 @@ def tax_type_rows(session: Session, rate: TaxRate) -> list[dict[str, Any]]:
     ]
 
 
-def _done(request: Request, rate_id: int, level: str, text: str) -> Response:
+def _done(request: Request, form: FormData, rate_id: int, level: str, text: str) -> Response:
     flash(request, level, text)
-    return redirect(request, f"/tax-rates/{rate_id}#tax_types")
+    return redirect(
+        request, local_path(str(form.get("back", "")), f"/tax-rates/{rate_id}#tax_types")
+    )
 
 
 @router.post("/tax-rates/{rate_id:int}/tax-types")
@@ -61,15 +66,17 @@ def map_tax_type(request: Request, user: User, form: Form, rate_id: int) -> Resp
                 f"in tenant '{mapping.tenant.name}'."
             )
     except BooksyncError as exc:
-        return _done(request, rate_id, "error", str(exc))
-    return _done(request, rate_id, "success", text)
+        return _done(request, form, rate_id, "error", str(exc))
+    return _done(request, form, rate_id, "success", text)
 
 
 @router.post("/tax-rates/{rate_id:int}/tax-types/{tenant_id:int}/delete")
-def unmap_tax_type(request: Request, user: User, form: Form, rate_id: int, tenant_id: int) -> Response:
+def unmap_tax_type(
+    request: Request, user: User, form: Form, rate_id: int, tenant_id: int
+) -> Response:
     try:
         with web_of(request).store.session() as session:
             TAX_RATES.unmap(session, f"#{rate_id}", f"#{tenant_id}")
     except BooksyncError as exc:
-        return _done(request, rate_id, "error", str(exc))
-    return _done(request, rate_id, "success", "Tax type mapping removed.")
+        return _done(request, form, rate_id, "error", str(exc))
+    return _done(request, form, rate_id, "success", "Tax type mapping removed.")

@@ -1,4 +1,4 @@
-"""The API's routes, one module per area, gathered under one router."""
+"""The API's routes, one module per area."""
 
 from __future__ import annotations
 
@@ -7,10 +7,14 @@ from fastapi import APIRouter
 from booksync.api.routes import doctor, integrations, mappings, records, sync, tenants
 
 
-def api_router() -> APIRouter:
-    router = APIRouter()
-    # The specific tenant and tax-rate paths first: record paths end in a catch-all `{ref:path}`.
-    for module in (tenants, mappings, integrations, sync, doctor):
-        router.include_router(module.router)
-    router.include_router(records.build_router())
-    return router
+def routers() -> list[APIRouter]:
+    """Every area's router, the specific tenant and tax-rate paths first: record paths end in a
+    catch-all `{ref:path}`."""
+    return [
+        tenants.router,
+        mappings.router,
+        integrations.router,
+        sync.router,
+        doctor.router,
+        records.build_router(),
+    ]

@@ -82,10 +82,15 @@ class LedgerConnector:
                 f"currency {currency!r} is not accepted; accepted: ISO 4217 codes such as "
                 f"{', '.join(sorted(MINOR_UNITS)[:6])}, ..."
             )
-        self.directory.mkdir(parents=True, exist_ok=True)
-        with locked(path):
-            if not path.exists():
-                atomic_write(path, new_ledger(name, currency))
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            with locked(path):
+                if not path.exists():
+                    atomic_write(path, new_ledger(name, currency))
+        except OSError as exc:  # e.g. the folder is a file, or not writable
+            raise ConnectorError(
+                f"could not create ledger '{tenant}' in {self.directory}: {exc}"
+            ) from exc
         return self._tenant(path)
 
     def list_tenants(self) -> list[RemoteTenant]:

@@ -127,55 +127,75 @@ def translate(
         found = _by_field(error, entity, tenant)
         if found is not None:
             return found
-        if error.code == NOT_FOUND and operation != "create":
-            command = {
-                EntityType.CLIENT: "client",
-                EntityType.SUPPLIER: "supplier",
-                EntityType.PRODUCT: "product",
-            }.get(entity)
-            fix = f"booksync {command} edit {ref} --remote-id ''" if command else None
-            return Translation(
-                "tool.accepted",
-                fix,
-                f"the QuickBooks record this {entity.label} is linked to was deleted or made "
-                "inactive there; reactivate it in QuickBooks, or clear the remote ID so booksync "
-                "creates a new one",
-            )
+        if error.code == NOT_FOUND:
+            return _not_found(entity, tenant, ref, linked=operation != "create")
     return Translation("tool.accepted", None)
 
 
+def _not_found(entity: EntityType, tenant: str, ref: str, *, linked: bool) -> Translation:
+    """610 without a field: the record itself (when updating) or something it refers to is gone."""
+    command = {
+        EntityType.CLIENT: "client",
+        EntityType.SUPPLIER: "supplier",
+        EntityType.PRODUCT: "product",
+    }.get(entity)
+    if linked and command:
+        return Translation(
+            "tool.accepted",
+            f"booksync {command} edit {ref} --remote-id ''",
+            f"the QuickBooks record this {entity.label} is linked to was deleted or made inactive "
+            "there; reactivate it in QuickBooks, or clear the remote ID so booksync creates it "
+            "again",
+        )
+    itself = f"the QuickBooks {entity.label} it is linked to, or " if linked else ""
+    return Translation(
+        "tool.accepted",
+        f"booksync tenant import {tenant}",
+        f"{itself}something it uses (customer, vendor, item, account or tax code) was deleted or "
+        "made inactive in QuickBooks; import the tenant again and the doctor names it",
+    )
+
+
+#: Codes whose Detail names the problem in words when no field is given.
+_VALIDATION_CODES = frozenset({"6000", "2020", "2050", "2500"})
+
+
 def _by_field(error: FaultError, entity: EntityType, tenant: str) -> Translation | None:
+    """The rule the field at fault belongs to (or, for validation codes, the Detail's words)."""
     field = field_at_fault(error)
-    words = f"{field} {error.detail}" if field else error.detail
-    if not field and error.code not in (NOT_FOUND, "6000", "2500", "2020", "2050"):
+    if field:
+        words = field
+    elif error.code in _VALIDATION_CODES:
+        words = error.detail or error.message
+    else:
         return None
-    if _TAX.search(field or words):
+    if _TAX.search(words):
         return Translation(
             "tax.mapped",
             f"booksync tax-rate map RATE --tenant {tenant} --tax-type TAX_CODE",
             "map the tax rate to a tax code this QuickBooks company offers "
             f"(booksync tenant import {tenant} refreshes the list)",
         )
-    if _ACCOUNT.search(field or words):
+    if _ACCOUNT.search(words):
         return Translation(
             "account_code.matches_tool",
             f"booksync tenant import {tenant}",
             "the account is not an active account of this QuickBooks company; import its chart "
             "again and the doctor names the account code to change",
         )
-    if _ITEM.search(field or words) and entity is not EntityType.PRODUCT:
+    if _ITEM.search(words) and entity is not EntityType.PRODUCT:
         return Translation(
             "dependency.product",
             f"booksync tenant import {tenant}",
             "a line's product is not an active item of this QuickBooks company",
         )
-    if _CUSTOMER.search(field or words) and entity is not EntityType.CLIENT:
+    if _CUSTOMER.search(words) and entity is not EntityType.CLIENT:
         return Translation(
             "dependency.client",
             f"booksync tenant import {tenant}",
             "the client is not an active customer of this QuickBooks company",
         )
-    if _VENDOR.search(field or words) and entity is not EntityType.SUPPLIER:
+    if _VENDOR.search(words) and entity is not EntityType.SUPPLIER:
         return Translation(
             "dependency.supplier",
             f"booksync tenant import {tenant}",

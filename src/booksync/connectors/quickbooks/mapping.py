@@ -1,20 +1,20 @@
-"""booksync's tool-neutral payloads as QuickBooks Online v3 JSON, and QBO's objects back as imports.
+"""booksync's tool-neutral payloads as QuickBooks Online v3 JSON (imports go the other way, in
+`imports.py`).
 
-Pure functions: no HTTP here. QuickBooks refers to accounts, tax codes, items and contacts by their
-Id, while booksync holds what a person sees (an account's number or name, a tax code's name), so every
-reference goes through `Refs`, built from the tenant's imported chart and tax codes.
+Pure functions: no HTTP here. QuickBooks refers to accounts, tax codes, items and contacts by
+their Id, while booksync holds what a person sees (an account's number or name, a tax code's
+name), so every reference goes through `Refs`, built from the tenant's chart and tax codes.
 
-Sales orders become Estimates, not SalesReceipts: a SalesReceipt records a sale already paid for (it
-posts income and a deposit at once), while an Estimate posts nothing and is what QuickBooks turns into
-an invoice once the customer agrees, which is what a sales order is. QuickBooks has no draft or
+Sales orders become Estimates, not SalesReceipts: a SalesReceipt records a sale already paid for
+(it posts income and a deposit at once), while an Estimate posts nothing and is what QuickBooks
+turns into an invoice once the customer agrees, which is what a sales order is. QuickBooks has no draft or
 approval state for invoices and credit memos: each one posts when it is created.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from booksync.connectors.protocol import (
@@ -23,13 +23,9 @@ from booksync.connectors.protocol import (
     LinePayload,
     PartyPayload,
     PushItem,
-    RemoteAccount,
-    RemoteContact,
-    RemoteItem,
-    RemoteTaxType,
 )
 from booksync.domain.money import MoneyError, line_amount
-from booksync.domain.types import AccountKind, EntityType
+from booksync.domain.types import EntityType
 
 #: The QuickBooks entity each booksync record type becomes.
 ENTITIES: dict[EntityType, str] = {
@@ -53,8 +49,6 @@ MAX_DESCRIPTION = 4000
 MAX_PRIVATE_NOTE = 4000
 #: DisplayName and item Name may not contain these (a colon separates a parent from a sub-item).
 FORBIDDEN_IN_NAMES = (":", "\t", "\n")
-#: booksync's account code column holds up to 50 characters; longer QBO names import by Id.
-MAX_CODE = 50
 
 
 class MappingError(ValueError):
@@ -131,7 +125,7 @@ def to_qbo(item: PushItem, refs: Refs) -> Write:
         body = qbo_item(payload, refs)
     else:
         operation = _document_operation(item.entity, payload, linked=item.remote_id is not None)
-        if operation != "update":
+        if operation != "write":
             return Write(operation, entity, {})
         body = document(item.entity, payload, refs)
     return Write("update" if item.remote_id else "create", entity, body)
@@ -141,7 +135,7 @@ def to_qbo(item: PushItem, refs: Refs) -> Write:
 
 
 def party(payload: PartyPayload, *, create: bool) -> dict[str, Any]:
-    """A customer or vendor. CurrencyRef can only be set when it is created (QBO: write-on-create)."""
+    """A customer or vendor. CurrencyRef is set only on create (QuickBooks: write-on-create)."""
     command = "client" if payload.entity is EntityType.CLIENT else "supplier"
     _check_name(
         payload.name,
@@ -203,7 +197,7 @@ def _account(refs: Refs, code: str) -> str:
     found = refs.account(code)
     if found is None:
         raise MappingError(
-            f"account code '{code}' is not an account of this QuickBooks company",
+            f"account code '{code}' is not an active account of this QuickBooks company",
             rule="account_code.matches_tool",
         )
     return found
@@ -213,7 +207,7 @@ def _tax_code(refs: Refs, tax_type: str) -> str:
     found = refs.tax_code(tax_type)
     if found is None:
         raise MappingError(
-            f"tax type '{tax_type}' is not a tax code of this QuickBooks company",
+            f"tax type '{tax_type}' is not an active tax code of this QuickBooks company",
             rule="tax.mapped",
         )
     return found
@@ -253,7 +247,8 @@ DUE_FIELDS = {
 
 
 def _document_operation(entity: EntityType, doc: DocumentPayload, *, linked: bool) -> str:
-    """"update" (create or update), or how a voided invoice or credit note leaves QuickBooks.
+    """The write to make: "write" (create or update), or how a voided invoice or credit note
+    leaves QuickBooks.
 
     QuickBooks voids invoices through their own operation; credit memos have none in the API, so a
     voided one is deleted. One that never reached QuickBooks has nothing to void.
@@ -264,12 +259,11 @@ def _document_operation(entity: EntityType, doc: DocumentPayload, *, linked: boo
             + ", ".join(STATUSES)
         )
     if doc.status != "voided" or entity in STATUS_FIELDS:
-        return "update"
+        return "write"
     if not linked:
         raise MappingError(
             f"{entity.label} {doc.number} is voided and never reached QuickBooks, so there is "
             "nothing to void there; it is not created",
-            rule="tool.accepted",
         )
     return "void" if entity is EntityType.INVOICE else "delete"
 
@@ -347,124 +341,3 @@ def _line_tax_code(body: Mapping[str, Any]) -> str | None:
     detail = body.get(str(body.get("DetailType")))
     ref = detail.get("TaxCodeRef") if isinstance(detail, dict) else None
     return str(ref["value"]) if isinstance(ref, dict) and "value" in ref else None
-
-
-# --- QuickBooks -> imports -------------------------------------------------------------------------
-
-_CLASSIFICATIONS = {"Revenue": AccountKind.INCOME, "Expense": AccountKind.EXPENSE}
-_INCOME_TYPES = frozenset({"Income", "Other Income"})
-_EXPENSE_TYPES = frozenset({"Expense", "Other Expense", "Cost of Goods Sold"})
-
-
-def account_code_of(data: Mapping[str, Any]) -> str:
-    """What booksync stores as the account's code: its number when the company numbers accounts,
-    else its name (what a person sees), else its Id when the name is too long for booksync."""
-    number = str(data.get("AcctNum") or "").strip()
-    if number:
-        return number
-    name = str(data.get("Name") or "").strip()
-    if name and len(name) <= MAX_CODE:
-        return name
-    return str(data.get("Id") or "")
-
-
-def account(data: Mapping[str, Any]) -> RemoteAccount | None:
-    """An income or expense account; other accounts (bank, receivable, ...) are not imported."""
-    if not data.get("Id"):
-        return None
-    classification = str(data.get("Classification") or "")
-    kind = _CLASSIFICATIONS.get(classification)
-    if kind is None:
-        account_type = str(data.get("AccountType") or "")
-        if account_type in _INCOME_TYPES:
-            kind = AccountKind.INCOME
-        elif account_type in _EXPENSE_TYPES:
-            kind = AccountKind.EXPENSE
-        else:
-            return None
-    code = account_code_of(data)
-    name = str(data.get("FullyQualifiedName") or data.get("Name") or code)
-    return RemoteAccount(code, name, kind, data.get("Active", True) is not False)
-
-
-def account_refs(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    """Every spelling of an account that booksync may hold, to its Id (numbers win over names)."""
-    found: dict[str, str] = {}
-    for row in rows:
-        account_id = str(row.get("Id") or "")
-        if not account_id:
-            continue
-        for key in (row.get("Id"), row.get("FullyQualifiedName"), row.get("Name")):
-            if key:
-                found.setdefault(str(key), account_id)
-    for row in rows:
-        if row.get("AcctNum") and row.get("Id"):
-            found[str(row["AcctNum"])] = str(row["Id"])
-    return found
-
-
-def _percent(value: Any) -> Decimal:
-    try:
-        return Decimal(str(value)) if value is not None else Decimal(0)
-    except InvalidOperation:
-        return Decimal(0)
-
-
-def _rate_ids(data: Mapping[str, Any], key: str) -> list[str]:
-    listed = data.get(key)
-    details = listed.get("TaxRateDetail") if isinstance(listed, dict) else None
-    ids = []
-    for detail in details or []:
-        ref = detail.get("TaxRateRef") if isinstance(detail, dict) else None
-        if isinstance(ref, dict) and ref.get("value") is not None:
-            ids.append(str(ref["value"]))
-    return ids
-
-
-def tax_code(data: Mapping[str, Any], rates: Mapping[str, Decimal]) -> RemoteTaxType | None:
-    """A tax code, named as QuickBooks names it, at the sum of its sales rates (else purchase)."""
-    name = str(data.get("Name") or "").strip()
-    if not name or not data.get("Id"):
-        return None
-    ids = _rate_ids(data, "SalesTaxRateList") or _rate_ids(data, "PurchaseTaxRateList")
-    percent = sum((rates.get(i, Decimal(0)) for i in ids), Decimal(0))
-    return RemoteTaxType(
-        name,
-        str(data.get("Description") or name),
-        percent,
-        data.get("Active", True) is not False,
-    )
-
-
-def tax_rates(rows: Iterable[Mapping[str, Any]]) -> dict[str, Decimal]:
-    return {str(r["Id"]): _percent(r.get("RateValue")) for r in rows if r.get("Id")}
-
-
-def tax_code_refs(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for row in rows:
-        if row.get("Id"):
-            found.setdefault(str(row["Id"]), str(row["Id"]))
-            if row.get("Name"):
-                found[str(row["Name"])] = str(row["Id"])
-    return found
-
-
-def remote_contact(data: Mapping[str, Any]) -> RemoteContact | None:
-    """A customer or vendor; QuickBooks has no field for booksync's number, so none is read."""
-    if not data.get("Id"):
-        return None
-    return RemoteContact(
-        str(data["Id"]),
-        str(data.get("DisplayName") or ""),
-        None,
-        data.get("Active", True) is not False,
-    )
-
-
-def remote_item(data: Mapping[str, Any]) -> RemoteItem | None:
-    """An item, coded by its SKU when it has one, else its name; categories are not items."""
-    if not data.get("Id") or data.get("Type") == "Category":
-        return None
-    name = str(data.get("Name") or "")
-    return RemoteItem(str(data["Id"]), str(data.get("Sku") or "") or name, name)

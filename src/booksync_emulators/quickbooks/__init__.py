@@ -1,0 +1,37 @@
+"""A local QuickBooks Online for tests: the v3 Accounting API subset booksync's connector uses and
+Intuit's OAuth 2.0, with QBO's validation rules, throttles, requestid replay, token lives and Fault
+shapes, for any number of companies (realms).
+
+Start one in a test with `QuickBooksEmulator(clock=...).serve().start()` (or the
+`quickbooks_emulator` fixture in tests/emulators/conftest.py), or from a shell with
+`booksync-emulator quickbooks --port 8766`. The seeded companies are Australian (AUD, GST codes).
+Module map: `app` (paths and the order of checks), `auth` (OAuth), `limits`, `entities` (create /
+read / update / delete, SyncToken), `names` (customers, vendors, employees), `items`,
+`transactions` (invoices, estimates, credit memos, sales receipts, purchase orders), `lines`
+(lines, tax, totals), `refs`, `query`, `batch`, `store` (one realm's data), `seed` (a new
+company's lists), `fields` and `wire` (JSON conventions), `errors` (Fault shapes).
+"""
+
+from booksync_emulators.quickbooks.app import API_PREFIX, QuickBooksEmulator, SeededRealm
+from booksync_emulators.quickbooks.auth import (
+    AUTHORIZE_PATH,
+    DISCOVERY_PATH,
+    REVOKE_PATH,
+    TOKEN_PATH,
+    TokenPolicy,
+)
+from booksync_emulators.quickbooks.limits import QboLimits
+from booksync_emulators.quickbooks.store import Realm
+
+__all__ = [
+    "API_PREFIX",
+    "AUTHORIZE_PATH",
+    "DISCOVERY_PATH",
+    "REVOKE_PATH",
+    "TOKEN_PATH",
+    "QboLimits",
+    "QuickBooksEmulator",
+    "Realm",
+    "SeededRealm",
+    "TokenPolicy",
+]
