@@ -3,6 +3,7 @@ search and filters, update, delete; bad input as 422 with the field's path, and 
 
 from __future__ import annotations
 
+from decimal import Decimal, localcontext
 from typing import Any
 
 import pytest
@@ -222,6 +223,13 @@ BAD_INPUT: list[tuple[str, str, dict[str, Any], int, list[Any], list[str]]] = [
      422, ["body", "price"], ["at most 4"]),
     ("products", "POST", {"name": "Widget", "price": -5},
      422, ["body", "price"], ["0 or more"]),
+    ("products", "POST", {"name": "Widget", "price": "1e30"},
+     422, ["body", "price"], ["too large", "at most 14 digits"]),
+    ("products", "POST", {"name": "Widget", "cost": 1e300},
+     422, ["body", "cost"], ["too large"]),
+    ("clients/99999999999999999999999", "PATCH", {"email": "a@b.test"},
+     404, ["path", "ref"], ["is not a known client"]),
+    ("clients/²", "PATCH", {"email": "a@b.test"}, 404, ["path", "ref"], ["is not a known client"]),
     ("products", "POST", {"name": "Widget", "tenant": "Acme UK"},
      422, ["body", "tenant"], ["'Acme UK'", "'Acme AU'"]),
     ("products", "POST", {"price": "5"}, 422, ["body", "name"], ["required"]),
@@ -309,6 +317,28 @@ def test_text_no_database_can_store_is_422_not_a_crash(
     assert response.status_code == 422, response.text
     assert problem(response)["loc"] == loc
     assert snapshot(db_url) == before
+
+
+def test_the_largest_storable_amounts_are_kept_and_shown(api: Api, seeded: Store) -> None:
+    biggest = "99999999999999.9999"
+    line = {"product": "Backup 1TB", "quantity": biggest, "unit_price": biggest}
+    made = api.ok(
+        "POST",
+        f"{V1}/invoices",
+        201,
+        json={"number": "INV-BIG", "client": "Base Client", "lines": [line, line]},
+    )
+    with localcontext(prec=60):
+        amount = Decimal(biggest) * Decimal(biggest)
+        expected = amount.quantize(Decimal("0.01"))
+        total = (2 * expected).quantize(Decimal("0.01"))
+    shown = api.ok("GET", f"{V1}/invoices/INV-BIG")
+    assert shown == made
+    assert [(ln["quantity"], ln["unit_price"], ln["amount"]) for ln in shown["lines"]] == [
+        (biggest, biggest, str(expected))
+    ] * 2
+    assert shown["subtotal"] == str(total)
+    assert api.ok("GET", f"{V1}/doctor/invoice/INV-BIG")["record"]["ref"] == "INV-BIG"
 
 
 def test_a_name_with_a_slash_is_reachable(api: Api, seeded: Store) -> None:

@@ -66,6 +66,7 @@ def test_a_user_signs_in_with_their_password_only(store: Store) -> None:
         assert auth.authenticate(s, "alice", PASSWORD + "!") is None
         assert auth.authenticate(s, "bob", PASSWORD) is None
         assert auth.authenticate(s, "alice", "x" * 5000) is None
+        assert auth.authenticate(s, "al\x00ice", PASSWORD) is None  # a web form may send anything
     with store.session() as s:
         signed_in = s.scalars(select(User)).one()
         assert signed_in.last_sign_in_at is not None

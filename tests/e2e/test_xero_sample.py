@@ -9,13 +9,10 @@ from their ledger tenants to those Xero tenants through the record services, tax
 the same tax types; then both tenants import their charts. The engine, the connectors and the
 emulator share one virtual clock, so Retry-After, backoff and pacing cost no real time.
 
-Two things differ from the ledger set-up, each for a reason outside these tests:
-- the sample's "Purchases" account code 300 is not in a new Xero organisation's chart (the emulator
-  follows Xero's default AU/NZ charts), so each organisation gets that account first, as the
-  bookkeeper would add it in Xero;
-- sales orders are left out of Xero's Entities to Sync: the connector sends an authorised sales
-  order as a new Quote in status ACCEPTED, which the emulator refuses (a new quote is DRAFT or
-  SENT). `test_authorised_sales_order_reaches_xero_as_an_accepted_quote` pins that, strictly xfail.
+One thing differs from the ledger set-up: the sample's "Purchases" account code 300 is not in a
+new Xero organisation's chart (the emulator follows Xero's default AU/NZ charts), so each
+organisation gets that account first, as the bookkeeper would add it in Xero. Sales orders reach
+Xero as Quotes (`test_authorised_sales_order_reaches_xero_as_a_sent_quote`).
 """
 
 from __future__ import annotations
@@ -81,8 +78,8 @@ from emulators.conftest import (  # noqa: F401 - fixtures
 )
 from emulators.openapi import check_exchange
 
-#: What Xero syncs here: the sample's ledger entities without sales orders (see the docstring).
-ENTITIES = ["client", "supplier", "product", "invoice", "purchase_order"]
+#: What Xero syncs here: the sample's ledger entities (credit notes stay unticked, as there).
+ENTITIES = ["client", "supplier", "product", "invoice", "sales_order", "purchase_order"]
 #: Where each record type lives in Xero, and the field that carries booksync's reference.
 XERO_HOME: dict[EntityType, tuple[str, str, str]] = {
     EntityType.CLIENT: ("Contacts", "ContactNumber", "ContactID"),
@@ -450,7 +447,7 @@ def test_a_revoked_tenant_is_held_while_the_other_syncs(xero_sample: XeroSample)
     with xs.store.session() as s:
         jobs = jobs_by_record(s)
         tenant = s.scalars(select(Tenant).where(Tenant.name == au)).one()
-        assert tenant.connection_state == "expired"
+        assert tenant.connection_state == "revoked"  # a 403: the connection was withdrawn
     on_au = [t for t in xs.syncable if t.tenant == au]
     done = [t for t in on_au if jobs[(t.entity, t.record_id)].status == "synced"]
     stopped = [t for t in on_au if t not in done]
@@ -465,15 +462,9 @@ def test_a_revoked_tenant_is_held_while_the_other_syncs(xero_sample: XeroSample)
     assert refused and refused[0].fix == f"booksync tenant connect '{au}'"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the connector sends a sales order as a Quote with LineAmountTypes 'Exclusive' (the "
-    "spec's enum: EXCLUSIVE, INCLUSIVE, NOTAX) and, when authorised, in status ACCEPTED, which the "
-    "emulator refuses on create (a new quote is DRAFT or SENT)",
-)
-def test_authorised_sales_order_reaches_xero_as_an_accepted_quote() -> None:
-    """Why the tests above leave sales orders out of Entities to Sync. Not on the fixture, whose
-    spec check would fail at teardown: this test checks the spec itself."""
+def test_authorised_sales_order_reaches_xero_as_a_sent_quote() -> None:
+    """An agreed sales order becomes a Quote in status SENT (Xero creates quotes only as DRAFT or
+    SENT), written the way the spec spells Quotes' LineAmountTypes. Checks the spec itself."""
     emulator = XeroEmulator(clock=VirtualClock(START))
     (seeded,) = emulator.seed(1)
     with emulator.serve() as server:
@@ -518,4 +509,4 @@ def test_authorised_sales_order_reaches_xero_as_an_accepted_quote() -> None:
     assert not problems, problems
     assert answer.outcome is Outcome.CREATED, answer.message
     quote = emulator.orgs[seeded.tenant_id].find("Quotes", "QuoteNumber", "SO-0001")
-    assert quote is not None and quote["Status"] == "ACCEPTED"
+    assert quote is not None and quote["Status"] == "SENT"

@@ -86,13 +86,12 @@ def from_bad_input(exc: BadInput, loc: Loc, *, status: int | None = None) -> Api
 
 
 @contextmanager
-def in_body(rename: Mapping[str, str] | None = None) -> Iterator[None]:
-    """Errors raised inside name a field of the JSON body (`rename` maps service names to it)."""
+def in_body() -> Iterator[None]:
+    """Errors raised inside name a field of the JSON body."""
     try:
         yield
     except BadInput as exc:
-        field = (rename or {}).get(exc.field, exc.field)
-        raise from_bad_input(exc, ["body", *field_loc(field)]) from None
+        raise from_bad_input(exc, ["body", *field_loc(exc.field)]) from None
 
 
 @contextmanager

@@ -134,6 +134,8 @@ class _Window:
     calls: deque[float] = field(default_factory=deque)
     minute_left: int | None = None
     seen_at: float = 0.0
+    #: When the tool said no calls remain: the moment the oldest call it counted leaves its minute.
+    frees_at: float = 0.0
     hold_until: float = 0.0
     slots: threading.BoundedSemaphore | None = None
 
@@ -186,10 +188,13 @@ class RateBudget:
         if per_minute and len(window.calls) >= per_minute:
             wait = max(wait, window.calls[len(window.calls) - per_minute] + 60.0 - now)
         if window.minute_left is not None and window.minute_left <= self.reserve:
-            # The tool counts calls we cannot see (other workers): wait out the minute it reported.
-            recent = [t for t in window.calls if t > window.seen_at - 60.0]
-            start = recent[0] if recent else window.seen_at
-            wait = max(wait, start + 60.0 - now)
+            # The tool counts calls we cannot see (other workers). Wait until the oldest call it
+            # counted leaves its minute, fixed when the header was read: one slot frees then, and the
+            # next answer's header says how many are left.
+            if now >= window.frees_at:
+                window.minute_left = None
+            else:
+                wait = max(wait, window.frees_at - now)
         return max(0.0, wait)
 
     @contextmanager
@@ -225,6 +230,8 @@ class RateBudget:
                 if value is not None:
                     window = self._window(target)
                     window.minute_left, window.seen_at = value, now
+                    recent = [t for t in window.calls if t > now - 60.0]
+                    window.frees_at = (recent[0] if recent else now) + 60.0
 
     def hold(self, key: str, seconds: float) -> None:
         """The tool said Retry-After: no call to `key` before it has passed."""
@@ -372,7 +379,8 @@ class HttpClient:
                 raise AuthError(f"{self.tool} refused the connection: {problem_detail(response)}")
             if status == 403:
                 raise AuthError(
-                    f"{self.tool} refused access to this tenant: {problem_detail(response)}"
+                    f"{self.tool} refused access to this tenant: {problem_detail(response)}",
+                    revoked=True,
                 )
             if status == 429:
                 wait = retry_after(response.headers.get("Retry-After"), self.clock)

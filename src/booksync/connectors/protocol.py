@@ -159,7 +159,14 @@ class TransientError(ConnectorError):
 
 
 class AuthError(ConnectorError):
-    """The tenant's connection is not usable (token expired or revoked, ledger missing)."""
+    """The tenant's connection is not usable (token expired or revoked, ledger missing).
+
+    `revoked` tells a withdrawn authorisation (reconnecting is the only fix) from expired credentials.
+    """
+
+    def __init__(self, message: str, *, revoked: bool = False) -> None:
+        super().__init__(message)
+        self.revoked = revoked
 
 
 class OutcomeUnknown(ConnectorError):

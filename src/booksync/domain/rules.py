@@ -553,6 +553,25 @@ def account_for(books: Books, use: LineUse) -> tuple[AccountCodeView | None, Sub
     return None, product.subject, None
 
 
+def accounts_sent(books: Books, use: LineUse) -> list[AccountCodeView]:
+    """The account codes the tool will receive: the document's side of the product; for a product
+    record its income account and, when it has one, its expense account (both go to the tool)."""
+    account, _, _ = account_for(books, use)
+    sent = [account] if account is not None else []
+    if use.document is None:
+        expense = expense_account(books, use.product)
+        if expense is not None and expense not in sent:
+            sent.append(expense)
+    return sent
+
+
+def expense_account(books: Books, product: ProductView) -> AccountCodeView | None:
+    """The product's purchase account: its own, else its item group's."""
+    group = books.item_groups.get(product.item_group_id) if product.item_group_id else None
+    expense_id = product.expense_account_id or (group.expense_account_id if group else None)
+    return books.account_codes.get(expense_id) if expense_id is not None else None
+
+
 @rule(
     "account_code.set",
     "Does every line's product (or its item group) have the account code this document needs?",
@@ -592,8 +611,9 @@ def account_code_set(books: Books, use: LineUse, evaluate: Evaluate) -> Iterator
     passed="the Code is filled in",
 )
 def account_code_code_set(books: Books, use: LineUse, evaluate: Evaluate) -> Iterator[Finding]:
-    account, _, _ = account_for(books, use)
-    if account is not None and not account.code.strip():
+    for account in accounts_sent(books, use):
+        if account.code.strip():
+            continue
         yield finding(
             "account_code.code_set",
             Status.BLOCKED,
@@ -612,10 +632,12 @@ def account_code_code_set(books: Books, use: LineUse, evaluate: Evaluate) -> Ite
     passed="the code matches an active account in the tool",
 )
 def account_code_matches_tool(books: Books, use: LineUse, evaluate: Evaluate) -> Iterator[Finding]:
-    account, _, _ = account_for(books, use)
-    tenant = use.tenant
-    if account is None or not account.code.strip():
-        return  # account_code.set / code_set already say what is wrong
+    for account in accounts_sent(books, use):
+        if account.code.strip():  # an empty Code is account_code.code_set's finding
+            yield from _matches_tool(account, use.tenant)
+
+
+def _matches_tool(account: AccountCodeView, tenant: TenantView | None) -> Iterator[Finding]:
     code = account.code.strip()
     if tenant is None:
         yield finding(

@@ -98,11 +98,11 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     """The user these credentials belong to, or None; an unknown name takes as long as a wrong
     password, so the answer does not tell which usernames exist. Upgrades old hashes on success."""
     user = None
-    if len(password) <= MAX_PASSWORD_LENGTH:
-        name = username.strip().lower()
-        user = session.scalars(select(User).where(User.username == name)).first()
-    else:
+    name = username.strip().lower()
+    if len(password) > MAX_PASSWORD_LENGTH:
         password = ""
+    elif USERNAME.match(name):  # anything else names nobody (and may not even be storable)
+        user = session.scalars(select(User).where(User.username == name)).first()
     try:
         _hasher.verify(user.password_hash if user is not None else _dummy_hash(), password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -113,16 +113,6 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
         user.password_hash = _hasher.hash(password)
     user.last_sign_in_at = utcnow()
     session.flush()
-    return user
-
-
-def find_user(session: Session, username: str) -> User:
-    name = username.strip().lower()
-    user = session.scalars(select(User).where(User.username == name)).first()
-    if user is None:
-        raise NotFound(
-            "username", username, "is not a user", one_of(u.username for u in list_users(session))
-        )
     return user
 
 
@@ -225,7 +215,6 @@ __all__ = [
     "create_api_key",
     "create_user",
     "find_api_key",
-    "find_user",
     "list_api_keys",
     "list_users",
     "revoke_api_key",

@@ -338,7 +338,7 @@ class Engine:
                 continue
             except AuthError as exc:
                 result.calls += 1
-                self._disconnected(tenant_id, chunk, str(exc), result)
+                self._disconnected(tenant_id, chunk, exc, result)
                 self._requeue(batch[start + size :])
                 return False
             except ConnectorError as exc:
@@ -569,14 +569,16 @@ class Engine:
         result.tally[tenant_name]["waiting"] += 1
 
     def _disconnected(
-        self, tenant_id: int, chunk: list[_Ready], message: str, result: PassResult
+        self, tenant_id: int, chunk: list[_Ready], error: AuthError, result: PassResult
     ) -> None:
         """The tool refused the tenant's credentials: mark it, and let the rules hold its jobs."""
+        message = str(error)
+        state = "revoked" if error.revoked else "expired"
         with self.store.session() as session:
             session.execute(
                 update(Tenant)
                 .where(Tenant.id == tenant_id)
-                .values(connection_state="expired", connection_detail=message[:500])
+                .values(connection_state=state, connection_detail=message[:500])
             )
             for ready in chunk:
                 job = session.get(SyncJob, ready.job_id)

@@ -16,7 +16,7 @@ from booksync.connectors.protocol import (
     PushItem,
 )
 from booksync.domain.records import Books, TenantView
-from booksync.domain.rules import LineUse, account_for, tax_for
+from booksync.domain.rules import LineUse, account_for, expense_account, tax_for
 from booksync.domain.types import EntityType
 from booksync.services.books import document_view
 from booksync.store.models import Client, Document, Product, Supplier, Syncable
@@ -73,9 +73,7 @@ def _payload(
         view = books.products[record.id]
         use = LineUse(EntityType.PRODUCT, view, None, tenant)
         income, _, _ = account_for(books, use)
-        group = books.item_groups.get(view.item_group_id) if view.item_group_id else None
-        expense_id = view.expense_account_id or (group.expense_account_id if group else None)
-        expense = books.account_codes.get(expense_id) if expense_id is not None else None
+        expense = expense_account(books, view)
         rate = tax_for(books, use).rate
         return ItemPayload(
             code=product_code(record),

@@ -65,10 +65,12 @@ def tenant_context(session: Session, tenant: Tenant) -> dict[str, Any]:
         "can_connect": kind is IntegrationKind.LEDGER,
         "connect_hint": {
             IntegrationKind.LEDGER: "",
-            IntegrationKind.XERO: "Xero tenants are connected by signing in to Xero: "
-            "run `booksync xero connect` on the server.",
-            IntegrationKind.QUICKBOOKS: "QuickBooks Online tenants connect through its sign-in "
-            "flow, which this version does not offer yet.",
+            IntegrationKind.XERO: "Xero organisations are connected by signing in to Xero: "
+            f"run `booksync tenant connect '{tenant.name}'` (or `booksync xero connect`) "
+            "on the server.",
+            IntegrationKind.QUICKBOOKS: "QuickBooks Online companies are connected by signing in "
+            f"to QuickBooks: run `booksync tenant connect '{tenant.name}'` (or "
+            "`booksync quickbooks connect`) on the server.",
         }[kind],
     }
 

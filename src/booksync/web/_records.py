@@ -178,7 +178,7 @@ def _save(request: Request, page: Page, form: FormData, record_id: int | None) -
 
 
 class _AddLine(Exception):
-    """ "Add line" was pressed: show the form again with one more row, saving nothing."""
+    """Raised when "Add line" is pressed: the form comes back with one more row, nothing saved."""
 
 
 def _saved(page: Page, reference: str, new: bool) -> str:

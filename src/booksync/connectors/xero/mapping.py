@@ -53,8 +53,8 @@ ENDPOINTS: dict[EntityType, Endpoint] = {
 
 #: booksync's document status -> Xero's, per document type.
 #: "paid" is never sent as PAID: Xero derives it from payments, and refuses it on create/update.
-#: Sales orders go to Xero as Quotes: Xero has no sales order, and an accepted quote is the
-#: document a customer agreed to before it is invoiced, which is what a sales order records.
+#: Sales orders go to Xero as Quotes: Xero has no sales order, and a quote is the document a
+#: customer agrees to before it is invoiced, which is what a sales order records.
 STATUSES: dict[EntityType, dict[str, str]] = {
     EntityType.INVOICE: {
         "draft": "DRAFT",
@@ -78,10 +78,12 @@ STATUSES: dict[EntityType, dict[str, str]] = {
         "voided": "DELETED",
     },
     EntityType.SALES_ORDER: {
+        # Xero creates a quote only as DRAFT or SENT; ACCEPTED and INVOICED are the customer's and
+        # the invoicing's doing, set in Xero afterwards, so an agreed order goes out as SENT.
         "draft": "DRAFT",
         "submitted": "SENT",
-        "authorised": "ACCEPTED",
-        "paid": "INVOICED",
+        "authorised": "SENT",
+        "paid": "SENT",
         "voided": "DELETED",
     },
 }
@@ -220,7 +222,8 @@ def document(entity: EntityType, doc: DocumentPayload) -> dict[str, Any]:
     _put(body, "Reference", doc.reference)
     body["CurrencyCode"] = doc.currency
     body["Status"] = status
-    body["LineAmountTypes"] = "Exclusive"
+    # Same meaning, different spelling: Quotes take the upper-case enum (the spec's QuoteLineAmountTypes).
+    body["LineAmountTypes"] = "EXCLUSIVE" if entity is EntityType.SALES_ORDER else "Exclusive"
     body["LineItems"] = [line(entity, ln) for ln in doc.lines]
     return body
 
