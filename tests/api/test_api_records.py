@@ -7,11 +7,15 @@ from decimal import Decimal, localcontext
 from typing import Any
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from api_support import Api, problem
 from booksync.services.records import RECORD_TYPES
 from booksync.services.serialize import to_dict
 from booksync.store.db import Store
+from booksync.store.models import Client
 from cli_support import seed, subset
 from cli_support import snapshot as whole_snapshot
 
@@ -317,6 +321,26 @@ def test_text_no_database_can_store_is_422_not_a_crash(
     assert response.status_code == 422, response.text
     assert problem(response)["loc"] == loc
     assert snapshot(db_url) == before
+
+
+def test_a_commit_that_fails_is_not_answered_as_saved(api: Api, seeded: Store) -> None:
+    """The request's transaction commits before the answer is sent, so a commit that fails (here
+    as if another request had just taken the name) is a 409, never a 201 for nothing saved."""
+
+    def clash(session: Session) -> None:
+        if any(
+            isinstance(obj, Client) and obj.name == "Racer" for obj in session.identity_map.values()
+        ):
+            raise IntegrityError("INSERT INTO clients", {}, Exception("unique constraint"))
+
+    event.listen(seeded.sessions, "before_commit", clash)
+    try:
+        response = api.post(f"{V1}/clients", json={"name": "Racer"})
+    finally:
+        event.remove(seeded.sessions, "before_commit", clash)
+    assert response.status_code == 409, response.text
+    assert problem(response)["type"] == "conflict"
+    assert api.get(f"{V1}/clients/Racer").status_code == 404
 
 
 def test_the_largest_storable_amounts_are_kept_and_shown(api: Api, seeded: Store) -> None:

@@ -120,9 +120,7 @@ def test_retry_of_an_unknown_record_is_bad_input(db_url: str, tmp_path: Path) ->
 
 
 @pytest.mark.slow
-def test_worker_picks_up_a_change_and_stops_on_sigterm(
-    db_url: str, tmp_path: Path
-) -> None:
+def test_worker_picks_up_a_change_and_stops_on_sigterm(db_url: str, tmp_path: Path) -> None:
     small_books(db_url, tmp_path)
     ok(db_url, "account-code", "edit", "Sales", "--code", "200")
     worker = subprocess.Popen(
