@@ -1,4 +1,5 @@
-"""Run every benchmark in bench/ (`python -m bench`), or only those named (`python -m bench doctor`)."""
+"""Run every benchmark in bench/ (`python -m bench`), or only those named (`python -m bench doctor`),
+or one with its own options (`python -m bench xero --invoices 2000`, `python -m bench xero --help`)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,10 @@ def benchmarks() -> list[str]:
 
 def run(argv: list[str]) -> int:
     known = benchmarks()
-    wanted = argv or known
+    if len(argv) > 1 and argv[1].startswith("-"):
+        wanted, options = argv[:1], argv[1:]  # one benchmark, with its options
+    else:
+        wanted, options = argv or known, []
     unknown = [name for name in wanted if name not in known]
     if unknown:
         print(
@@ -32,7 +36,7 @@ def run(argv: list[str]) -> int:
         return 2
     for name in wanted:
         print(f"== bench.{name} ==", flush=True)
-        importlib.import_module(f"bench.{name}").main()
+        importlib.import_module(f"bench.{name}").main(options)
     return 0
 
 

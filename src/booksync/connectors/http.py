@@ -140,6 +140,11 @@ class _Window:
     slots: threading.BoundedSemaphore | None = None
 
 
+#: Seconds our per-minute window outlasts the tool's (see `RateBudget._wait`).
+MARGIN = 0.25
+WINDOW = 60.0 + MARGIN
+
+
 class RateBudget:
     """Paces calls per tenant: never more than `per_minute` in any 60 s, at most `concurrency` at once,
     no call while the tool's own count says none remain (`reserve` kept spare for other workers), and
@@ -182,11 +187,13 @@ class RateBudget:
             return max(own, self._wait(self._window(APP), now, None))
 
     def _wait(self, window: _Window, now: float, per_minute: int | None) -> float:
-        while window.calls and window.calls[0] <= now - 60.0:
+        # A call leaves the tool's minute a little after ours says so: the tool stamps it on arrival
+        # and rounds its own way, so our window runs MARGIN longer than 60 s.
+        while window.calls and window.calls[0] + WINDOW < now:
             window.calls.popleft()
         wait = window.hold_until - now
         if per_minute and len(window.calls) >= per_minute:
-            wait = max(wait, window.calls[len(window.calls) - per_minute] + 60.0 - now)
+            wait = max(wait, window.calls[len(window.calls) - per_minute] + WINDOW - now)
         if window.minute_left is not None and window.minute_left <= self.reserve:
             # The tool counts calls we cannot see (other workers). Wait until the oldest call it
             # counted leaves its minute, fixed when the header was read: one slot frees then, and the
@@ -208,7 +215,9 @@ class RateBudget:
                 wait = self.wait_for(key)
                 if wait <= 0:
                     break
-                if wait > self.max_wait:
+                if (
+                    wait > self.max_wait + MARGIN
+                ):  # a full minute of our own window is still waited out
                     raise TransientError(
                         f"the rate limit for this tenant allows the next call in {wait:.0f} s",
                         retry_after=wait,

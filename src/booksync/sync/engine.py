@@ -102,7 +102,7 @@ class Engine:
         worker: str | None = None,
         clock: Clock | None = None,
         backoff: Backoff | None = None,
-        claim_limit: int = 500,
+        claim_limit: int = 600,  # a multiple of every tool's batch size (50, 30, 200)
         lease: timedelta = timedelta(minutes=5),
         wait_delay: timedelta = timedelta(seconds=60),
         rng: random.Random | None = None,
@@ -493,8 +493,13 @@ class Engine:
         uncertain: bool,
     ) -> None:
         with self.store.session() as session:
+            found = {ready.job_id: session.get(SyncJob, ready.job_id) for ready in chunk}
+            # One delay for the whole batch, so it is retried as a batch (and replayed as one, where
+            # the tool keys its idempotency by request).
+            attempts = max((j.attempts for j in found.values() if j is not None), default=1)
+            delay = self.backoff.delay(attempts, retry_after, self.rng)
             for ready in chunk:
-                job = session.get(SyncJob, ready.job_id)
+                job = found[ready.job_id]
                 if job is not None:
                     self._retry_one(
                         session,
@@ -505,6 +510,7 @@ class Engine:
                         tenant_name,
                         result,
                         uncertain=uncertain,
+                        delay=delay,
                     )
                 self._progress(tenant_name)
 
@@ -519,6 +525,7 @@ class Engine:
         result: PassResult,
         *,
         uncertain: bool,
+        delay: float | None = None,
     ) -> None:
         now = self.clock.utcnow()
         attempts = job.attempts
@@ -547,7 +554,8 @@ class Engine:
                 ),
             )
             return
-        delay = self.backoff.delay(attempts, retry_after, self.rng)
+        if delay is None:
+            delay = self.backoff.delay(attempts, retry_after, self.rng)
         jobs.finish(
             session,
             job,
