@@ -80,6 +80,32 @@ def bad_input(exc: ValidationError, input_cls: type[BaseModel] | None = None) ->
     return BadInput(path or "input", err.get("input"), problem, accepted or None)
 
 
+def _narrowed(model: type[Any], where: Sequence[Any], search: str | None) -> list[Any]:
+    """The conditions a listing and its count share: fixed ones, plus the search text."""
+    return [*where, search_filter(model, search)] if search else list(where)
+
+
+def page(
+    session: Session,
+    model: type[M],
+    where: Sequence[Any],
+    search: str | None,
+    filters: Mapping[str, Any] | None,
+    limit: int,
+    offset: int,
+) -> Sequence[M]:
+    """One page of `model`, in id order, searched and filtered by exact attribute values."""
+    conditions = _narrowed(model, where, search)
+    conditions += [getattr(model, attr) == value for attr, value in (filters or {}).items()]
+    stmt = select(model).where(*conditions).order_by(model.id)  # type: ignore[attr-defined]
+    return session.scalars(stmt.limit(limit).offset(offset)).all()
+
+
+def counted(session: Session, model: type[Any], where: Sequence[Any], search: str | None) -> int:
+    stmt = select(func.count()).select_from(model).where(*_narrowed(model, where, search))
+    return session.scalar(stmt) or 0
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -113,19 +139,10 @@ class RecordType(Generic[M, I]):
         offset: int = 0,
         filters: Mapping[str, Any] | None = None,
     ) -> Sequence[M]:
-        stmt = select(self.model)
-        if search:
-            stmt = stmt.where(search_filter(self.model, search))
-        for attr, value in (filters or {}).items():
-            stmt = stmt.where(getattr(self.model, attr) == value)
-        order = self.model.id  # type: ignore[attr-defined]
-        return session.scalars(stmt.order_by(order).limit(limit).offset(offset)).all()
+        return page(session, self.model, (), search, filters, limit, offset)
 
     def count(self, session: Session, *, search: str | None = None) -> int:
-        stmt = select(func.count()).select_from(self.model)
-        if search:
-            stmt = stmt.where(search_filter(self.model, search))
-        return session.scalar(stmt) or 0
+        return counted(session, self.model, (), search)
 
     def create(self, session: Session, data: Mapping[str, Any] | BaseModel) -> M:
         values = validate(self.input, data).given()
@@ -313,18 +330,11 @@ class Documents:
         offset: int = 0,
         filters: Mapping[str, Any] | None = None,
     ) -> Sequence[Document]:
-        stmt = select(Document).where(Document.kind == self.kind.value)
-        if search:
-            stmt = stmt.where(search_filter(Document, search))
-        for attr, value in (filters or {}).items():
-            stmt = stmt.where(getattr(Document, attr) == value)
-        return session.scalars(stmt.order_by(Document.id).limit(limit).offset(offset)).all()
+        kind = (Document.kind == self.kind.value,)
+        return page(session, Document, kind, search, filters, limit, offset)
 
     def count(self, session: Session, *, search: str | None = None) -> int:
-        stmt = select(func.count()).select_from(Document).where(Document.kind == self.kind.value)
-        if search:
-            stmt = stmt.where(search_filter(Document, search))
-        return session.scalar(stmt) or 0
+        return counted(session, Document, (Document.kind == self.kind.value,), search)
 
     def create(self, session: Session, data: Mapping[str, Any] | BaseModel) -> Document:
         values = validate(DocumentInput, data).given()
