@@ -1,4 +1,4 @@
-"""Checking HTTP exchanges against Xero's published OpenAPI specs (shared/specs/xero/), with
+"""Checking HTTP exchanges against Xero's published OpenAPI specs (tests/specs/xero/), with
 openapi-core.
 
 `check_exchange(exchange)` returns the problems found in one recorded request/response pair (an
@@ -16,7 +16,7 @@ so here:
 - The token, revocation and authorize endpoints are in no spec: a token answer is checked against
   the identity spec's `AccessToken` schema, a refresh request against its `RefreshToken` schema.
 - The specs declare only 200/400 (204/404 for connections). Xero also answers 401, 403, 404, 429,
-  500 and 503; those are checked against the shapes documented in shared/specs/api-facts.md
+  500 and 503; those are checked against the shapes documented in tests/specs/api-facts.md
   (`DOCUMENTED` below), and 429 must carry Retry-After and X-Rate-Limit-Problem.
 - 23 boolean properties of xero_accounting.yaml declare `default: "false"` (a string), so the
   spec fails openapi-spec-validator; it is loaded with spec validation off.
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,13 +50,10 @@ ACCOUNTING_PREFIX = "/api.xro/2.0"
 
 
 def spec_dir() -> Path:
-    """shared/specs/xero beside the repository (../shared in CI), or $BOOKSYNC_SHARED_DIR/specs/xero."""
-    shared = Path(os.environ.get("BOOKSYNC_SHARED_DIR") or REPO_ROOT.parent / "shared")
-    path = shared / "specs" / "xero"
+    """Xero's published specs, vendored in tests/specs/xero (MIT, LICENSE beside them)."""
+    path = REPO_ROOT / "tests" / "specs" / "xero"
     if not (path / "xero_accounting.yaml").is_file():
-        raise FileNotFoundError(
-            f"Xero specs not found at {path}: set BOOKSYNC_SHARED_DIR to shared/"
-        )
+        raise FileNotFoundError(f"Xero specs not found at {path}: the repository is incomplete")
     return path
 
 
