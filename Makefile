@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.booksync-installed
 DEMO_DIR ?= demo
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest docs bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[ledger,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[ledger,server,postgres,emulators,dev]"
 	@touch $(STAMP)
 
 demo: $(STAMP)
@@ -28,10 +28,14 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest -n 2 -q
 
-test: lint typecheck pytest
+# The docs site, into site/; --strict: a broken link, a missing page or a stale rule fails the build.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --clean --quiet
+
+test: lint typecheck pytest docs
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) booksync.db .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_DIR) site booksync.db .pytest_cache .mypy_cache .ruff_cache

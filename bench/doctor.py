@@ -34,7 +34,6 @@ from booksync.domain.evaluation import Evaluator, readiness_of
 from booksync.domain.findings import Readiness
 from booksync.domain.records import Record
 from booksync.domain.types import EntityType
-from booksync.services.books import iter_document_views, load_books
 from booksync.services.doctor import HealthReport, health_report
 from booksync.services.records import (
     ACCOUNT_CODES,
@@ -43,6 +42,7 @@ from booksync.services.records import (
     TENANTS,
     configure_integration,
 )
+from booksync.store.books import iter_document_views, load_books
 from booksync.store.db import Store
 from booksync.store.models import (
     AccountCode,

@@ -58,11 +58,12 @@ from bench._tools import (
 from booksync.connectors.protocol import Connector, Limits, PushResult
 from booksync.connectors.quickbooks import QuickBooksConnector, request_id
 from booksync.connectors.quickbooks.api import json_of
+from booksync.connectors.quickbooks.connect import QuickBooksSettings
 from booksync.connectors.quickbooks.connector import BATCH
 from booksync.connectors.quickbooks.errors import FaultError, fault_errors
 from booksync.connectors.quickbooks.mapping import ENTITIES
 from booksync.domain.types import EntityType
-from booksync.services.quickbooks_connect import QuickBooksSettings, connect_quickbooks
+from booksync.services.connect import connect_tool
 from booksync.services.records import configure_integration
 from booksync.services.tenants import import_from_tool, tenant_connector
 from booksync.store.db import Store
@@ -200,8 +201,9 @@ def connect(store: Store, emulated: Emulated) -> str:
         }
     )
     with store.session() as s:
-        tenant = connect_quickbooks(
-            s, settings=settings, announce=browser, timeout=30, clock=emulated.clock
+        (tenant,) = connect_tool(
+            s,
+            "quickbooks", settings=settings, announce=browser, timeout=30, clock=emulated.clock
         )
         configure_integration(
             s,

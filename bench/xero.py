@@ -47,10 +47,11 @@ from bench._tools import (
 )
 from booksync.connectors.protocol import Connector
 from booksync.connectors.xero import XeroConnector
+from booksync.connectors.xero.connect import XeroSettings
 from booksync.domain.types import EntityType
+from booksync.services.connect import connect_tool
 from booksync.services.records import configure_integration
 from booksync.services.tenants import import_from_tool, tenant_connector
-from booksync.services.xero_connect import XeroSettings, connect_xero
 from booksync.store.db import Store
 from booksync.store.models import Tenant
 from booksync.sync.engine import Engine
@@ -127,8 +128,9 @@ def connect(store: Store, emulated: Emulated) -> str:
     )
 
     with store.session() as s:
-        (tenant,) = connect_xero(
-            s, settings=settings, announce=browser, timeout=30, clock=emulated.clock
+        (tenant,) = connect_tool(
+            s,
+            "xero", settings=settings, announce=browser, timeout=30, clock=emulated.clock
         )
         configure_integration(
             s, "xero", {"enabled": True, "entities_to_sync": ["client", "product", "invoice"]}

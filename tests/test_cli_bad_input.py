@@ -92,6 +92,57 @@ CASES = [
      ["nothing to change", "--price", "--use-item-group-tax"]),
     ("unsupported database", ["--db", "mysql://me@localhost/books", "client", "list"],
      ["mysql", "accepted: sqlite or postgresql"]),
+    # Found by fuzzing: each of these printed a traceback (or wrote a row) before.
+    ("empty issue date", ["invoice", "add", "INV-2", "--client", "Base Client", "--line", LINE,
+                          "--date", ""],
+     ["--date", "is empty", "YYYY-MM-DD", "leave it out for today's date"]),
+    ("blank issue date on edit", ["invoice", "edit", "INV-1", "--date", " "],
+     ["--date", "is empty", "YYYY-MM-DD"]),
+    ("empty remote tenant id", ["tenant", "add", "Acme NZ", "--integration", "xero",
+                                "--remote-id", ""],
+     ["--remote-id", "''", "is empty", "leave it out to use the name"]),
+    ("blank remote tenant id", ["tenant", "add", "Acme NZ", "--integration", "xero",
+                                "--remote-id", " "],
+     ["--remote-id", "' '", "is empty"]),
+    ("remote tenant id outside the folder", ["tenant", "add", "Books", "--integration", "ledger",
+                                             "--remote-id", "../x"],
+     ["--remote-id", "'../x'", "outside the ledger folder", "without '/', '\\', '..'"]),
+    ("remote tenant id emptied", ["tenant", "edit", "Acme AU", "--remote-id", ""],
+     ["--remote-id", "''", "is empty"]),
+    ("record named in bytes that are not UTF-8", ["client", "edit", "Base\udcff", "--email",
+                                                  "a@b.test"],
+     ["client", "'Base\\udcff'", "cannot be stored", "UTF-8"]),
+    ("document named in bytes that are not UTF-8", ["invoice", "show", "INV-\udce9"],
+     ["invoice", "cannot be stored", "UTF-8"]),
+    ("reference in bytes that are not UTF-8", ["invoice", "add", "INV-2", "--client",
+                                               "Base\udcff", "--line", LINE],
+     ["--client", "cannot be stored", "UTF-8"]),
+    ("line product in bytes that are not UTF-8", ["invoice", "add", "INV-2", "--client",
+                                                  "Base Client", "--line", "Backup\udcff:1"],
+     ["product", "cannot be stored"]),
+    ("search in bytes that are not UTF-8", ["client", "list", "--search", "\udcff"],
+     ["search", "cannot be stored"]),
+    ("tax type in bytes that are not UTF-8", ["tax-rate", "map", "GST Free", "--tenant",
+                                              "Acme AU", "--tax-type", "\udcff"],
+     ["tax_type", "cannot be stored"]),
+    ("API key named in bytes that are not UTF-8", ["apikey", "revoke", "\udcff"],
+     ["key", "cannot be stored"]),
+    ("database path in bytes that are not UTF-8", ["--db", "books\udcff.db", "client", "list"],
+     ["database URL", "not UTF-8", "sqlite:///"]),
+    ("fullwidth digits", ["product", "add", "Widget", "--price", "\uff11\uff12"],
+     ["--price", "ASCII digits", "49.00"]),
+    ("arabic-indic digits", ["product", "edit", "Backup 1TB", "--cost", "\u0661\u0662"],
+     ["--cost", "ASCII digits"]),
+    ("quantity in other digits", ["invoice", "add", "INV-2", "--client", "Base Client",
+                                  "--line", "Backup 1TB:\uff12"],
+     ["quantity", "ASCII digits"]),
+    ("description too long", ["product", "add", "Widget", "--description", "d" * 4001],
+     ["--description", "is 4,001 characters long", "at most 4,000 characters"]),
+    ("too many lines", ["invoice", "add", "INV-2", "--client", "Base Client",
+                        *["--line", LINE] * 1001],
+     ["--line", "has 1,001 lines", "at most 1,000 lines per document"]),
+    ("unknown user", ["user", "disable", "nobody"],
+     ["username", "'nobody'", "is not a user"]),
 ]  # fmt: skip
 
 
@@ -157,6 +208,67 @@ def test_a_bad_second_line_leaves_no_half_written_document(books: str) -> None:
             assert DOCUMENTS[EntityType.INVOICE].count(s) == 2
     finally:
         store.dispose()
+
+
+def test_an_empty_then_a_blank_remote_tenant_id_are_both_refused(books: str) -> None:
+    """The fuzzer's sequence: the first once stored '' and the second then hit the unique key."""
+    before = snapshot(books)
+    for remote in ("", " "):
+        result = invoke(books, "tenant", "add", f"T{len(remote)}", "--integration", "ledger",
+                        "--remote-id", remote)  # fmt: skip
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith("error: --remote-id") and result.exception is not None
+        assert isinstance(result.exception, SystemExit)
+    assert snapshot(books) == before
+
+
+#: Command templates whose `{}` gets each hostile value: every kind of argument a person types.
+FUZZ_TEMPLATES = [
+    ["client", "add", "{}"], ["client", "edit", "{}", "--email", "a@b.test"],
+    ["client", "edit", "Base Client", "--tax-rate", "{}"],
+    ["client", "edit", "Base Client", "--remote-id", "{}"],
+    ["product", "add", "P", "--price", "{}"], ["product", "add", "P", "--description", "{}"],
+    ["product", "edit", "Backup 1TB", "--item-group", "{}"],
+    ["tenant", "add", "{}", "--integration", "ledger"],
+    ["tenant", "add", "T", "--integration", "ledger", "--remote-id", "{}"],
+    ["tenant", "edit", "Acme AU", "--remote-id", "{}"], ["tenant", "show", "{}"],
+    ["tax-rate", "add", "R", "--percent", "{}"],
+    ["tax-rate", "map", "GST Free", "--tenant", "Acme AU", "--tax-type", "{}"],
+    ["account-code", "add", "A", "--kind", "income", "--code", "{}"],
+    ["invoice", "add", "{}", "--client", "Base Client", "--line", LINE],
+    ["invoice", "add", "INV-9", "--client", "{}", "--line", LINE],
+    ["invoice", "add", "INV-9", "--client", "Base Client", "--line", "{}:1"],
+    ["invoice", "add", "INV-9", "--client", "Base Client", "--line", "Backup 1TB:{}"],
+    ["invoice", "add", "INV-9", "--client", "Base Client", "--line", LINE, "--date", "{}"],
+    ["invoice", "edit", "INV-1", "--reference", "{}"], ["invoice", "delete", "{}", "--yes"],
+    ["client", "list", "--search", "{}"], ["doctor", "invoice", "{}"],
+    ["apikey", "revoke", "{}"], ["user", "disable", "{}"], ["--db", "{}", "client", "list"],
+]  # fmt: skip
+#: Bytes that were not UTF-8 (as Python decodes argv), empty and blank, digits that are not
+#: ASCII, a path, and text far over every limit.
+FUZZ_VALUES = ["a\udce9b", "", " ", "\uff11\uff12", "../x", "x" * 5000]
+
+
+def test_no_hostile_argument_prints_a_traceback_or_writes_when_refused(books: str) -> None:
+    cases = [[a.replace("{}", v) for a in t] for t in FUZZ_TEMPLATES for v in FUZZ_VALUES]
+    assert len(cases) == 156
+    problems = []
+    before = snapshot(books)
+    for args in cases:
+        result = invoke(books, *args)
+        after = snapshot(books)
+        crashed = result.exception is not None and not isinstance(result.exception, SystemExit)
+        refused = result.exit_code != 0
+        message = result.stderr.strip()
+        if (
+            crashed
+            or result.exit_code not in (0, 2)
+            or (refused and after != before)
+            or (refused and message.startswith("error:") and "\n" in message)
+        ):
+            problems.append(f"{args!r}: exit {result.exit_code} {result.exception!r}")
+        before = after
+    assert not problems, f"{len(problems)} of {len(cases)}:\n" + "\n".join(problems[:20])
 
 
 def test_snapshot_sees_a_successful_write(books: str) -> None:

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from booksync.store.db import Store
-from booksync.store.models import AccountCode, SyncEvent, SyncJob, SyncJobBlocker
+from booksync.store.models import AccountCode, Client, SyncEvent, SyncJob, SyncJobBlocker
 from cli_support import invoke, ok, seed
 
 
@@ -172,3 +173,20 @@ def test_the_job_survives_a_kill_right_after_the_commit(store: Store, db_url: st
     assert (job.status, job.record_version) == ("pending", 1)
     shown = ok(db_url, "invoice", "show", "INV-1", "--json").stdout
     assert '"subtotal": "98.00"' in shown
+
+
+def test_only_the_stores_own_sessions_write_sync_jobs(store: Store) -> None:
+    """The outbox listens on the store's session factory, not on every SQLAlchemy `Session`."""
+    with Session(store.engine) as plain, plain.begin():
+        plain.add(Client(name="Outside Ltd"))
+    with store.session() as s:
+        s.add(Client(name="Inside Ltd"))
+    with store.session() as s:
+        versions = {name: v for name, v in s.execute(select(Client.name, Client.version))}
+        queued = s.execute(
+            select(Client.name, SyncJob.record_version).join(
+                SyncJob, (SyncJob.entity_type == "client") & (SyncJob.record_id == Client.id)
+            )
+        ).all()
+    assert versions == {"Outside Ltd": 0, "Inside Ltd": 1}
+    assert [tuple(row) for row in queued] == [("Inside Ltd", 1)]

@@ -17,7 +17,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from booksync.services.errors import BooksyncError
+from booksync.errors import BooksyncError
 
 KEY_ENV = "BOOKSYNC_SECRET_KEY"
 KEY_FILE_ENV = "BOOKSYNC_SECRET_KEY_FILE"

@@ -6,7 +6,8 @@
   `booksync-emulator xero --port PORT` (`cli`) or in-process by tests.
 - `quickbooks.QuickBooksEmulator`: a local QuickBooks Online (v3 API subset + Intuit OAuth) served
   over HTTP; started by `booksync-emulator quickbooks --port PORT` or in-process by tests.
-- Shared by the HTTP emulators: `clock.VirtualClock`, `faults.FaultSwitches`, `server.EmulatorServer`,
-  `oauth` (RFC 6749 pieces), `replay.ReplayCache` (idempotent replays), `ratelimit.SlidingWindow`,
-  `jsontext` (exact-decimal JSON).
+- Shared by the HTTP emulators: `clock.VirtualClock`, `faults.FaultSwitches`, `server.EmulatorServer`
+  (uvicorn on a background thread) serving `asgi` (a Starlette app around an emulator's blocking
+  `exchange.App`), `oauth` (RFC 6749 pieces), `replay.ReplayCache` (idempotent replays),
+  `ratelimit.SlidingWindow`, `jsontext` (exact-decimal JSON).
 """

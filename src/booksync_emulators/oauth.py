@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from booksync_emulators.server import Request, Response
+from booksync_emulators.exchange import Request, Response
 
 
 @dataclass

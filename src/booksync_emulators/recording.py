@@ -36,7 +36,7 @@ from booksync.connectors.protocol import (
     RemoteTenant,
     TransientError,
 )
-from booksync.domain.types import AccountKind, EntityType, IntegrationKind
+from booksync.domain.types import AccountKind, EntityType
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
@@ -70,7 +70,7 @@ def _json(value: Any) -> str:
 class RecordingTool:
     """A `Connector` over a SQLite store; `path=":memory:"` for an instant in-process tool."""
 
-    kind = IntegrationKind.LEDGER
+    kind = "ledger"
 
     def __init__(
         self,
@@ -88,8 +88,11 @@ class RecordingTool:
         self.reject = reject
         self.kill_at_call = kill_at_call
         self.kill_when = kill_when
-        #: Queued faults for the next push calls: "transient", "unknown" (applied, answer lost), "auth".
+        #: Queued faults for the next push calls: "transient" (a 503, or a 429 when `retry_after`
+        #: is long), "unknown" (applied, answer lost), "auth".
         self.faults: list[str] = []
+        #: The Retry-After a "transient" fault answers with, in seconds.
+        self.retry_after = 1.0
         self._lock = threading.Lock()
         self.db = sqlite3.connect(
             str(path), timeout=30, check_same_thread=False, isolation_level=None
@@ -134,6 +137,20 @@ class RecordingTool:
         ).fetchone()
         return row[0] if row else None
 
+    def lookup_many(
+        self, tenant: str, entity: EntityType, items: Sequence[PushItem]
+    ) -> dict[str, str]:
+        """Every reference in one read (logged as one "lookup" call of `len(items)`)."""
+        references = list(dict.fromkeys(item.reference for item in items))
+        self._count("lookup", len(references), entity)
+        marks = ",".join("?" * len(references))
+        rows = self.db.execute(
+            f"SELECT reference, remote_id FROM objects WHERE tenant=? AND entity=? "
+            f"AND reference IN ({marks}) ORDER BY seq DESC",
+            (tenant, entity.value, *references),
+        ).fetchall()
+        return dict(rows)  # the oldest object wins: rows come newest first
+
     # -- writes -----------------------------------------------------------------------------------------
 
     def push(self, tenant: str, entity: EntityType, items: Sequence[PushItem]) -> list[PushResult]:
@@ -141,7 +158,10 @@ class RecordingTool:
             call = self._count("push", len(items), entity)
             fault = self.faults.pop(0) if self.faults else None
             if fault == "transient":
-                raise TransientError("503 Service Unavailable", retry_after=1.0)
+                status = (
+                    "429 Too Many Requests" if self.retry_after > 1 else "503 Service Unavailable"
+                )
+                raise TransientError(status, retry_after=self.retry_after)
             if fault == "auth":
                 raise AuthError("401 TokenExpired")
             if self.kill_at_call == call and self.kill_when == "before":
@@ -228,6 +248,13 @@ class RecordingTool:
             "SELECT count(*) FROM calls WHERE kind='push' AND entity=?", (entity.value,)
         )
         return int(row.fetchone()[0])
+
+    def lookup_calls(self) -> tuple[int, int]:
+        """(lookup calls, references looked up) that reached the tool."""
+        row = self.db.execute(
+            "SELECT count(*), coalesce(sum(size), 0) FROM calls WHERE kind='lookup'"
+        ).fetchone()
+        return int(row[0]), int(row[1])
 
     def close(self) -> None:
         pass

@@ -15,7 +15,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 from booksync_emulators.clock import VirtualClock
-from booksync_emulators.server import Response
+from booksync_emulators.exchange import Response
 
 #: how long (real seconds) a retry waits for the first call's answer
 WAIT_SECONDS = 30.0

@@ -1,214 +1,89 @@
-"""HTTP plumbing every emulator shares: a threaded stdlib server that starts in-process on a free
-port for a test (or in the foreground for the CLI), records every exchange, and carries out the
-transport-level faults (a write applied and then its answer lost).
+"""Serving an emulator: uvicorn on a loopback port, on a background thread of its own.
 
-An emulator is an `App`: one method, `handle(Request) -> Response`. Everything tool-specific (auth,
-limits, error bodies) lives in the app; everything about sockets lives here.
+`EmulatorServer(app)` binds its socket at once (so a taken port fails there, and `url` is known
+before it starts); `start()` serves on a background thread (tests), `serve_forever()` blocks (the
+CLI), and `stop()` returns promptly even while an answer is held back or a call is held in flight:
+those connections are closed unanswered. What the app sees and answers (`Request`, `Response`)
+and what the server records (`Exchange`, `Recorder`) are in `exchange`, re-exported here.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
+import socket
 import threading
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Protocol
-from urllib.parse import parse_qs, urlsplit
+from collections.abc import Callable
 
+import uvicorn
+
+from booksync_emulators.asgi import build_app
+from booksync_emulators.exchange import App, Exchange, Recorder, Request, Response
 from booksync_emulators.faults import FaultSwitches
 
+__all__ = ["App", "EmulatorServer", "Exchange", "Recorder", "Request", "Response"]
 
-@dataclass(frozen=True)
-class Request:
-    """One HTTP request as the app sees it. Header and query-parameter names are case-insensitive,
-    as they are on the real tools."""
-
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: bytes = b""
-    base_url: str = ""
-
-    @classmethod
-    def build(
-        cls,
-        method: str,
-        target: str,
-        headers: dict[str, str] | None = None,
-        body: bytes = b"",
-        base_url: str = "",
-    ) -> Request:
-        parts = urlsplit(target)
-        return cls(
-            method=method.upper(),
-            path=parts.path or "/",
-            query=parse_qs(parts.query, keep_blank_values=True),
-            headers={k.lower(): v for k, v in (headers or {}).items()},
-            body=body,
-            base_url=base_url,
-        )
-
-    def header(self, name: str) -> str | None:
-        return self.headers.get(name.lower())
-
-    def param(self, name: str) -> str | None:
-        """The first value of a query parameter, matched case-insensitively."""
-        wanted = name.lower()
-        for key, values in self.query.items():
-            if key.lower() == wanted and values:
-                return values[0]
-        return None
-
-    def json(self) -> Any:
-        """The body parsed with numbers as Decimal (money never passes through float)."""
-        return json.loads(self.body.decode("utf-8"), parse_float=Decimal)
-
-    def form(self) -> dict[str, str]:
-        """An application/x-www-form-urlencoded body, first value of each field."""
-        parsed = parse_qs(self.body.decode("utf-8"), keep_blank_values=True)
-        return {k: v[0] for k, v in parsed.items()}
+#: Seconds an idle keep-alive connection stays open (uvicorn's default, 5, is shorter than some
+#: pauses between a connector's calls; `http.server` never closed one).
+KEEP_ALIVE = 300
 
 
-@dataclass
-class Response:
-    """What the app answers.
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening IPv4 TCP socket, or OSError (a taken port, an unknown host).
 
-    `committed=True` says the call reached the tool's data (a write was applied, or failed its own
-    validation): only such answers can be lost by the timeout-after-commit fault. `lost` and
-    `delay` record what that fault did to it.
-    """
-
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    committed: bool = False
-    lost: bool = False
-    delay: float | None = None
-
-    @classmethod
-    def json(cls, status: int, text: str, headers: dict[str, str] | None = None) -> Response:
-        merged = {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
-        return cls(status, text.encode("utf-8"), merged)
-
-    def header(self, name: str) -> str | None:
-        wanted = name.lower()
-        return next((v for k, v in self.headers.items() if k.lower() == wanted), None)
+    The protocol is named (IPPROTO_TCP, not 0) because asyncio turns Nagle's algorithm off only on
+    such sockets; with it on, every answer (headers, then body) waits ~40 ms for a delayed ACK."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen()
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
-class App(Protocol):
-    def handle(self, request: Request) -> Response: ...
+class _Uvicorn(uvicorn.Server):
+    """uvicorn's server, stopped by an event rather than its 0.1 s poll, and stopping at once:
+    in-flight calls are cancelled (their connections close unanswered) instead of awaited."""
 
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
 
-@dataclass(frozen=True)
-class Exchange:
-    """One request and the response the app produced; `delivered=False` when a fault lost it."""
+    async def main_loop(self) -> None:
+        self._loop, self._stopping = asyncio.get_running_loop(), asyncio.Event()
+        await self.on_tick(0)  # sets the Date header every answer carries
+        self.ready.set()
+        while not self._stopping.is_set():
+            try:
+                await asyncio.wait_for(self._stopping.wait(), timeout=1)
+            except TimeoutError:
+                await self.on_tick(0)  # a fresh Date each second, as uvicorn's own loop does
 
-    request: Request
-    response: Response
-    delivered: bool
+    def request_stop(self) -> None:
+        """Ask the serving thread to stop; safe from any thread."""
+        if self._loop is not None and self._stopping is not None:
+            self._loop.call_soon_threadsafe(self._stopping.set)
 
-
-class Recorder:
-    """Keeps every exchange in order, for spec validation and assertions; thread-safe."""
-
-    def __init__(self) -> None:
-        self._items: list[Exchange] = []
-        self._lock = threading.Lock()
-
-    def add(self, exchange: Exchange) -> None:
-        with self._lock:
-            self._items.append(exchange)
-
-    def __iter__(self) -> Iterator[Exchange]:
-        with self._lock:
-            return iter(list(self._items))
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._items)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out in two writes; no 40 ms stalls
-    server: _Server
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        headers = {k: v for k, v in self.headers.items()}
-        request = Request.build(self.command, self.path, headers, body, self.server.base_url)
-        try:
-            response = self.server.app.handle(request)
-        except Exception as exc:  # noqa: BLE001 - an emulator bug must still answer something
-            response = Response.json(
-                500, json.dumps({"Title": "Emulator error", "Detail": repr(exc)})
-            )
-        fault = None
-        if response.committed:
-            fault = self.server.faults.take("after_commit", request.method, request.path)
-        if fault is not None:
-            response.lost, response.delay = True, fault.delay
-        self.server.recorder.add(Exchange(request, response, delivered=not response.lost))
-        if response.lost and response.delay is None:
-            self.close_connection = True  # drop: the client sees the connection closed, no answer
-            return
-        if response.delay:
-            time.sleep(response.delay)
-        try:
-            self.send_response(response.status)
-            for name, value in response.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(response.body)))
-            self.end_headers()
-            self.wfile.write(response.body)
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True  # the client gave up waiting, which is the point
-
-    do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = _serve
-
-    def log_message(self, format: str, *args: Any) -> None:
-        if self.server.log is not None:
-            self.server.log(f"{self.address_string()} {format % args}")
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    allow_reuse_address = True
-
-    def __init__(
-        self,
-        address: tuple[str, int],
-        app: App,
-        faults: FaultSwitches,
-        recorder: Recorder,
-        log: Callable[[str], None] | None,
-    ) -> None:
-        self.app, self.faults, self.recorder, self.log = app, faults, recorder, log
-        super().__init__(address, _Handler)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self.server_address[:2]
-        name = host.decode() if isinstance(host, bytes) else host
-        return f"http://{name}:{port}"
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()
+        for connection in list(self.server_state.connections):
+            connection.shutdown()  # idle ones close now, busy ones once their call ends
+        in_flight = list(self.server_state.tasks)
+        for task in in_flight:
+            task.cancel()
+        if in_flight:
+            await asyncio.wait(in_flight, timeout=2)
+        for server in self.servers:
+            await server.wait_closed()
 
 
 class EmulatorServer:
-    """Serves an `App` on `host:port` (port 0 picks a free one).
-
-    `start()` runs it on a background thread (tests); `serve_forever()` blocks (the CLI); `stop()`
-    closes the socket and returns promptly even if a delayed answer is still sleeping.
-    """
+    """Serves an `App` on `host:port` (port 0 picks a free one); see the module docstring."""
 
     def __init__(
         self,
@@ -221,33 +96,59 @@ class EmulatorServer:
     ) -> None:
         self.faults = faults or FaultSwitches()
         self.recorder = Recorder()
-        self._server = _Server((host, port), app, self.faults, self.recorder, log)
+        self._socket = _listen(host, port)
+        self._address: tuple[str, int] = self._socket.getsockname()
+        config = uvicorn.Config(
+            build_app(app, self.faults, self.recorder, self.url, log),
+            http="h11",
+            ws="none",
+            interface="asgi3",
+            loop="asyncio",
+            lifespan="off",
+            log_config=None,  # leave the process's logging alone
+            proxy_headers=False,
+            server_header=False,
+            timeout_keep_alive=KEEP_ALIVE,
+        )
+        self._uvicorn = _Uvicorn(config)
         self._thread: threading.Thread | None = None
 
     @property
     def port(self) -> int:
-        return int(self._server.server_address[1])
+        return self._address[1]
 
     @property
     def url(self) -> str:
-        return self._server.base_url
+        return f"http://{self._address[0]}:{self._address[1]}"
 
     def start(self) -> EmulatorServer:
+        """Serve on a background thread; return once it answers."""
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            target=lambda: asyncio.run(self._uvicorn.serve(sockets=[self._socket])),
+            name=f"emulator {self.url}",
+            daemon=True,
         )
         self._thread.start()
+        while not self._uvicorn.ready.wait(0.01):
+            if not self._thread.is_alive():
+                raise RuntimeError(f"the emulator server on {self.url} failed to start")
         return self
 
     def serve_forever(self) -> None:
-        self._server.serve_forever(poll_interval=0.2)
+        """Serve until interrupted (Ctrl+C reaches the caller as KeyboardInterrupt)."""
+        if self._thread is None:
+            self.start()
+        assert self._thread is not None
+        while self._thread.is_alive():
+            self._thread.join(0.2)
 
     def stop(self) -> None:
         if self._thread is not None:
-            self._server.shutdown()
+            if self._thread.is_alive():
+                self._uvicorn.request_stop()
             self._thread.join(timeout=5)
             self._thread = None
-        self._server.server_close()
+        self._socket.close()
 
     def __enter__(self) -> EmulatorServer:
         return self.start()

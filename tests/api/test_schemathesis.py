@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
 
 from api_support import new_key
 from booksync.api import create_app
-from booksync.services.tenants import LEDGER_DIR_ENV
+from booksync.connectors.ledger.tool import DIR_ENV as LEDGER_DIR_ENV
 from booksync.store.db import Store
 from cli_support import seed
 

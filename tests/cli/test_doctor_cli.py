@@ -144,6 +144,25 @@ def test_the_json_answer_has_the_documented_shape(db_url: str) -> None:
     }
 
 
+def test_the_json_gives_each_fix_as_data_beside_its_command_and_page(db_url: str) -> None:
+    build(db_url, change=no_income_account)
+    _, data = doctor_json(db_url, "invoice", "INV-1008")
+    blocker = data["blockers"][0]
+    product_id = blocker["remedy"]["subject"]["id"]
+    assert blocker["remedy"] == {
+        "action": "set_field",
+        "subject": {"type": "product", "id": product_id, "ref": "Support Hour"},
+        "field": "income_account",
+        "value": None,
+        "tenant": None,
+        "entities": [],
+        "advice": None,
+    }
+    assert blocker["fix_page"] == f"/products/{product_id}#income_account"
+    check = next(c for c in data["checks"] if c["id"] == "account_code.set")
+    assert (check["fix"], check["remedy"]) == (blocker["fix"], blocker["remedy"])
+
+
 def test_json_of_a_ready_record_says_ready_and_exits_0(db_url: str) -> None:
     build(db_url)
     code, data = doctor_json(db_url, "invoice", "INV-1007")

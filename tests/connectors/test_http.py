@@ -216,6 +216,32 @@ def test_reads_are_retried_on_5xx_and_timeouts() -> None:
     assert http.request("GET", URL).json() == {"ok": 1}
 
 
+def test_backoff_between_attempts_is_slept_on_the_injected_clock() -> None:
+    clock = VirtualClock()
+    seen: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(clock.now())
+        return httpx.Response(502 if len(seen) < 3 else 200, json={})
+
+    assert client(httpx.MockTransport(handler), clock=clock).request("GET", URL).status_code == 200
+    assert seen == [0.0, 1.0, 3.0]  # 1 s, then 2 s: no real time was spent
+
+
+def test_a_503s_retry_after_is_waited_before_the_next_attempt() -> None:
+    clock = VirtualClock()
+    seen: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(clock.now())
+        if len(seen) == 1:
+            return httpx.Response(503, headers={"Retry-After": "5"})
+        return httpx.Response(200, json={})
+
+    client(httpx.MockTransport(handler), clock=clock).request("GET", URL)
+    assert seen == [0.0, 5.0]
+
+
 def test_reads_give_up_with_transient_after_the_retries() -> None:
     http = client(httpx.MockTransport(lambda r: httpx.Response(503)), retries=1)
     with pytest.raises(TransientError, match="503"):
@@ -293,6 +319,21 @@ def test_401_that_a_refresh_cannot_fix_is_an_auth_error_with_the_tools_reason() 
     )
     with pytest.raises(AuthError, match="AuthenticationUnsuccessful"):
         client(handler).request("GET", URL, auth=Keeper(fixes=True))
+
+
+def test_each_exchange_of_an_auth_flow_is_paced_and_recorded() -> None:
+    clock, seen = VirtualClock(), list[Exchange]()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.headers["Authorization"] == "Bearer new":
+            return httpx.Response(200, json={})
+        return httpx.Response(401, json={"Detail": "TokenExpired"})
+
+    budget = RateBudget(1, 1, clock=clock)
+    http = client(httpx.MockTransport(handler), budget=budget, recorder=seen.append)
+    assert http.request("GET", URL, auth=Keeper(fixes=True), tenant="t1").status_code == 200
+    assert [e.status for e in seen] == [401, 200]
+    assert clock.now() >= 60  # the repeated request waited for its own place in the minute
 
 
 def test_403_is_an_auth_error() -> None:

@@ -30,7 +30,8 @@ from booksync.connectors import (
     TransientError,
     connector_for,
 )
-from booksync.domain.types import EntityType, IntegrationKind
+from booksync.connectors.registry import tools
+from booksync.domain.types import EntityType
 
 
 def test_public_names_are_exported() -> None:
@@ -75,7 +76,7 @@ def test_errors_the_engine_branches_on_share_one_base() -> None:
 
 
 class _FakeConnector:
-    kind = IntegrationKind.XERO
+    kind = "xero"
     limits = Limits({})
 
     def list_tenants(self) -> list[RemoteTenant]:
@@ -107,7 +108,7 @@ def test_a_class_with_the_protocols_members_is_a_connector() -> None:
     assert isinstance(_FakeConnector(), Connector)
 
     class NoLookup:
-        kind = IntegrationKind.XERO
+        kind = "xero"
         limits = Limits({})
         list_tenants = account_codes = tax_types = contacts = items = push = close = print
 
@@ -116,10 +117,9 @@ def test_a_class_with_the_protocols_members_is_a_connector() -> None:
 
 
 def test_registry_builds_the_ledger_connector(tmp_path: Path) -> None:
-    connector = connector_for(IntegrationKind.LEDGER, directory=tmp_path)
+    connector = connector_for("ledger", directory=tmp_path)
     assert isinstance(connector, Connector)
-    assert connector.kind is IntegrationKind.LEDGER
-    assert connector_for("ledger", directory=tmp_path).kind is IntegrationKind.LEDGER
+    assert connector.kind == "ledger"
 
 
 def test_registry_refuses_an_unknown_kind_naming_the_accepted_ones() -> None:
@@ -135,7 +135,7 @@ def test_missing_beancount_says_how_to_install_the_ledger_extra(
             monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "beancount", None)  # what an absent package looks like
     with pytest.raises(ConnectorError) as caught:
-        connector_for(IntegrationKind.LEDGER, directory=tmp_path)
+        connector_for("ledger", directory=tmp_path)
     assert "pip install 'booksync[ledger]'" in str(caught.value)
     assert "beancount" in str(caught.value)
 
@@ -154,19 +154,21 @@ def test_the_core_does_not_import_beancount() -> None:
 def test_a_connector_package_not_in_this_build_is_a_clear_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setitem(
-        connectors._REGISTRY,
-        IntegrationKind.XERO,
-        ("booksync.connectors.not_built_here", "XeroConnector", None),
-    )
+    def not_built(*args: object, **settings: object) -> object:
+        raise ModuleNotFoundError(
+            "No module named 'booksync.connectors.xero.connect'",
+            name="booksync.connectors.xero.connect",
+        )
+
+    monkeypatch.setattr(tools()["xero"], "connector", not_built)
     with pytest.raises(ConnectorError, match="Xero connector is not available"):
-        connector_for(IntegrationKind.XERO)
+        connector_for("xero")
 
 
 def test_an_unrelated_missing_module_is_not_disguised(monkeypatch: pytest.MonkeyPatch) -> None:
-    def fail(name: str) -> object:
+    def fail(*args: object, **settings: object) -> object:
         raise ModuleNotFoundError("No module named 'yaml'", name="yaml")
 
-    monkeypatch.setattr(connectors.importlib, "import_module", fail)
+    monkeypatch.setattr(tools()["ledger"], "connector", fail)
     with pytest.raises(ModuleNotFoundError, match="yaml"):
-        connector_for(IntegrationKind.LEDGER, directory=".")
+        connector_for("ledger", directory=".")

@@ -36,10 +36,10 @@ from booksync.connectors.protocol import (
     TransientError,
 )
 from booksync.connectors.quickbooks import QuickBooksConnector, discover, request_id
+from booksync.connectors.quickbooks.connect import QuickBooksSettings
 from booksync.connectors.quickbooks.errors import FaultError, fault_errors, translate
 from booksync.domain.types import AccountKind, EntityType
 from booksync.services.errors import BadInput
-from booksync.services.quickbooks_connect import QuickBooksSettings
 from booksync.sync.pacing import VirtualClock
 
 # --- a scripted QuickBooks Online ----------------------------------------------------------------------

@@ -28,10 +28,11 @@ from booksync.connectors.protocol import (
     TransientError,
 )
 from booksync.connectors.quickbooks import QuickBooksConnector
+from booksync.connectors.quickbooks.connect import QuickBooksSettings
 from booksync.domain.types import EntityType
 from booksync.secrets import KEY_ENV
+from booksync.services.connect import connect_tool
 from booksync.services.errors import BadInput
-from booksync.services.quickbooks_connect import QuickBooksSettings, connect_quickbooks
 from booksync.services.records import TENANTS
 from booksync.services.tenants import connect_tenant, import_from_tool, tenant_connector
 from booksync.store.db import Store
@@ -139,8 +140,9 @@ def test_sign_in_discovers_intuit_connects_the_company_and_imports_it(
     handle = quickbooks_emulator
     monkeypatch.setenv("BOOKSYNC_QUICKBOOKS_CLIENT_SECRET", handle.client_secret or "")
     with store.session() as s:
-        tenant = connect_quickbooks(
-            s, settings=settings_for(handle), announce=browser, timeout=10, clock=handle.clock
+        (tenant,) = connect_tool(
+            s,
+            "quickbooks", settings=settings_for(handle), announce=browser, timeout=10, clock=handle.clock
         )
         assert tenant.name == handle.realms[0].name
         assert tenant.remote_tenant_id == handle.realms[0].realm_id
@@ -398,8 +400,9 @@ def test_engine_syncs_books_to_a_company_and_explains_a_duplicate_name(
         configure_integration(
             s, "quickbooks", {"enabled": True, "entities_to_sync": list(EntityType)}
         )
-        tenant = connect_quickbooks(
-            s, settings=settings_for(handle), announce=browser, clock=handle.clock
+        (tenant,) = connect_tool(
+            s,
+            "quickbooks", settings=settings_for(handle), announce=browser, clock=handle.clock
         )
         import_from_tool(s, tenant.name)
         TAX_RATES.create(s, {"name": "GST on Income", "percent": "10"})

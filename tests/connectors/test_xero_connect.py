@@ -12,14 +12,16 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
+from booksync.connectors.grant import Credentials
 from booksync.connectors.http import HttpClient
 from booksync.connectors.oauth import s256
 from booksync.connectors.xero import XeroConnector
+from booksync.connectors.xero.connect import XeroSettings
 from booksync.secrets import KEY_ENV, SecretBox
+from booksync.services.connect import connect_tool, read_secret
 from booksync.services.errors import BadInput, BooksyncError
 from booksync.services.records import TENANTS
 from booksync.services.tenants import connect_tenant, import_from_tool, tenant_connector
-from booksync.services.xero_connect import XeroSettings, connect_xero, read_credentials
 from booksync.store.db import Store
 from booksync.store.models import AccountCode, Tenant
 from booksync.sync.pacing import VirtualClock
@@ -35,6 +37,12 @@ SETTINGS = XeroSettings(
     identity_url="https://xero.test",
     login_url="https://xero.test",
 )
+
+
+def _credentials(tenant: Tenant) -> Credentials:
+    secret = read_secret(tenant)
+    assert secret is not None
+    return Credentials.from_dict(secret)
 
 
 @pytest.fixture(autouse=True)
@@ -141,9 +149,9 @@ def test_tenant_connect_signs_in_links_the_named_tenant_and_creates_the_others(
             assert t.credentials is not None and b"AT-1" not in t.credentials
             assert b"RT-1" not in t.credentials
         assert tenants["Acme NZ"].base_currency == "NZD"
-        credentials = read_credentials(tenants["Acme AU"])
+        credentials = _credentials(tenants["Acme AU"])
         assert credentials.tokens.refresh_token == "RT-1"
-        assert credentials.grant == read_credentials(tenants["Acme NZ"]).grant
+        assert credentials.grant == _credentials(tenants["Acme NZ"]).grant
     assert fake.token_forms[0]["client_id"] == "app-1"
     assert "client_secret" not in fake.token_forms[0]  # a PKCE app has no secret
 
@@ -167,13 +175,13 @@ def test_a_tenant_not_among_the_authorised_organisations_is_refused_and_nothing_
 def test_a_callback_for_someone_elses_request_is_refused(store: Store) -> None:
     fake = FakeIdentity()
     with pytest.raises(BooksyncError, match="state does not match"), store.session() as s:
-        connect_xero(s, **sign_in_options(fake, state="forged"))
+        connect_tool(s, "xero", **sign_in_options(fake, state="forged"))
     assert fake.token_forms == []  # no code was exchanged
 
 
 def test_connect_without_a_client_id_names_the_setting(store: Store) -> None:
     with pytest.raises(BadInput, match="BOOKSYNC_XERO_CLIENT_ID"), store.session() as s:
-        connect_xero(s, settings=XeroSettings(), announce=print)
+        connect_tool(s, "xero", settings=XeroSettings(), announce=print)
 
 
 def test_connected_tenant_imports_and_a_refresh_is_saved_for_every_tenant_of_the_grant(
@@ -181,7 +189,7 @@ def test_connected_tenant_imports_and_a_refresh_is_saved_for_every_tenant_of_the
 ) -> None:
     fake = FakeIdentity()
     with store.session() as s:
-        connect_xero(s, **sign_in_options(fake))
+        connect_tool(s, "xero", **sign_in_options(fake))
     clock = VirtualClock()
     with store.session() as s:
         tenant = s.scalars(select(Tenant).where(Tenant.name == "Acme AU")).one()
@@ -196,7 +204,7 @@ def test_connected_tenant_imports_and_a_refresh_is_saved_for_every_tenant_of_the
     with store.session() as s:
         for t in s.scalars(select(Tenant)):
             # ...and the rotated refresh token is on record for both organisations of the sign-in.
-            assert read_credentials(t).tokens.refresh_token == "RT-2"
+            assert _credentials(t).tokens.refresh_token == "RT-2"
         codes = s.scalars(select(AccountCode.code).where(AccountCode.imported_from_tool)).all()
         assert codes == ["200"]
 
@@ -212,7 +220,7 @@ def test_settings_point_every_url_at_one_host_for_the_emulator() -> None:
 
 def test_stored_credentials_decrypt_only_with_the_key(store: Store) -> None:
     with store.session() as s:
-        connect_xero(s, **sign_in_options(FakeIdentity()))
+        connect_tool(s, "xero", **sign_in_options(FakeIdentity()))
     with store.session() as s:
         blob = s.scalars(select(Tenant.credentials)).first()
     assert blob is not None

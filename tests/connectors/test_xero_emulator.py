@@ -20,6 +20,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from booksync.cli import app as cli_app
+from booksync.connectors.grant import Credentials
 from booksync.connectors.oauth import TokenSet
 from booksync.connectors.protocol import (
     AuthError,
@@ -31,15 +32,22 @@ from booksync.connectors.protocol import (
     PushItem,
 )
 from booksync.connectors.xero import XeroConnector
+from booksync.connectors.xero.connect import XeroSettings
 from booksync.domain.types import EntityType
 from booksync.secrets import KEY_ENV
+from booksync.services.connect import connect_tool, read_secret
 from booksync.services.tenants import import_from_tool, tenant_connector
-from booksync.services.xero_connect import XeroSettings, connect_xero, read_credentials
 from booksync.store.db import Store
 from booksync.store.models import AccountCode, Tenant, TenantTaxType
 from emulators.conftest import XeroEmulatorHandle
 
 _OPEN: list[XeroConnector] = []
+
+
+def _credentials(tenant: Tenant) -> Credentials:
+    secret = read_secret(tenant)
+    assert secret is not None
+    return Credentials.from_dict(secret)
 
 
 @pytest.fixture(autouse=True)
@@ -131,8 +139,9 @@ def test_pkce_sign_in_connects_every_organisation_and_imports_its_chart(
         }
     )
     with store.session() as s:
-        tenants = connect_xero(
-            s, settings=settings, announce=browser, timeout=10, clock=handle.clock
+        tenants = connect_tool(
+            s,
+            "xero", settings=settings, announce=browser, timeout=10, clock=handle.clock
         )
         assert sorted(t.name for t in tenants) == sorted(t.name for t in handle.tenants)
     with store.session() as s:
@@ -359,17 +368,17 @@ def test_stored_tenant_refreshes_and_persists_rotated_tokens(
         }
     )
     with store.session() as s:
-        connect_xero(s, settings=settings, announce=browser, timeout=10, clock=handle.clock)
+        connect_tool(s, "xero", settings=settings, announce=browser, timeout=10, clock=handle.clock)
     with store.session() as s:
         tenant = s.scalars(select(Tenant)).one()
-        first = read_credentials(tenant).tokens.refresh_token
+        first = _credentials(tenant).tokens.refresh_token
         xero = tenant_connector(tenant, clock=handle.clock)
         remote = tenant.remote_tenant_id
     handle.clock.advance(timedelta(minutes=31))
     assert xero.items(remote) == []
     xero.close()
     with store.session() as s:
-        stored = read_credentials(s.scalars(select(Tenant)).one()).tokens
+        stored = _credentials(s.scalars(select(Tenant)).one()).tokens
     assert stored.refresh_token != first
     assert stored.expires_at > handle.clock.utcnow()
 
@@ -404,7 +413,7 @@ def test_engine_syncs_books_to_the_emulator_and_explains_a_refusal(
     )
     with store.session() as s:
         configure_integration(s, "xero", {"enabled": True, "entities_to_sync": list(EntityType)})
-        (tenant,) = connect_xero(s, settings=settings, announce=browser, clock=handle.clock)
+        (tenant,) = connect_tool(s, "xero", settings=settings, announce=browser, clock=handle.clock)
         import_from_tool(s, tenant.name)
         TAX_RATES.create(s, {"name": "GST on Income", "percent": "10"})
         TAX_RATES.map(s, "GST on Income", tenant.name, "OUTPUT")

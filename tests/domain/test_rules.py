@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from booksync.domain.evaluation import Check, Evaluation, Evaluator, evaluate, readiness_of
+from booksync.domain.evaluation import Check, Evaluation, Evaluator, Tools, evaluate, readiness_of
 from booksync.domain.findings import Finding, Readiness, Status
 from booksync.domain.records import (
     AccountCodeView,
@@ -35,9 +35,9 @@ from booksync.domain.types import (
     AccountKind,
     ConnectionState,
     EntityType,
-    IntegrationKind,
     SyncStatus,
 )
+from booksync.services.fixes import command_line
 
 E = EntityType
 DOCS = frozenset({E.INVOICE, E.SALES_ORDER, E.PURCHASE_ORDER, E.CREDIT_NOTE})
@@ -61,8 +61,10 @@ BRIEF_RULES: list[tuple[str, frozenset[EntityType]]] = [
     ("tool.accepted", frozenset(E)),
 ]
 
-LEDGER = IntegrationView(1, IntegrationKind.LEDGER, True, frozenset(E))
-XERO = IntegrationView(2, IntegrationKind.XERO, True, frozenset(E))
+LEDGER = IntegrationView(1, "ledger", True, frozenset(E))
+XERO = IntegrationView(2, "xero", True, frozenset(E))
+#: The installed tools, as the service layer tells the rules (the embedded ledger first).
+TOOLS = Tools({"ledger": "Ledger", "xero": "Xero"})
 AU = TenantView(
     1,
     LEDGER.id,
@@ -120,7 +122,7 @@ def books(**changes: Any) -> Books:
 
 
 def check(b: Books, record: Record, rule_id: str) -> Check:
-    return next(c for c in evaluate(b, record).checks() if c.rule.id == rule_id)
+    return next(c for c in evaluate(b, record, TOOLS).checks() if c.rule.id == rule_id)
 
 
 def only(c: Check) -> Finding:
@@ -129,7 +131,7 @@ def only(c: Check) -> Finding:
 
 
 def fix_of(f: Finding) -> str | None:
-    return f.fix.command if f.fix else None
+    return command_line(f.fix) if f.fix else None
 
 
 # -- the table of rules ----------------------------------------------------------------------------

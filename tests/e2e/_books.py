@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 from booksync.connectors.protocol import Connector, DocumentPayload
 from booksync.domain.types import EntityType
 from booksync.services import sample
-from booksync.services.books import load_books
 from booksync.services.records import (
     CLIENTS,
     PRODUCTS,
@@ -35,6 +34,7 @@ from booksync.services.records import (
     configure_integration,
 )
 from booksync.services.tenants import import_from_tool, tenant_connector
+from booksync.store.books import load_books
 from booksync.store.db import Store
 from booksync.store.models import Client, Document, Product, Supplier, Syncable, SyncJob, Tenant
 from booksync.sync.engine import Engine, PassResult

@@ -38,10 +38,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booksync.connectors.protocol import Connector, PushItem, PushResult
+from booksync.connectors.quickbooks.connect import QuickBooksSettings
 from booksync.domain.money import line_amount, tax_amount
 from booksync.domain.types import EntityType
 from booksync.services import sample
-from booksync.services.quickbooks_connect import QuickBooksSettings, connect_quickbooks
+from booksync.services.connect import connect_tool
 from booksync.services.records import DOCUMENTS
 from booksync.store.db import Store
 from booksync.store.models import Client, SyncEvent, Tenant
@@ -193,8 +194,9 @@ def point_sample_at_quickbooks(
     handle.emulator.auth.consent_realm = company.realm_id
     with store.session() as s:
         sample.load_sample(s)
-        tenant = connect_quickbooks(
-            s, settings=settings, announce=browser, timeout=10, clock=handle.clock
+        (tenant,) = connect_tool(
+            s,
+            "quickbooks", settings=settings, announce=browser, timeout=10, clock=handle.clock
         )
         assert tenant.remote_tenant_id == company.realm_id and tenant.base_currency == "AUD"
         move_sample(s, "quickbooks", {sample.AU: tenant.name}, TAX_CODES)

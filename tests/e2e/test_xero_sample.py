@@ -37,10 +37,11 @@ from booksync.connectors.protocol import (
     PushItem,
 )
 from booksync.connectors.xero import XeroConnector
+from booksync.connectors.xero.connect import XeroSettings
 from booksync.domain.money import line_amount, tax_amount
 from booksync.domain.types import EntityType
 from booksync.services import sample
-from booksync.services.xero_connect import XeroSettings, connect_xero
+from booksync.services.connect import connect_tool
 from booksync.store.db import Store
 from booksync.store.models import SyncEvent, Tenant
 from booksync.sync.engine import Notice
@@ -128,8 +129,9 @@ def point_sample_at_xero(store: Store, handle: XeroEmulatorHandle) -> XeroSample
     )
     with store.session() as s:
         sample.load_sample(s)
-        tenants = connect_xero(
-            s, settings=settings, announce=browser, timeout=10, clock=handle.clock
+        tenants = connect_tool(
+            s,
+            "xero", settings=settings, announce=browser, timeout=10, clock=handle.clock
         )
         orgs = {t.name: handle.emulator.orgs[t.remote_tenant_id] for t in tenants}
         by_currency = {t.base_currency: t.name for t in tenants}

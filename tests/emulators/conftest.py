@@ -34,6 +34,7 @@ import httpx
 import pytest
 
 from booksync_emulators.clock import VirtualClock
+from booksync_emulators.exchange import Exchange
 from booksync_emulators.faults import FaultSwitches
 from booksync_emulators.quickbooks import API_PREFIX as QBO_API_PREFIX
 from booksync_emulators.quickbooks import AUTHORIZE_PATH as QBO_AUTHORIZE_PATH
@@ -47,7 +48,7 @@ from booksync_emulators.quickbooks import (
     SeededRealm,
     TokenPolicy,
 )
-from booksync_emulators.server import EmulatorServer, Exchange
+from booksync_emulators.server import EmulatorServer
 from booksync_emulators.xero import (
     ACCOUNTING_PREFIX,
     AUTHORIZE_PATH,

@@ -42,7 +42,7 @@ from openapi_core.validation.request.validators import V30RequestValidator
 from openapi_schema_validator import OAS30Validator
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-from booksync_emulators.server import Exchange, Request, Response
+from booksync_emulators.exchange import Exchange, Request, Response
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 XERO_HOST = "https://api.xero.com"

@@ -25,7 +25,7 @@ import pytest
 
 from booksync_emulators.cli import main as cli_main
 from booksync_emulators.clock import VirtualClock
-from booksync_emulators.server import Exchange, Request, Response
+from booksync_emulators.exchange import Exchange, Request, Response
 from booksync_emulators.xero import XeroLimits
 from booksync_emulators.xero.wire import dumps
 from emulators.conftest import XeroEmulatorHandle

@@ -20,10 +20,11 @@ from sqlalchemy.engine import make_url
 from booksync.domain.evaluation import Evaluator, readiness_of
 from booksync.domain.findings import Finding, Readiness, Status
 from booksync.domain.rules import holds
-from booksync.services.books import iter_document_views, load_books
 from booksync.services.doctor import HealthReport, health_report
+from booksync.services.fixes import command_line
 from booksync.services.sample import DELIBERATE_FAULTS, TENANTS, Fault, load_sample
 from booksync.services.tenants import connect_tenant, import_from_tool
+from booksync.store.books import iter_document_views, load_books
 from booksync.store.db import Store
 
 Key = tuple[str, str, str, str | None]
@@ -119,7 +120,7 @@ def test_each_deliberate_fault_is_found_with_its_root_cause(checked: Checked, fa
     assert key in found, f"{key} not among {sorted(found)}"
     cause = found[key]
     assert cause.finding.status.value == fault.status
-    assert cause.finding.fix is not None and cause.finding.fix.command.startswith("booksync ")
+    assert cause.finding.fix is not None and command_line(cause.finding.fix).startswith("booksync ")
     for kind, _ in _held(fault):
         assert cause.counts[kind] >= 1, (kind, cause.counts)
     for ref in _held(fault):

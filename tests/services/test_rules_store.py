@@ -23,6 +23,7 @@ from booksync.domain.findings import Readiness, Status
 from booksync.domain.rules import RULES, RULES_BY_ID
 from booksync.domain.types import EntityType
 from booksync.services.doctor import diagnose, evaluation_json, health_report
+from booksync.services.fixes import command_line
 from booksync.services.records import (
     ACCOUNT_CODES,
     CLIENTS,
@@ -366,7 +367,7 @@ def test_a_broken_rule_names_the_record_field_and_fix_and_the_fix_clears_it(
     assert (finding.rule, finding.status) == (case.rule, case.status)
     assert (finding.subject.type, finding.subject.ref, finding.field) == (*case.subject, case.field)
     expected_fix = case.fix.format(sales=own_account_id(store, "Sales"))
-    assert finding.fix is not None and finding.fix.command == expected_fix
+    assert finding.fix is not None and command_line(finding.fix) == expected_fix
     assert finding.detail and "\n" not in finding.detail
     assert not ev.ready and ev.readiness is Readiness.BLOCKED
     blockers = [(b.rule, b.subject.type, b.subject.ref, b.field) for b in ev.blockers()]
@@ -377,7 +378,7 @@ def test_a_broken_rule_names_the_record_field_and_fix_and_the_fix_clears_it(
     else:
         assert (case.rule, *case.subject, case.field) in blockers
 
-    ctx["fix"] = finding.fix.command
+    ctx["fix"] = command_line(finding.fix)
     with store.session() as s:
         case.applies(s, ctx)
     after = evaluation(store, case.entity)
@@ -401,7 +402,9 @@ def test_before_connecting_and_importing_the_tool_checks_are_not_yet_known(
     ev = evaluation(store, E.INVOICE)
     unknown = {c.rule.id: c for c in ev.checks() if c.status is Status.UNKNOWN}
     assert set(unknown) == {"tenant.connected", "tax.mapped", "account_code.matches_tool"}
-    fixes = {rule: c.findings[0].fix.command for rule, c in unknown.items() if c.findings[0].fix}
+    fixes = {
+        rule: command_line(c.findings[0].fix) for rule, c in unknown.items() if c.findings[0].fix
+    }
     assert fixes == {
         "tenant.connected": f"booksync tenant connect '{AU}'",
         "tax.mapped": f"booksync tenant import '{AU}'",
@@ -466,7 +469,7 @@ def test_a_blocked_dependency_is_reported_on_the_invoice_with_its_root_cause(sto
     )
     assert root.detail == "product 'Backup 1TB' has no income account code"
     assert root.fix is not None
-    assert root.fix.command == "booksync product edit 'Backup 1TB' --income-account CODE"
+    assert command_line(root.fix) == "booksync product edit 'Backup 1TB' --income-account CODE"
 
     with store.session() as s:
         PRODUCTS.update(s, BACKUP_1TB, {"income_account": "200"})
@@ -497,7 +500,7 @@ def test_the_health_report_ranks_root_causes_by_how_many_records_they_block(
     assert report.counts[Readiness.BLOCKED] == 7
     assert report.counts[Readiness.READY] == 1  # the client
     assert report.total == 8
-    fixes = [cause.finding.fix.command for cause in report.blockers if cause.finding.fix]
+    fixes = [command_line(cause.finding.fix) for cause in report.blockers if cause.finding.fix]
     sales = own_account_id(store, "Sales")
     assert fixes == [
         f"booksync account-code edit {sales} --code CODE",

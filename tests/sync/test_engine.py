@@ -8,13 +8,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from booksync.clock import VirtualClock
 from booksync.domain.types import EntityType
 from booksync.services.doctor import diagnose
 from booksync.services.records import ACCOUNT_CODES, CLIENTS, DOCUMENTS, PRODUCTS
 from booksync.store.db import Store
 from booksync.store.models import Client, Document, SyncEvent, SyncJob
 from booksync.sync.engine import Engine
-from booksync.sync.pacing import Backoff, VirtualClock
+from booksync.sync.pacing import Backoff
 from booksync_emulators.recording import RecordingTool
 from support.books import ready_books
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import random
 from collections import Counter
 
+from booksync.clock import VirtualClock
 from booksync.store.db import Store
 from booksync.sync.engine import Engine
-from booksync.sync.pacing import Backoff, Pacer, VirtualClock
+from booksync.sync.pacing import Backoff, Pacer
 from booksync_emulators.recording import RecordingTool
 from support.books import ready_books
 

@@ -2,7 +2,8 @@
 
 `create_app()` opens the store the way the CLI does (BOOKSYNC_DATABASE_URL, else ./booksync.db)
 unless it is handed one. Every /api/v1 call needs an API key; /openapi.json and /api/docs do not,
-since they describe the API and hold no data.
+since they describe the API and hold no data. Every request body is bounded (1 MiB unless
+BOOKSYNC_MAX_BODY_BYTES says otherwise) and every answer carries `X-Content-Type-Options: nosniff`.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 
 from booksync import __version__
-from booksync.api import errors
+from booksync.api import docs, errors
 from booksync.api.deps import require_api_key
 from booksync.api.guard import reject_unstorable_text
+from booksync.api.middleware import BodyLimit, NoSniff, max_body_bytes
 from booksync.api.routes import routers
 from booksync.api.schemas import ProblemsOut
 from booksync.store.db import Store
@@ -32,13 +34,15 @@ Every call needs an API key from `booksync apikey create NAME`, sent as
 `Authorization: Bearer bsk_...` or `X-API-Key: bsk_...`. Errors answer
 `{"detail": [{"type", "loc", "msg", "input"}]}`: 401 without a valid key, 404 for the record named
 in the path, 409 for a conflict with other records, 422 for bad input (with the field's path in
-`loc`), 502 when an accounting tool failed. Money is always a decimal string, such as "49.00".
+`loc`), 413 for a body over the size limit, 502 when an accounting tool failed. Money is always
+a decimal string, such as "49.00".
 """
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     401: {"model": ProblemsOut, "description": "No API key, or one not valid or revoked"},
     404: {"model": ProblemsOut, "description": "The record named in the path does not exist"},
     409: {"model": ProblemsOut, "description": "Conflicts with other records"},
+    413: {"model": ProblemsOut, "description": "The body is over the size limit (1 MiB by default)"},
     422: {"model": ProblemsOut, "description": "Bad input; `loc` names the field"},
     502: {"model": ProblemsOut, "description": "An accounting tool failed"},
 }
@@ -48,8 +52,10 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def create_app(store: Store | None = None) -> FastAPI:
-    """The ASGI app over `store`; a store it opens itself is closed when the app shuts down."""
+def create_app(store: Store | None = None, *, max_body: int | None = None) -> FastAPI:
+    """The ASGI app over `store`; a store it opens itself is closed when the app shuts down.
+    `max_body` bounds request bodies in bytes (default: BOOKSYNC_MAX_BODY_BYTES, else 1 MiB)."""
+    limit = max_body_bytes(max_body)  # before opening anything: a bad setting stops here
     owned = store is None
     opened = store if store is not None else Store()
 
@@ -63,13 +69,16 @@ def create_app(store: Store | None = None) -> FastAPI:
         title="booksync",
         version=__version__,
         description=DESCRIPTION,
-        docs_url="/api/docs",
+        docs_url=None,  # FastAPI's Swagger UI loads from a CDN; `docs` serves a local page
         redoc_url=None,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
     )
     app.state.store = opened
+    app.add_middleware(BodyLimit, max_bytes=limit)
+    app.add_middleware(NoSniff)
     errors.install(app, PREFIX)
+    docs.install(app)
     for router in routers():
         app.include_router(
             router,

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from booksync.domain.types import AccountKind, ConnectionState, DocumentStatus, IntegrationKind
+from booksync.connectors.registry import kinds, tool_for
+from booksync.domain.types import AccountKind, ConnectionState, DocumentStatus
+from booksync.errors import BadInput
 from booksync.services.inputs import (
     AccountCodeInput,
     DocumentInput,
@@ -25,6 +27,21 @@ from booksync.services.inputs import (
     TaxRateInput,
     TenantInput,
 )
+
+
+def _installed_tool(kind: str) -> str:
+    try:
+        return tool_for(kind).kind
+    except BadInput as exc:
+        raise ValueError(f"{exc.problem}; accepted: {exc.accepted}") from None
+
+
+#: An installed tool's kind (tools are plug-ins, so the accepted values are those installed).
+IntegrationKind = Annotated[
+    str,
+    AfterValidator(_installed_tool),
+    Field(json_schema_extra=lambda schema: schema.update(examples=kinds())),
+]
 
 #: The most records one page may hold, and the furthest offset (both bound the database's work).
 MAX_LIMIT = 1000

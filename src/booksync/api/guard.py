@@ -1,9 +1,10 @@
 """Refuse text no database can store before it reaches one.
 
 PostgreSQL cannot store a NUL character and neither database can store an unpaired surrogate;
-either would otherwise surface as a database error. JSON can carry both (`\\u0000`, `\\ud800`), and
-so can a percent-encoded URL, so every path and query parameter and every string in a JSON body is
-checked, and the first offender is refused with a 422 naming where it is.
+either would otherwise surface as a database error. JSON can carry both (`\\u0000`, `\\ud800`, or a
+surrogate's raw UTF-8 bytes, which Python's JSON reader lets through), and so can a percent-encoded
+URL, so every path and query parameter and every string in a JSON body is checked, and the first
+offender is refused with a 422 naming where it is.
 """
 
 from __future__ import annotations
@@ -14,18 +15,9 @@ from typing import Any
 from fastapi import Request
 
 from booksync.api.errors import ApiError, Loc
+from booksync.services.text import shown, storable
 
 PROBLEM = "contains a character that cannot be stored (NUL or an unpaired surrogate)"
-
-
-def storable(text: str) -> bool:
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _first_unstorable(value: Any, loc: list[str | int]) -> tuple[list[str | int], str] | None:
@@ -45,9 +37,16 @@ def _first_unstorable(value: Any, loc: list[str | int]) -> tuple[list[str | int]
 
 
 def _refuse(loc: Loc, value: str) -> ApiError:
-    # Echo it escaped: the answer itself must be valid UTF-8 JSON.
-    shown = value.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
-    return ApiError(422, loc, PROBLEM, input_=shown)
+    # Echo it escaped: the answer itself must be valid UTF-8 JSON (`ApiError` escapes `loc` too).
+    return ApiError(422, loc, PROBLEM, input_=shown(value))
+
+
+def _utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 async def reject_unstorable_text(request: Request) -> None:
@@ -59,7 +58,7 @@ async def reject_unstorable_text(request: Request) -> None:
         if not storable(name) or not storable(value):
             raise _refuse(["query", name], value)
     body = await request.body()
-    if b"\\u" not in body:  # both characters can only arrive escaped in valid JSON
+    if b"\\u" not in body and _utf8(body):  # else NUL and surrogates can only arrive escaped
         return
     try:
         data = json.loads(body)

@@ -11,8 +11,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
+from booksync.connectors.registry import tools
+from booksync.connectors.tool import ConnectionMethod
 from booksync.domain.types import EntityType
 
 T = TypeVar("T")
@@ -41,6 +43,10 @@ class IntegrationOut(BaseModel):
     tenants: list[str]
 
 
+#: What a caller sees instead of a path on the server.
+FOLDER_DETAIL = "a folder on the server"
+
+
 class TenantOut(BaseModel):
     id: int
     name: str
@@ -48,10 +54,24 @@ class TenantOut(BaseModel):
     remote_tenant_id: str
     base_currency: str
     connection: str
-    connection_detail: str
+    connection_detail: str = Field(
+        description="where the tenant lives (an API URL); for a tool whose books are files on "
+        "the server, only that, never the server's path"
+    )
     connected_at: datetime | None
     accounts_imported_at: datetime | None
     tax_types_imported_at: datetime | None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_server_path(cls, data: Any) -> Any:
+        """A folder tool's detail is a path on the server (or an error naming it): not for callers."""
+        if not isinstance(data, dict) or not data.get("connection_detail"):
+            return data
+        tool = tools().get(str(data.get("integration")))
+        if tool is None or tool.connection is ConnectionMethod.FOLDER:
+            return {**data, "connection_detail": FOLDER_DETAIL}
+        return data
 
 
 class TaxRateOut(BaseModel):
@@ -177,6 +197,25 @@ class RecordRefOut(SubjectOut):
     id: int | None
 
 
+class FixSubjectOut(SubjectOut):
+    id: int | None
+
+
+class RemedyOut(BaseModel):
+    """A fix as data: what the CLI command (`fix`) and the web page (`fix_page`) both say."""
+
+    action: str = Field(
+        description="enable_integration, tick_entities, connect_tenant, import_tenant, set_field, "
+        "map_tax_rate, retry_sync or tool_advice"
+    )
+    subject: FixSubjectOut = Field(description="the record to change")
+    field: str | None
+    value: str | bool | None = Field(description="the value to set; null: the person chooses")
+    tenant: FixSubjectOut | None = Field(description="map_tax_rate: the tenant of the tax type")
+    entities: list[str] = Field(description="tick_entities: every entity type to tick")
+    advice: str | None = Field(description="tool_advice: what the connector advised")
+
+
 class FindingOut(BaseModel):
     id: str = Field(description="the rule id, e.g. account_code.matches_tool")
     subject: SubjectOut
@@ -184,6 +223,8 @@ class FindingOut(BaseModel):
     detail: str
     fix: str | None = Field(description="the CLI command that clears it")
     fix_page: str | None = Field(description="the web admin page where it is set")
+    remedy: RemedyOut | None = Field(description="the fix as data")
+    docs: str = Field(description="the rule's page in the docs site (`booksync explain ID`)")
 
 
 class CheckOut(BaseModel):
@@ -194,6 +235,8 @@ class CheckOut(BaseModel):
     detail: str
     fix: str | None
     fix_page: str | None
+    remedy: RemedyOut | None
+    docs: str = Field(description="the rule's page in the docs site (`booksync explain ID`)")
 
 
 class LineTaxOut(BaseModel):

@@ -1,16 +1,157 @@
-"""The `booksync` command line: a thin face over the service layer."""
+"""The `booksync` command line: a thin face over the service layer.
+
+Each command group lives in its own module and adds itself to `app`. The root group loads a module
+only when one of its commands runs (`LazyGroup`), so `booksync --help` and a one-record doctor do not
+pay for SQLAlchemy, FastAPI or every tool's connector. `COMMANDS` lists each command's modules and
+its one line of help; tests/cli/test_lazy_cli.py checks it against the commands themselves.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import importlib
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from booksync import __version__
-from booksync.cli._common import State
+from booksync.cli._common import State, missing_extra
+
+#: name -> (the modules that define it, its one line of help), in the order `--help` lists them.
+COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "doctor": (
+        ("booksync.cli.doctor",),
+        "Why isn't this record syncing, and what do I change? Without a record: the whole books.",
+    ),
+    "explain": (
+        ("booksync.cli.explain",),
+        "A rule's page: what it checks, why it matters, what makes it fail, how to fix it.",
+    ),
+    "sync": (("booksync.cli.sync",), "Push changes to the accounting tools."),
+    "worker": (
+        ("booksync.cli.sync",),
+        "Keep syncing: picks up new changes within a second; stops cleanly on SIGTERM or Ctrl-C.",
+    ),
+    "status": (
+        ("booksync.cli.sync",),
+        "Where every sync job stands, per tenant, and the latest errors with their fixes.",
+    ),
+    "log": (
+        ("booksync.cli.sync",),
+        "The sync timeline of one record: each change, evaluation and attempt, what was sent and "
+        "what came back.",
+    ),
+    "demo": (
+        ("booksync.cli.demo",),
+        "Load the sample MSP books, connect the embedded tool's books, sync them, and show what "
+        "stayed blocked.",
+    ),
+    "integration": (
+        ("booksync.cli.integrations",),
+        "Integrations (one per installed tool): enabled or not, and which entities they sync.",
+    ),
+    "tenant": (
+        ("booksync.cli.records", "booksync.cli.integrations", "booksync.cli.sync"),
+        "Tenants: the organisations, companies or ledgers of a tool that records sync to.",
+    ),
+    "client": (("booksync.cli.records",), "Clients (customers)."),
+    "supplier": (("booksync.cli.records",), "Suppliers (vendors)."),
+    "product": (
+        ("booksync.cli.records",),
+        "Products (items) sold on invoices and bought on purchase orders.",
+    ),
+    "item-group": (
+        ("booksync.cli.records",),
+        "Item groups: a tax rate and account codes their products can inherit.",
+    ),
+    "tax-rate": (
+        ("booksync.cli.records",),
+        "Tax rates, and their tax type in each tenant's tool (`tax-rate map`).",
+    ),
+    "account-code": (
+        ("booksync.cli.records",),
+        "Account codes: ledger accounts whose code must match one in the tenant's tool.",
+    ),
+    "invoice": (("booksync.cli.records",), "Invoices: documents raised to a client, with lines."),
+    "sales-order": (
+        ("booksync.cli.records",),
+        "Sales orders: documents raised to a client, with lines.",
+    ),
+    "purchase-order": (
+        ("booksync.cli.records",),
+        "Purchase orders: documents raised to a supplier, with lines.",
+    ),
+    "credit-note": (
+        ("booksync.cli.records",),
+        "Credit notes: documents raised to a client, with lines.",
+    ),
+    "sample": (("booksync.cli.sample",), "Sample books to try booksync on."),
+    "serve": (
+        ("booksync.cli.serve",),
+        "Serve the REST API (/api/v1, OpenAPI at /openapi.json) and the web admin.",
+    ),
+    "user": (("booksync.cli.serve",), "Users who sign in to the web admin."),
+    "apikey": (("booksync.cli.serve",), "API keys for the REST API (`Authorization: Bearer KEY`)."),
+    "db": (("booksync.cli.db",), "The database: migrations."),
+}
+
+
+def command_table() -> dict[str, tuple[tuple[str, ...], str]]:
+    """`COMMANDS`, then one group per installed tool that has commands (`booksync KIND ...`)."""
+    from booksync.connectors.registry import tools
+    from booksync.connectors.tool import ConnectionMethod, Tool
+
+    return COMMANDS | {
+        kind: (("booksync.cli.tools",), f"{tool.label}: sign in and connect {tool.tenant_nouns}.")
+        for kind, tool in tools().items()
+        if tool.connection is ConnectionMethod.OAUTH or type(tool).commands is not Tool.commands
+    }
+
+
+class LazyGroup(TyperGroup):
+    """The root group: lists every command from `command_table()` and imports a command's modules
+    only when it is run (or its own help is asked for)."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(command_table())
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        found = self.commands.get(cmd_name)
+        if found is not None:
+            return found
+        entry = command_table().get(cmd_name)
+        if entry is None:
+            return None
+        # A stand-in that only lists the command in `booksync --help`; running it loads it.
+        return TyperCommand(cmd_name, help=entry[1], short_help=entry[1])
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        """`booksync --help` as plain text: Typer's Rich help imports Markdown, Pygments and Rich's
+        tracebacks, which cost more than the rest of the answer. A command's own help stays Rich."""
+        super(TyperGroup, self).format_help(ctx, formatter)
+
+    def resolve_command(self, ctx: Any, args: Sequence[str]) -> Any:
+        # Load even a command already listed: it may have been converted before every module that
+        # adds to it was imported (`tenant` gains `connect` from the sync module).
+        if args and args[0] in command_table():
+            try:
+                self.commands[args[0]] = load(args[0])
+            except ModuleNotFoundError as exc:
+                raise missing_extra(exc) from None
+        return super().resolve_command(ctx, list(args))
+
+
+def load(name: str) -> Any:
+    """The real command `name`: its modules imported, then converted from `app` as Typer would."""
+    for module in command_table()[name][0]:
+        importlib.import_module(module)
+    return typer.main.get_group(app).commands[name]
+
 
 app = typer.Typer(
     name="booksync",
+    cls=LazyGroup,
     help="Keep your accounting tool in step with your billing, and see why any record is not syncing.",
     no_args_is_help=True,
     add_completion=False,
@@ -44,23 +185,6 @@ def root(
     state = State(db)
     ctx.obj = state
     ctx.call_on_close(state.close)
-
-
-def _register() -> None:
-    # Each command group lives in its own module and adds itself to `app`.
-    from booksync.cli import db as _db  # noqa: F401
-    from booksync.cli import demo as _demo  # noqa: F401
-    from booksync.cli import doctor as _doctor  # noqa: F401
-    from booksync.cli import integrations as _integrations  # noqa: F401
-    from booksync.cli import quickbooks as _quickbooks  # noqa: F401
-    from booksync.cli import records as _records  # noqa: F401
-    from booksync.cli import sample as _sample  # noqa: F401
-    from booksync.cli import serve as _serve  # noqa: F401
-    from booksync.cli import sync as _sync  # noqa: F401
-    from booksync.cli import xero as _xero  # noqa: F401
-
-
-_register()
 
 
 def main() -> None:

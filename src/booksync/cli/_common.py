@@ -1,4 +1,8 @@
-"""What every command shares: the open store, one-line errors with exit code 2, JSON and tables."""
+"""What every command shares: the open store, one-line errors with exit code 2, JSON and tables.
+
+Rich is imported on first use (`console`, `err_console`, the tables), not with this module: the
+root group imports it for every command, and `booksync --help` or a `--json` answer need no Rich.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +11,40 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-from sqlalchemy.orm import Session
 
-from booksync.services.errors import BooksyncError
-from booksync.store.db import Store, StoreError
+from booksync.errors import BooksyncError
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+    from sqlalchemy.orm import Session
+
+    from booksync.store.db import Store
+
+#: Standard output and standard error, made on first use (see `__getattr__`): one of each per
+#: process, so a test that widens `console` widens what every command prints.
+console: Console
+err_console: Console
+#: Each console, and whether it writes to standard error.
+CONSOLES = {"console": False, "err_console": True}
+
+
+def __getattr__(name: str) -> Any:
+    """`console` and `err_console`, made the first time anything asks for them."""
+    if name not in CONSOLES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from rich.console import Console
+
+    made = globals()[name] = Console(stderr=CONSOLES[name], highlight=False, soft_wrap=True)
+    return made
+
+
+def _console(name: str = "console") -> Console:
+    """A console from inside this module (a module's own code does not reach `__getattr__`)."""
+    made = globals().get(name)
+    return made if made is not None else __getattr__(name)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -38,6 +63,8 @@ class State:
     @property
     def store(self) -> Store:
         if self._store is None:
+            from booksync.store.db import Store  # opened only by commands that read the books
+
             self._store = Store(self.db_url)
         return self._store
 
@@ -60,20 +87,58 @@ def session(ctx: typer.Context) -> Iterator[Session]:
 
 
 def fail(message: str, code: int = USAGE_ERROR) -> typer.Exit:
+    from rich.text import Text
+
     # The message carries user input: print it as plain text (no markup, no :emoji: codes).
-    err_console.print(Text("error: ", style="bold red") + Text(message), emoji=False)
+    _console("err_console").print(Text("error: ", style="bold red") + Text(message), emoji=False)
     return typer.Exit(code)
 
 
+#: The optional extra that brings each third-party package a command may need (see pyproject).
+EXTRA_OF = {
+    "fastapi": "server",
+    "starlette": "server",
+    "uvicorn": "server",
+    "jinja2": "server",
+    "argon2": "server",
+    "itsdangerous": "server",
+    "multipart": "server",
+    "psycopg": "postgres",
+}
+
+
+def missing_extra(exc: ModuleNotFoundError) -> typer.Exit:
+    """A missing optional package said as the command that installs it (exit 2); any other
+    missing module is re-raised, not disguised."""
+    from booksync.connectors.registry import tools
+
+    missing = (exc.name or "").split(".")[0]
+    extras = EXTRA_OF | {
+        package: tool.extra
+        for tool in tools().values()
+        if tool.extra is not None
+        for package in tool.extra_packages
+    }
+    if missing not in extras:
+        raise exc
+    return fail(
+        f"this command needs the optional '{missing}' package; install it with: "
+        f"pip install 'booksync[{extras[missing]}]'"
+    )
+
+
 def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn booksync's own errors into one red line and exit code 2; nothing is written."""
+    """Turn booksync's own errors into one red line and exit code 2; nothing is written. A missing
+    optional package is said as the command that installs it."""
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
-        except (BooksyncError, StoreError) as exc:
+        except BooksyncError as exc:  # a StoreError too
             raise fail(str(exc)) from None
+        except ModuleNotFoundError as exc:
+            raise missing_extra(exc) from None
 
     return wrapper
 
@@ -83,15 +148,21 @@ def print_json(data: Any) -> None:
 
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title=title, title_justify="left", show_lines=False)
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*(Text("" if v is None else str(v)) for v in row))
-    console.print(table)
+    _console().print(table)
 
 
 def print_record(title: str, data: dict[str, Any]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False)
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
@@ -99,7 +170,7 @@ def print_record(title: str, data: dict[str, Any]) -> None:
         if key == "lines":
             continue
         table.add_row(key, Text("" if value is None else str(value)))
-    console.print(table)
+    _console().print(table)
     if data.get("lines"):
         print_table(
             "lines",

@@ -1,4 +1,4 @@
-"""`booksync demo`: the main job, start to finish, on the sample books and embedded ledgers."""
+"""`booksync demo`: the main job, start to finish, on the sample books and the embedded tool."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def demo(
         f"{len(setup.sample.faults)} records are faulty on purpose, one for each way a record can fail "
         f"the checklist; {setup.sample.sync_jobs} sync jobs are waiting in the outbox."
     )
-    console.rule("2. Embedded ledgers connected, charts imported")
+    console.rule("2. Embedded books connected, charts imported")
     for summary in setup.imports:
         print_import(summary)
     console.rule("3. Sync")
@@ -52,18 +52,17 @@ def demo(
     console.rule("4. What stayed blocked, and why (booksync doctor)")
     with session(ctx) as s:
         print_health_report(health_report(s))
-    console.rule("5. The ledgers")
-    for name, problems in validate_ledgers(store).items():
-        path = setup.ledgers[name]
+    console.rule("5. The books")
+    checks = validate_ledgers(store)
+    for check in checks:
         verdict = (
-            "valid (beancount's loader: no errors)"
-            if not problems
-            else f"{len(problems)} error(s): {problems[0]}"
+            f"valid ({check.checker}: no errors)"
+            if not check.problems
+            else f"{len(check.problems)} error(s): {check.problems[0]}"
         )
-        console.print(f"{name}: {path} — {verdict}")
-    first = next(iter(setup.ledgers.values()), None)
-    if first is not None:
-        console.print(f"\nLook at the result in Fava:  pip install fava && fava {first}")
+        console.print(f"{check.tenant}: {check.location} — {verdict}")
+    if checks and checks[0].view:
+        console.print(f"\nLook at the result:  {checks[0].view}")
     console.print(
         f"Try: booksync --db {state(ctx).db_url} doctor invoice <number>   ·   "
         f"booksync --db {state(ctx).db_url} log invoice <number>"

@@ -11,14 +11,12 @@ each blocks. Exit code 0 when nothing is blocked, 1 otherwise. Bad input exits 2
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
-from booksync.cli import app
-from booksync.cli._common import console, fail, handles_errors, print_json, session
+from booksync.cli import _common, app
+from booksync.cli._common import fail, handles_errors, print_json, session
 from booksync.domain.evaluation import Check, Evaluation, LineTax
 from booksync.domain.findings import Finding, Fix, Readiness, Status
 from booksync.domain.types import EntityType
@@ -30,6 +28,10 @@ from booksync.services.doctor import (
     health_report,
     parse_type,
 )
+from booksync.services.fixes import command_line, web_page
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 NOT_READY = 1
 
@@ -52,7 +54,7 @@ INDENT = "      "
 
 def say(text: Text | str) -> None:
     """Print a line that may carry user data as plain text: no markup, no :emoji: codes."""
-    console.print(text, markup=False, emoji=False, highlight=False)
+    _common.console.print(text, markup=False, emoji=False, highlight=False)
 
 
 @app.command("doctor")
@@ -109,16 +111,18 @@ def record_label(entity: EntityType, ref: str) -> str:
 
 
 def destination(evaluation: Evaluation) -> str:
-    integration, tenant = evaluation.target.integration, evaluation.target.tenant
-    if integration is None:
+    target = evaluation.target
+    if target.integration is None:
         return "no integration"
-    if tenant is None:
-        return f"{integration.kind.label} (no tenant)"
-    return f"{integration.kind.label} '{tenant.name}'"
+    if target.tenant is None:
+        return f"{target.label} (no tenant)"
+    return f"{target.label} '{target.tenant.name}'"
 
 
 def print_evaluation(evaluation: Evaluation) -> None:
     """One record's verdict, checklist, root causes, what it waits on, and its tax provenance."""
+    from rich.text import Text  # Rich only for the human answer, not for `--json`
+
     record = evaluation.record
     label = record_label(record.type, record.subject.ref)
     verdict, style = VERDICT[evaluation.readiness]
@@ -148,6 +152,8 @@ def print_evaluation(evaluation: Evaluation) -> None:
 
 
 def show_check(check: Check) -> None:
+    from rich.text import Text
+
     mark, style = MARKS[check.status]
     if check.ok:
         say(Text.assemble(("  " + mark, style), f" {check.rule.question} ", (check.detail, "dim")))
@@ -160,20 +166,26 @@ def show_check(check: Check) -> None:
 
 def _distinct(findings: tuple[Finding, ...]) -> list[Finding]:
     """One row per reason and fix (the same product on two lines is one problem)."""
-    seen: dict[tuple[str, str | None], Finding] = {}
+    seen: dict[tuple[str, Fix | None], Finding] = {}
     for finding in findings:
-        seen.setdefault((finding.detail, finding.fix.command if finding.fix else None), finding)
+        seen.setdefault((finding.detail, finding.fix), finding)
     return list(seen.values())
 
 
 def show_fix(fix: Fix | None, indent: str = INDENT) -> None:
+    """The command that applies the fix, and where the web admin sets the same."""
     if fix is None:
         return
-    where = f"  (web admin: {fix.page})" if fix.page else ""
-    say(Text.assemble(f"{indent}fix: ", (fix.command, "bold"), (where, "dim")))
+    from rich.text import Text
+
+    page = web_page(fix)
+    where = f"  (web admin: {page})" if page else ""
+    say(Text.assemble(f"{indent}fix: ", (command_line(fix), "bold"), (where, "dim")))
 
 
 def show_tax(line: LineTax) -> None:
+    from rich.text import Text
+
     where = f"line {line.position} {line.product.ref}" if line.position else line.product.ref
     say(f"  {where}: {line.resolution.describe()}")
     for note in line.resolution.notes:
@@ -192,6 +204,9 @@ COLUMNS = (
 
 def print_health_report(report: HealthReport) -> None:
     """Counts by record type, then the root causes ranked, each with its fix (also `booksync demo`)."""
+    from rich.table import Table
+    from rich.text import Text
+
     counts = ", ".join(f"{report.counts[r]:,} {name}" for r, name in COLUMNS)
     say(Text.assemble(("Health of the books: ", "bold"), f"{report.total:,} records: {counts}"))
     table = Table(show_lines=False, title_justify="left")
@@ -205,7 +220,7 @@ def print_health_report(report: HealthReport) -> None:
             continue
         cells = [f"{row[r]:,}" for r, _ in COLUMNS]
         table.add_row(entity.label, *cells, f"{sum(row.values()):,}")
-    console.print(table)
+    _common.console.print(table)
     say("")
     if not report.blockers:
         say(Text("Nothing is blocked.", style="bold green"))

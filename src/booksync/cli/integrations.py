@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booksync.cli import app
@@ -25,48 +24,35 @@ from booksync.cli._record_commands import (
     register,
     say,
 )
-from booksync.domain.types import EntityType, IntegrationKind
-from booksync.services.errors import BadInput, one_of
+from booksync.connectors.registry import tool_for
+from booksync.connectors.tool import Tool
+from booksync.domain.types import EntityType
+from booksync.services.errors import BadInput
 from booksync.services.records import TENANTS, configure_integration, parse_entities
 from booksync.services.serialize import to_dict
-from booksync.store.models import Integration
+from booksync.services.tools import tool_view, tool_views
 
 integration_app = typer.Typer(
-    help="Integrations (ledger, xero, quickbooks): enabled or not, and which entities they sync.",
+    help="Integrations (one per installed tool): enabled or not, and which entities they sync.",
     no_args_is_help=True,
 )
 app.add_typer(integration_app, name="integration")
 
 KindArg = Annotated[
     str,
-    typer.Argument(help="ledger, xero or quickbooks.", metavar="INTEGRATION", show_default=False),
+    typer.Argument(
+        help="An installed tool's kind (see `booksync integration list`).",
+        metavar="INTEGRATION",
+        show_default=False,
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 ALL_ENTITIES = "all"
 
 
-def _kind(text: str) -> IntegrationKind:
-    try:
-        return IntegrationKind(text.strip().lower())
-    except ValueError:
-        accepted = one_of(k.value for k in IntegrationKind)
-        raise BadInput("integration", text, "is not an integration", accepted) from None
-
-
-def integration_view(s: Session, kind: IntegrationKind) -> dict[str, Any]:
-    """An integration's settings; one never set up shows as disabled, syncing nothing."""
-    found = s.scalars(select(Integration).where(Integration.kind == kind.value)).first()
-    if found is not None:
-        return to_dict(found)
-    return {
-        "id": None,
-        "kind": kind.value,
-        "enabled": False,
-        "entities_to_sync": [],
-        "show_success_messages": False,
-        "tenants": [],
-    }
+def _kind(text: str) -> Tool:
+    return tool_for(text)
 
 
 def _entities(text: str) -> list[str]:
@@ -81,12 +67,12 @@ def _entities(text: str) -> list[str]:
 def _switch(ctx: typer.Context, kind_text: str, enabled: bool) -> None:
     kind = _kind(kind_text)
     with session(ctx) as s:
-        integration = configure_integration(s, kind.value, {"enabled": enabled})
+        integration = configure_integration(s, kind.kind, {"enabled": enabled})
         tenants = len(integration.tenants)
     state = "enabled" if enabled else "disabled"
     say(f"{kind.label} {state}.")
     if enabled and not tenants:
-        say(f"Add a tenant: booksync tenant add NAME --integration {kind.value}")
+        say(f"Add a tenant: booksync tenant add NAME --integration {kind.kind}")
 
 
 @integration_app.command("enable")
@@ -140,7 +126,7 @@ def integration_configure(
             "--show-success-messages/--no-show-success-messages"
         )
     with session(ctx) as s:
-        data = to_dict(configure_integration(s, tool.value, settings))
+        data = to_dict(configure_integration(s, tool.kind, settings))
     if json_:
         print_json(data)
     else:
@@ -154,7 +140,7 @@ def integration_show(ctx: typer.Context, kind: KindArg, json_: JsonOpt = False) 
     """Show an integration's settings and tenants."""
     tool = _kind(kind)
     with session(ctx) as s:
-        data = integration_view(s, tool)
+        data = tool_view(s, tool.kind)
     if json_:
         print_json(data)
     else:
@@ -166,7 +152,7 @@ def integration_show(ctx: typer.Context, kind: KindArg, json_: JsonOpt = False) 
 def integration_list(ctx: typer.Context, json_: JsonOpt = False) -> None:
     """List every integration, including those never set up (shown as disabled)."""
     with session(ctx) as s:
-        rows = [integration_view(s, kind) for kind in IntegrationKind]
+        rows = tool_views(s)
     if json_:
         print_json(rows)
         return
@@ -189,20 +175,20 @@ def _create_tenant(s: Session, values: dict[str, Any]) -> Any:
 TENANT_SPEC = RecordCommands(
     command="tenant",
     label="Tenant",
-    help="Tenants: the organisations (Xero orgs, QuickBooks companies, ledgers) records sync to.",
+    help="Tenants: the organisations, companies or ledgers of a tool that records sync to.",
     service=TENANTS,
     key="name",
     key_help="The tenant's name, e.g. 'Acme AU'.",
     options=[
         Opt(
             "integration",
-            "The integration it belongs to: ledger, xero or quickbooks.",
+            "The integration it belongs to (an installed tool's kind).",
             required_on_add=True,
             on_edit=False,
         ),
         Opt(
             "remote_tenant_id",
-            "The tool's id for it (Xero tenant id, QuickBooks realm id; default: the name).",
+            "The tool's id for it (an organisation id, a realm id, a file name; default: the name).",
             flags="--remote-id",
         ),
         Opt("base_currency", "Its base currency, ISO 4217 (default: AUD).", flags="--currency"),

@@ -134,14 +134,28 @@ def user_view(user: User) -> dict[str, Any]:
         "username": user.username,
         "created_at": user.created_at.isoformat(),
         "last_sign_in_at": user.last_sign_in_at.isoformat() if user.last_sign_in_at else None,
+        "disabled_at": user.disabled_at.isoformat() if user.disabled_at else None,
     }
+
+
+PasswordStdin = Annotated[
+    bool,
+    typer.Option(
+        "--password-stdin",
+        help="Read the password from the first line of stdin (for scripts) instead of prompting.",
+    ),
+]
+UsernameArg = Annotated[str, typer.Argument(help="The user's sign-in name (case-insensitive).")]
 
 
 def _password(password_stdin: bool) -> str:
     if password_stdin:
         line = sys.stdin.readline()
-        return line.removesuffix("\n").removesuffix("\r")
-    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+        password = line.removesuffix("\n").removesuffix("\r")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    if not password:
+        raise fail(f"password: empty; accepted: at least {auth.MIN_PASSWORD_LENGTH} characters")
     return password
 
 
@@ -149,21 +163,13 @@ def _password(password_stdin: bool) -> str:
 @handles_errors
 def user_create(
     ctx: typer.Context,
-    username: Annotated[str, typer.Argument(help="The sign-in name (case-insensitive).")],
-    password_stdin: Annotated[
-        bool,
-        typer.Option(
-            "--password-stdin",
-            help="Read the password from the first line of stdin (for scripts) instead of prompting.",
-        ),
-    ] = False,
+    username: UsernameArg,
+    password_stdin: PasswordStdin = False,
 ) -> None:
     """Create a web admin user; the password is asked twice, hidden, and stored as an argon2 hash."""
     with session(ctx) as s:
         auth.check_new_username(s, username)  # before asking for a password it would waste
     password = _password(password_stdin)
-    if not password:
-        raise fail(f"password: empty; accepted: at least {auth.MIN_PASSWORD_LENGTH} characters")
     with session(ctx) as s:
         user = auth.create_user(s, username, password)
         name = user.username
@@ -181,9 +187,48 @@ def user_list(ctx: typer.Context, json_: JsonOpt = False) -> None:
         return
     print_table(
         "Users",
-        ["id", "username", "created", "last sign-in"],
+        ["id", "username", "created", "last sign-in", "disabled"],
         [
-            [r["id"], r["username"], r["created_at"][:19], (r["last_sign_in_at"] or "never")[:19]]
+            [
+                r["id"],
+                r["username"],
+                r["created_at"][:19],
+                (r["last_sign_in_at"] or "never")[:19],
+                (r["disabled_at"] or "")[:19],
+            ]
             for r in rows
         ],
     )
+
+
+@user_app.command("disable")
+@handles_errors
+def user_disable(ctx: typer.Context, username: UsernameArg) -> None:
+    """Stop a user signing in, and end every session of theirs now (API keys are not theirs:
+    revoke those with `booksync apikey revoke`)."""
+    with session(ctx) as s:
+        name = auth.disable_user(s, username).username
+    console.print(f"User '{name}' disabled; their sessions have ended.", markup=False)
+
+
+@user_app.command("enable")
+@handles_errors
+def user_enable(ctx: typer.Context, username: UsernameArg) -> None:
+    """Let a disabled user sign in again."""
+    with session(ctx) as s:
+        name = auth.enable_user(s, username).username
+    console.print(f"User '{name}' enabled; they can sign in again.", markup=False)
+
+
+@user_app.command("password")
+@handles_errors
+def user_password(
+    ctx: typer.Context, username: UsernameArg, password_stdin: PasswordStdin = False
+) -> None:
+    """Set a user's password (asked twice, hidden); every session of theirs ends."""
+    with session(ctx) as s:
+        auth.find_user(s, username)  # before asking for a password it would waste
+    password = _password(password_stdin)
+    with session(ctx) as s:
+        name = auth.set_password(s, username, password).username
+    console.print(f"Password of '{name}' changed; their sessions have ended.", markup=False)

@@ -224,10 +224,13 @@ def log(
 def tenant_connect(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Tenant name or id.")],
-    ledger_dir: Annotated[
+    directory: Annotated[
         Path | None,
         typer.Option(
-            help="Ledger tenants: the folder for the Beancount files (default ./ledgers or BOOKSYNC_LEDGER_DIR)."
+            "--dir",
+            "--ledger-dir",
+            help="Tools whose books live in a folder on this machine (the ledger): that folder "
+            "(default: the tool's, e.g. ./ledgers or BOOKSYNC_LEDGER_DIR).",
         ),
     ] = None,
     import_: Annotated[
@@ -235,9 +238,9 @@ def tenant_connect(
         typer.Option("--import/--no-import", help="Import account codes and tax types right away."),
     ] = True,
 ) -> None:
-    """Connect a tenant to its tool (the ledger: create or open its Beancount file), then import."""
+    """Connect a tenant to its tool (create or open its books, or sign in), then import."""
     with session(ctx) as s:
-        tenant = connect_tenant(s, name, directory=ledger_dir)
+        tenant = connect_tenant(s, name, directory=directory)
         console.print(f"Tenant '{tenant.name}' connected ({tenant.connection_detail}).")
         if import_:
             print_import(import_from_tool(s, tenant.name))

@@ -1,4 +1,5 @@
-"""Connectors to accounting tools, behind one protocol, and the registry that builds them.
+"""Connectors to accounting tools, behind one protocol; the tools themselves are plug-ins
+(`registry.py`, `tool.py`).
 
 A tool's package is imported only when that tool is used, so optional third-party code (Beancount,
 GPL-2.0, for the embedded ledger) is never a dependency of the core.
@@ -6,8 +7,7 @@ GPL-2.0, for the embedded ledger) is never a dependency of the core.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any, cast
+from typing import Any
 
 from booksync.connectors.protocol import (
     AuthError,
@@ -30,7 +30,7 @@ from booksync.connectors.protocol import (
     RemoteTenant,
     TransientError,
 )
-from booksync.domain.types import IntegrationKind
+from booksync.connectors.registry import guarded, tools
 
 __all__ = [
     "AuthError",
@@ -55,41 +55,15 @@ __all__ = [
     "connector_for",
 ]
 
-#: kind -> (module, class, the optional extra that provides its third-party imports, if any).
-_REGISTRY: dict[IntegrationKind, tuple[str, str, str | None]] = {
-    IntegrationKind.LEDGER: ("booksync.connectors.ledger", "LedgerConnector", "ledger"),
-    IntegrationKind.XERO: ("booksync.connectors.xero", "XeroConnector", None),
-    IntegrationKind.QUICKBOOKS: ("booksync.connectors.quickbooks", "QuickBooksConnector", None),
-}
 
-#: The top-level third-party packages each extra brings in.
-_EXTRA_PACKAGES: dict[str, tuple[str, ...]] = {"ledger": ("beancount",)}
+def connector_for(kind: str, **settings: Any) -> Connector:
+    """Build the connector of the tool `kind` from its settings alone (e.g. `directory=` for the
+    ledger, `tokens=` for a cloud tool), not bound to a stored tenant.
 
-
-def connector_for(kind: IntegrationKind | str, **settings: Any) -> Connector:
-    """Build the connector for `kind` with its settings (e.g. `directory=` for the ledger).
-
-    Raises ConnectorError with the install command when the tool's optional extra is missing.
+    Raises ConnectorError naming the installed tools for an unknown kind, and with the install
+    command when the tool's optional extra is missing.
     """
-    try:
-        kind = IntegrationKind(kind)
-    except ValueError:
-        accepted = ", ".join(k.value for k in IntegrationKind)
-        raise ConnectorError(f"unknown integration {kind!r}; accepted: {accepted}") from None
-    module_name, class_name, extra = _REGISTRY[kind]
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        missing = (exc.name or "").split(".")[0]
-        if extra is not None and missing in _EXTRA_PACKAGES.get(extra, ()):
-            raise ConnectorError(
-                f"the {kind.label} integration needs the optional '{missing}' package; "
-                f"install it with: pip install 'booksync[{extra}]'"
-            ) from exc
-        if exc.name is not None and module_name.startswith(exc.name):
-            raise ConnectorError(
-                f"the {kind.label} connector is not available in this build"
-            ) from exc
-        raise
-    factory = getattr(module, class_name)
-    return cast(Connector, factory(**settings))
+    tool = tools().get(str(kind))
+    if tool is None:
+        raise ConnectorError(f"unknown integration {kind!r}; accepted: {', '.join(tools())}")
+    return guarded(tool, lambda: tool.connector(None, **settings))

@@ -16,21 +16,26 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
-from booksync.domain.types import AccountKind, EntityType, IntegrationKind
+from booksync.domain.types import AccountKind, EntityType
 
 # --- limits ---------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """What a tool allows: elements per batch for each record type, calls per minute, parallel calls.
+    """What a tool allows, as its vendor documents it: elements per batch for each record type, and
+    calls per tenant (a minute, a second, a day, at once) and per app (a minute, across tenants).
 
-    A record type missing from `batch_size` may only be pushed one element at a time.
+    A record type missing from `batch_size` may only be pushed one element at a time; None means
+    the tool sets no such limit.
     """
 
     batch_size: Mapping[EntityType, int]
     calls_per_minute: int | None = None
     concurrency: int = 1
+    calls_per_second: int | None = None
+    calls_per_day: int | None = None
+    app_calls_per_minute: int | None = None
 
     def batch_for(self, entity: EntityType) -> int:
         return max(1, self.batch_size.get(entity, 1))
@@ -227,7 +232,7 @@ class RemoteItem:
 class Connector(Protocol):
     """One accounting tool. `tenant` is always the tool's own tenant id (a Xero org id, a realm, ...)."""
 
-    kind: IntegrationKind
+    kind: str
     limits: Limits
 
     def list_tenants(self) -> list[RemoteTenant]: ...
@@ -249,3 +254,17 @@ class Connector(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class BatchLookup(Protocol):
+    """Optional beside `Connector`: look up many records in one read. A connector without it is
+    looked up one reference at a time with `Connector.lookup`."""
+
+    def lookup_many(
+        self, tenant: str, entity: EntityType, items: Sequence[PushItem]
+    ) -> dict[str, str]:
+        """The remote id of each object found, keyed by the item's `reference`; an item with no
+        object is left out. Items (not bare references) so that a tool with no field for booksync's
+        key can search by what the payload carries (QuickBooks: a customer's DisplayName)."""
+        ...

@@ -1,15 +1,18 @@
-"""Running the rules over a record: its checklist, its readiness and the root causes that block it.
+"""Running the rules over a record: the evaluator that builds each record's `Evaluation`.
 
 `Evaluator` memoises what documents share (their target, client, products and line facts), so the
-health report over a whole book evaluates each client, product and product-use once.
+health report over a whole book evaluates each client, product and product-use once. What an
+evaluation holds (checklist rows, readiness, root causes) is in `checklist`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 
-from booksync.domain.findings import SEVERITY, Finding, Readiness, Status
+from booksync.domain.checklist import Check, Evaluation, LineTax, ordered, rank, readiness_of
+from booksync.domain.findings import Finding
+from booksync.domain.lines import LineUse
 from booksync.domain.records import (
     Books,
     DocumentView,
@@ -18,110 +21,14 @@ from booksync.domain.records import (
     PartyView,
     ProductView,
     Record,
-    Subject,
     TenantView,
 )
-from booksync.domain.rules import RULES_BY_ID, LineUse, Rule, Target, holds, rules_for
-from booksync.domain.tax import TaxResolution, resolve_tax
+from booksync.domain.rulebook import Rule, Scope, Target, Tools
+from booksync.domain.rules import checklist_for
+from booksync.domain.tax import resolve_tax
 from booksync.domain.types import EntityType, document_account_kind
 
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    """One row of the doctor's checklist: a rule and how the record fares on it."""
-
-    rule: Rule
-    status: Status
-    findings: tuple[Finding, ...]
-
-    @property
-    def ok(self) -> bool:
-        return self.status is Status.OK
-
-    @property
-    def detail(self) -> str:
-        if not self.findings:
-            return self.rule.passed
-        return "; ".join(dict.fromkeys(f.detail for f in self.findings))
-
-
-@dataclass(frozen=True)
-class LineTax:
-    """The tax a document line (or a product) resolves to, with where the rate came from."""
-
-    position: int | None
-    product: Subject
-    resolution: TaxResolution
-
-
-def readiness_of(problems: Iterable[Finding]) -> Readiness:
-    """Blocked beats not-yet-known beats waiting on a dependency beats ready."""
-    blocked = unknown = waiting = False
-    for p in problems:
-        if p.status is Status.BLOCKED:
-            blocked = True
-        elif p.status is Status.UNKNOWN:
-            unknown = unknown or holds(p.rule)
-        elif p.status is Status.WAITING:
-            waiting = waiting or p.rule.startswith("dependency.")
-    if blocked:
-        return Readiness.BLOCKED
-    if unknown:
-        return Readiness.UNKNOWN
-    return Readiness.WAITING if waiting else Readiness.READY
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    record: Record
-    target: Target
-    #: Every finding that is not a pass, in the checklist's order.
-    problems: tuple[Finding, ...]
-    tax: tuple[LineTax, ...] = field(default=())
-
-    @property
-    def readiness(self) -> Readiness:
-        return readiness_of(self.problems)
-
-    @property
-    def ready(self) -> bool:
-        """Nothing stands in the way but dependencies the engine will push first."""
-        return self.readiness in (Readiness.READY, Readiness.WAITING)
-
-    @property
-    def pushable(self) -> bool:
-        """The engine's gate: as `ready`, but a rejection by the tool is retried, not held."""
-        return all(
-            p.rule == "tool.accepted"
-            or p.status is Status.WAITING
-            or (p.status is Status.UNKNOWN and not holds(p.rule))
-            for p in self.problems
-        )
-
-    @property
-    def waiting_on(self) -> tuple[Subject, ...]:
-        return tuple(
-            p.subject
-            for p in self.problems
-            if p.status is Status.WAITING and p.rule.startswith("dependency.")
-        )
-
-    def blockers(self) -> list[Finding]:
-        """The root causes, one per record and field at fault, in checklist order."""
-        seen: dict[tuple[str, str, int | None, str | None], Finding] = {}
-        for problem in self.problems:
-            if problem.status is Status.BLOCKED:
-                root = problem.root
-                seen.setdefault(root.key, root)
-        return list(seen.values())
-
-    def checks(self) -> list[Check]:
-        rows = []
-        for rule in rules_for(self.record.type):
-            mine = tuple(p for p in self.problems if p.rule == rule.id)
-            status = next((s for s in SEVERITY if any(p.status is s for p in mine)), Status.OK)
-            rows.append(Check(rule, status, mine))
-        return rows
+__all__ = ["Check", "Evaluation", "Evaluator", "LineTax", "Tools", "evaluate", "readiness_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,14 +55,15 @@ class Evaluator:
     are interned, so combining a document's parts needs no hashing of findings.
     """
 
-    def __init__(self, books: Books) -> None:
+    def __init__(self, books: Books, tools: Tools | None = None) -> None:
         self.books = books
+        self.tools = tools if tools is not None else Tools()
         self._own: dict[tuple[EntityType, int], tuple[Finding, ...]] = {}
         self._targets: dict[int | None, Target] = {}
         self._target: dict[tuple[EntityType, int | None], tuple[Finding, ...]] = {}
         self._party: dict[tuple[EntityType, int], tuple[Finding, ...]] = {}
         self._line: dict[tuple[object, ...], tuple[Finding, ...]] = {}
-        self._rules: dict[tuple[EntityType, str], tuple[Rule, ...]] = {}
+        self._rules: dict[tuple[EntityType, Scope], tuple[Rule, ...]] = {}
         self._interned: dict[Finding, Finding] = {}
         self._classes: dict[EntityType, int] = {}
         self._signatures: dict[tuple[object, ...], int] = {}
@@ -178,9 +86,9 @@ class Evaluator:
             books = self.books
             tenant = books.tenants.get(tenant_id) if tenant_id is not None else None
             if tenant is not None:
-                target = Target(books.integrations.get(tenant.integration_id), tenant)
+                target = Target(books.integrations.get(tenant.integration_id), tenant, self.tools)
             else:
-                target = Target(self._sole_integration(), None)
+                target = Target(self._sole_integration(), None, self.tools)
             self._targets[tenant_id] = target
         return target
 
@@ -195,10 +103,10 @@ class Evaluator:
 
     # -- the rules, by scope -----------------------------------------------------------------------
 
-    def _scoped(self, entity: EntityType, scope: str) -> tuple[Rule, ...]:
+    def _scoped(self, entity: EntityType, scope: Scope) -> tuple[Rule, ...]:
         rules = self._rules.get((entity, scope))
         if rules is None:
-            rules = tuple(r for r in rules_for(entity) if r.scope == scope)
+            rules = checklist_for(entity, scope)
             self._rules[(entity, scope)] = rules
         return rules
 
@@ -225,7 +133,7 @@ class Evaluator:
         if cached is None:
             cached = self._intern(
                 f
-                for r in self._scoped(entity, "target")
+                for r in self._scoped(entity, Scope.TARGET)
                 for f in r.check(self.books, entity, target)
             )
             self._target[key] = cached
@@ -234,18 +142,18 @@ class Evaluator:
     def _owned_problems(self, record: PartyView | ProductView) -> tuple[Finding, ...]:
         target = self.target(record)
         found: list[Finding] = list(self._target_problems(record.type, target))
-        for r in self._scoped(record.type, "record"):
+        for r in self._scoped(record.type, Scope.RECORD):
             found.extend(r.check(self.books, record))
         if isinstance(record, ProductView):
             use = LineUse(EntityType.PRODUCT, record, None, target.tenant)
             found.extend(self._line_problems(use, None))
         found.extend(self._push_problems(record))
-        return _ordered(found)
+        return ordered(found)
 
     def _party_problems(
         self, document: DocumentView, party: PartyView | None
     ) -> tuple[Finding, ...]:
-        rules = self._scoped(document.type, "record")
+        rules = self._scoped(document.type, Scope.RECORD)
         if party is None:  # the finding names the document itself: nothing to share
             return tuple(f for r in rules for f in r.check(self.books, document, self.problems))
         key = (document.type, party.id)
@@ -280,7 +188,7 @@ class Evaluator:
             tenant=tenant,
             line_class=line_class,
             by_line=by_line,
-            push=self._scoped(entity, "push"),
+            push=self._scoped(entity, Scope.PUSH),
         )
         if party is not None:
             self._contexts[key] = context
@@ -303,7 +211,7 @@ class Evaluator:
         if len(found) < 2:
             return tuple(found)
         unique = {id(f): f for f in found}  # interned: identical means equal
-        return tuple(sorted(unique.values(), key=_rank))
+        return tuple(sorted(unique.values(), key=rank))
 
     def _document_line(
         self, document: DocumentView, context: _DocumentContext, line: LineView
@@ -334,7 +242,7 @@ class Evaluator:
         if found is None:
             signature = (
                 document_account_kind(entity),
-                tuple(r.id for r in self._scoped(entity, "line")),
+                tuple(r.id for r in self._scoped(entity, Scope.LINE)),
             )
             found = self._signatures.setdefault(signature, len(self._signatures))
             self._classes[entity] = found
@@ -390,14 +298,14 @@ class Evaluator:
         if cached is None:
             cached = self._intern(
                 f
-                for r in self._scoped(use.entity, "line")
+                for r in self._scoped(use.entity, Scope.LINE)
                 for f in r.check(self.books, use, self.problems)
             )
             self._line[key] = cached
         return cached
 
     def _push_problems(self, record: Record) -> Iterable[Finding]:
-        for r in self._scoped(record.type, "push"):
+        for r in self._scoped(record.type, Scope.PUSH):
             yield from r.check(self.books, record)
 
     def line_uses(
@@ -438,21 +346,6 @@ class Evaluator:
         return Evaluation(record, target, problems, tuple(taxes))
 
 
-ORDER = {rule_id: n for n, rule_id in enumerate(RULES_BY_ID)}
-
-
-def _rank(finding: Finding) -> int:
-    return ORDER[finding.rule]
-
-
-def _ordered(findings: Sequence[Finding]) -> tuple[Finding, ...]:
-    unique = dict.fromkeys(findings)  # the same product on two lines is one problem
-    return tuple(sorted(unique, key=_rank))
-
-
-def evaluate(books: Books, record: Record) -> Evaluation:
-    """Evaluate one record against the books."""
-    return Evaluator(books).evaluate(record)
-
-
-__all__ = ["Check", "Evaluation", "Evaluator", "LineTax", "evaluate", "readiness_of"]
+def evaluate(books: Books, record: Record, tools: Tools | None = None) -> Evaluation:
+    """Evaluate one record against the books (`tools` names the installed tools)."""
+    return Evaluator(books, tools).evaluate(record)

@@ -1,7 +1,7 @@
-"""What a rule says about a record: findings, fixes, and a record's overall readiness.
+"""What a rule says about a record: findings, and a record's overall readiness.
 
 Findings are values, never exceptions or log lines: the engine, the doctor, the API and the web
-admin all read the same ones.
+admin all read the same ones. A finding's fix is data too (`booksync.domain.fixes`).
 """
 
 from __future__ import annotations
@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from booksync.domain.fixes import Action, Fix
 from booksync.domain.records import Subject
+
+__all__ = ["SEVERITY", "Action", "Finding", "Fix", "Readiness", "Status"]
 
 
 class Status(StrEnum):
@@ -31,14 +34,6 @@ class Readiness(StrEnum):
     WAITING = "waiting"
     UNKNOWN = "unknown"
     BLOCKED = "blocked"
-
-
-@dataclass(frozen=True, slots=True)
-class Fix:
-    """How to clear a finding: a CLI command, and the web admin page (and field) where it is set."""
-
-    command: str
-    page: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

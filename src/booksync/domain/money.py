@@ -1,17 +1,24 @@
-"""Money as `Decimal` in the currency's minor units; quantities as `Decimal` too."""
+"""Money as `Decimal` in the currency's minor units; quantities as `Decimal` too.
+
+A currency's minor units (digits after the point) come from Babel's copy of the Unicode CLDR
+currency data, so every ISO 4217 code Babel knows is accepted. Babel is read on first use, not at
+import, so commands that never touch money do not pay for loading it.
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterator, Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
-#: ISO 4217 currencies booksync accepts, with their minor units (digits after the point).
-MINOR_UNITS: dict[str, int] = {
-    "AED": 2, "ARS": 2, "AUD": 2, "BHD": 3, "BRL": 2, "CAD": 2, "CHF": 2, "CLP": 0, "CNY": 2,
-    "CZK": 2, "DKK": 2, "EUR": 2, "FJD": 2, "GBP": 2, "HKD": 2, "HUF": 2, "IDR": 2, "ILS": 2,
-    "INR": 2, "ISK": 0, "JOD": 3, "JPY": 0, "KRW": 0, "KWD": 3, "MXN": 2, "MYR": 2, "NOK": 2,
-    "NZD": 2, "OMR": 3, "PGK": 2, "PHP": 2, "PKR": 2, "PLN": 2, "QAR": 2, "RON": 2, "SAR": 2,
-    "SEK": 2, "SGD": 2, "THB": 2, "TND": 3, "TRY": 2, "TWD": 2, "USD": 2, "VND": 0, "ZAR": 2,
-}  # fmt: skip
+#: Where CLDR's digits (how a currency is usually *written*) differ from ISO 4217's minor units
+#: (how accounting tools *record* it) for a currency booksync already accepted: Babel 2.19 (CLDR
+#: 47) writes forints and rupiahs without decimals (2.14 still gave two); ISO 4217, Xero and
+#: QuickBooks keep two.
+ISO_MINOR_UNITS_OVER_CLDR: Mapping[str, int] = {"HUF": 2, "IDR": 2}
+
+#: Codes an error message offers as examples of what is accepted.
+EXAMPLE_CURRENCIES = ("AUD", "EUR", "GBP", "JPY", "NZD", "USD")
 
 #: Unit prices may carry more precision than the currency (Xero allows four places).
 UNIT_PRICE_PLACES = 4
@@ -28,12 +35,43 @@ class MoneyError(ValueError):
     """A value that is not acceptable as an amount; the message says what is."""
 
 
+@functools.cache
+def _minor_units_by_code() -> dict[str, int]:
+    """Babel's whole currency table, read once, in code order."""
+    from babel.numbers import get_currency_precision, list_currencies  # ~25 ms: defer to first use
+
+    return {
+        code: ISO_MINOR_UNITS_OVER_CLDR.get(code, get_currency_precision(code))
+        for code in sorted(list_currencies())
+    }
+
+
+class _MinorUnits(Mapping[str, int]):
+    """ISO 4217 code -> minor units, for every currency Babel knows; iterates in code order."""
+
+    def __getitem__(self, currency: str) -> int:
+        return _minor_units_by_code()[currency]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_minor_units_by_code())
+
+    def __len__(self) -> int:
+        return len(_minor_units_by_code())
+
+
+#: Every currency booksync accepts, with its minor units: `code in MINOR_UNITS`,
+#: `MINOR_UNITS[code]`, `sorted(MINOR_UNITS)` for a list to choose from.
+MINOR_UNITS: Mapping[str, int] = _MinorUnits()
+
+
 def minor_units(currency: str) -> int:
+    """Digits after the point in `currency`, or `MoneyError` naming what is accepted."""
     try:
         return MINOR_UNITS[currency]
     except KeyError:
         raise MoneyError(
-            f"unknown currency; accepted: ISO 4217 codes such as {', '.join(sorted(MINOR_UNITS)[:6])}, ..."
+            f"currency {currency!r} is not a known ISO 4217 code; accepted: a three-letter "
+            f"ISO 4217 code in capitals, such as {', '.join(EXAMPLE_CURRENCIES)}"
         ) from None
 
 

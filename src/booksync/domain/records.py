@@ -15,7 +15,6 @@ from booksync.domain.types import (
     AccountKind,
     ConnectionState,
     EntityType,
-    IntegrationKind,
     SyncStatus,
 )
 
@@ -35,14 +34,15 @@ class Subject:
 @dataclass(frozen=True, slots=True)
 class IntegrationView:
     id: int
-    kind: IntegrationKind
+    #: The tool's kind ("ledger", "xero", ...): tools are plug-ins, so any string.
+    kind: str
     enabled: bool
     entities_to_sync: frozenset[EntityType]
     show_success_messages: bool = False
 
     @property
     def subject(self) -> Subject:
-        return Subject("integration", self.id, self.kind.value)
+        return Subject("integration", self.id, self.kind)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,20 +1,12 @@
-"""The vocabulary of the brief's glossary, as enums shared by every layer."""
+"""The vocabulary of the brief's glossary, as enums shared by every layer.
+
+An integration's kind is a plain string: the tools are plug-ins (`booksync.connectors.registry`),
+so the domain cannot list them.
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
-
-
-class IntegrationKind(StrEnum):
-    """An accounting tool module."""
-
-    LEDGER = "ledger"
-    XERO = "xero"
-    QUICKBOOKS = "quickbooks"
-
-    @property
-    def label(self) -> str:
-        return {"ledger": "Ledger", "xero": "Xero", "quickbooks": "QuickBooks Online"}[self.value]
 
 
 class EntityType(StrEnum):

@@ -8,16 +8,26 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from booksync.domain.evaluation import Evaluation, Evaluator, readiness_of
+from booksync.connectors.registry import tools as installed_tools
+from booksync.domain.evaluation import Evaluation, Evaluator, Tools, readiness_of
 from booksync.domain.findings import Finding, Readiness, Status
 from booksync.domain.records import Books, Record
 from booksync.domain.rules import holds
 from booksync.domain.types import EntityType
-from booksync.services.books import document_view, iter_document_views, load_books
 from booksync.services.errors import BadInput
-from booksync.services.records import DOCUMENTS, RECORD_TYPES
+from booksync.services.fixes import fix_json
+from booksync.services.references import find
+from booksync.services.rule_docs import docs_url
+from booksync.store.books import document_view, iter_document_views, load_books
+from booksync.store.models import Client, Document, Product, Supplier
 
 SYNCABLE = [e.value for e in EntityType]
+#: Where each record type that is not a document is kept (documents share `Document`, by kind).
+MODELS: dict[EntityType, type[Client | Supplier | Product]] = {
+    EntityType.CLIENT: Client,
+    EntityType.SUPPLIER: Supplier,
+    EntityType.PRODUCT: Product,
+}
 
 
 def parse_type(text: str) -> EntityType:
@@ -32,15 +42,21 @@ def parse_type(text: str) -> EntityType:
 
 
 def record_view(session: Session, books: Books, entity: EntityType, ref: str) -> Record:
-    """The domain view of the record a person named."""
+    """The domain view of the record a person named, found as `booksync TYPE show REF` finds it
+    (without the service layer's input models, which a read does not need)."""
     if entity.is_document:
-        return document_view(DOCUMENTS[entity].get(session, ref))
-    row = RECORD_TYPES[entity.value].get(session, ref)
+        return document_view(find(session, Document, ref, field=entity.value, kind=entity))
+    row = find(session, MODELS[entity], ref, field=entity.value)
     if entity is EntityType.CLIENT:
         return books.clients[row.id]
     if entity is EntityType.SUPPLIER:
         return books.suppliers[row.id]
     return books.products[row.id]
+
+
+def tools() -> Tools:
+    """The installed tools' names, for the rules to speak of (the registry sits above the domain)."""
+    return Tools({kind: tool.label for kind, tool in installed_tools().items()})
 
 
 def _finding_json(f: Finding) -> dict[str, Any]:
@@ -49,8 +65,8 @@ def _finding_json(f: Finding) -> dict[str, Any]:
         "subject": {"type": f.subject.type, "ref": f.subject.ref},
         "field": f.field,
         "detail": f.detail,
-        "fix": f.fix.command if f.fix else None,
-        "fix_page": f.fix.page if f.fix else None,
+        **fix_json(f.fix),
+        "docs": docs_url(f.rule),
     }
 
 
@@ -67,13 +83,13 @@ def evaluation_json(ev: Evaluation) -> dict[str, Any]:
                 "status": check.status.value,
                 "question": check.rule.question,
                 "detail": check.detail,
-                "fix": fix.command if fix else None,
-                "fix_page": fix.page if fix else None,
+                **fix_json(fix),
+                "docs": docs_url(check.rule.id),
             }
         )
     return {
         "record": {"type": record.type.value, "ref": record.subject.ref, "id": record.id},
-        "integration": ev.target.integration.kind.value if ev.target.integration else None,
+        "integration": ev.target.integration.kind if ev.target.integration else None,
         "tenant": ev.target.tenant.name if ev.target.tenant else None,
         "ready": ev.ready,
         "status": ev.readiness.value,
@@ -106,7 +122,7 @@ def diagnose(session: Session, entity: EntityType | str, ref: str) -> Evaluation
     """Evaluate one record by its type and reference (name, number, code or id)."""
     entity = entity if isinstance(entity, EntityType) else parse_type(entity)
     books = load_books(session)
-    return Evaluator(books).evaluate(record_view(session, books, entity, ref))
+    return Evaluator(books, tools()).evaluate(record_view(session, books, entity, ref))
 
 
 @dataclass
@@ -168,7 +184,7 @@ class HealthReport:
 def health_report(session: Session) -> HealthReport:
     """Every syncable record evaluated once; root causes grouped and ranked by how much they block."""
     books = load_books(session, whole=True)
-    evaluator = Evaluator(books)
+    evaluator = Evaluator(books, tools())
     report = HealthReport()
     blockers: dict[tuple[str, str, int | None, str | None], Cause] = {}
     unknowns: dict[tuple[str, str, int | None, str | None], Cause] = {}

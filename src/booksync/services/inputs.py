@@ -2,6 +2,11 @@
 
 References to other records (tenant, tax rate, account codes, item group, client, supplier, product)
 are given as the text a person would type; an empty string clears an optional reference.
+
+Every refusal happens here, before the store sees a value: text no database can store (NUL, an
+unpaired surrogate such as a command-line argument that was not UTF-8), amounts not written in
+ASCII digits, text longer than `MAX_TEXT`, documents with more than `MAX_LINES` lines, and a remote
+tenant ID that could not name a file. Each says what would be accepted.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from booksync.domain.money import (
     MINOR_UNITS,
@@ -22,8 +28,17 @@ from booksync.domain.money import (
     parse_decimal,
 )
 from booksync.domain.types import AccountKind, DocumentStatus, EntityType
+from booksync.services.text import STORABLE, UNSTORABLE, storable
+from booksync.services.text import check_text as check_text  # re-exported
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: Descriptions and other free text: a paragraph or two, not a file.
+MAX_TEXT = 4000
+#: Lines on one document: far more than any real invoice, few enough to save in one request.
+MAX_LINES = 1000
+#: A remote tenant ID names a ledger file (its stem) or a tool's tenant (a UUID, a realm number):
+#: no path separators, no "..", no control characters, not starting with "." or a space.
+REMOTE_TENANT_ID = re.compile(r"[^\s./\\][^/\\\x00-\x1f\x7f]{0,99}")
 
 
 def _amount(places: int, *, allow_negative: bool = False) -> Any:
@@ -32,6 +47,12 @@ def _amount(places: int, *, allow_negative: bool = False) -> Any:
             value = repr(value)  # JSON numbers arrive as floats; read their shortest text exactly
         if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
             raise ValueError("not a number; accepted: a decimal amount such as 49.00")
+        if isinstance(value, str) and not value.isascii():
+            # Python reads "１２" and "١٢" as 12; a tool or a person reading the books may not.
+            raise ValueError(
+                "is not written in ASCII digits; accepted: a decimal amount in digits 0-9, "
+                "such as 49.00"
+            )
         try:
             return parse_decimal(value, places=places, allow_negative=allow_negative)
         except MoneyError as exc:
@@ -48,8 +69,29 @@ Name = Annotated[str, Field(min_length=1, max_length=255)]
 Ref = Annotated[str, Field(max_length=255)]
 
 
+def _bounded_text(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        raise PydanticCustomError(
+            "string_too_long",
+            "is {length} characters long; accepted: at most {limit} characters",
+            {"length": f"{len(value):,}", "limit": f"{MAX_TEXT:,}"},
+        )
+    return value
+
+
+#: Free text (descriptions): bounded, with the length in the refusal.
+Text = Annotated[str, BeforeValidator(_bounded_text), Field(max_length=MAX_TEXT)]
+
+
 class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        if isinstance(value, str) and not storable(value):
+            raise PydanticCustomError("string_unstorable", f"{UNSTORABLE}; accepted: {STORABLE}")
+        return value
 
     def given(self) -> dict[str, Any]:
         """Only the fields the caller set, so an edit leaves the rest alone."""
@@ -79,6 +121,22 @@ class TenantInput(_Input):
     base_currency: str | None = None
 
     _check_currency = field_validator("base_currency")(_currency)
+
+    @field_validator("remote_tenant_id")
+    @classmethod
+    def _remote_tenant_id(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value:
+            raise ValueError(
+                "is empty; accepted: the tool's ID for the tenant, or leave it out to use the name"
+            )
+        if ".." in value or not REMOTE_TENANT_ID.fullmatch(value):
+            raise ValueError(
+                "could name a file outside the ledger folder; accepted: up to 100 characters "
+                "without '/', '\\', '..' or control characters, not starting with '.'"
+            )
+        return value
 
 
 class TaxRateInput(_Input):
@@ -134,7 +192,7 @@ class PartyInput(_Input):
 class ProductInput(_Input):
     name: Name | None = None
     code: Annotated[str, Field(max_length=50)] | None = None
-    description: str | None = None
+    description: Text | None = None
     price: Price | None = None
     cost: Price | None = None
     item_group: Ref | None = None
@@ -152,7 +210,7 @@ class LineInput(_Input):
     quantity: Quantity = Decimal(1)
     #: Defaults to the product's price (its cost on a purchase order).
     unit_price: SignedPrice | None = None
-    description: str | None = None
+    description: Text | None = None
     tax_rate: Ref | None = None
 
     @field_validator("quantity")
@@ -172,9 +230,30 @@ class DocumentInput(_Input):
     currency: str | None = None
     status: DocumentStatus | None = None
     reference: Annotated[str, Field(max_length=255)] | None = None
-    lines: list[LineInput] | None = None
+    lines: list[LineInput] | None = Field(None, max_length=MAX_LINES)
 
     _check_currency = field_validator("currency")(_currency)
+
+    @field_validator("issue_date", mode="before")
+    @classmethod
+    def _issue_date(cls, value: Any) -> Any:
+        # Given but empty: every document has an issue date (leave the field out for today).
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise ValueError(
+                "is empty; accepted: a date as YYYY-MM-DD, or leave it out for today's date"
+            )
+        return value
+
+    @field_validator("lines", mode="before")
+    @classmethod
+    def _few_enough_lines(cls, value: Any) -> Any:
+        if isinstance(value, list) and len(value) > MAX_LINES:
+            raise PydanticCustomError(
+                "too_long",
+                "has {count} lines; accepted: at most {limit} lines per document",
+                {"count": f"{len(value):,}", "limit": f"{MAX_LINES:,}"},
+            )
+        return value
 
 
 INPUTS: dict[str, type[_Input]] = {

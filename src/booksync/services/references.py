@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from booksync.domain.types import EntityType
 from booksync.services.errors import NotFound, one_of
+from booksync.services.text import check_text
 from booksync.store.models import (
     AccountCode,
     Base,
@@ -62,7 +63,7 @@ def find(
     kind: EntityType | None = None,
 ) -> T:
     """The one record `ref` names, or a NotFound naming the field, the value and what exists."""
-    text = str(ref).strip()
+    text = check_text(field, str(ref).strip())
     base = select(model)
     if kind is not None:
         base = base.where(Document.kind == kind.value)
@@ -104,5 +105,5 @@ def known(session: Session, model: type[Base], *, kind: EntityType | None = None
 
 def search_filter(model: type[Base], text: str) -> Any:
     """A case-insensitive substring filter over the record's natural keys."""
-    pattern = f"%{text.lower()}%"
+    pattern = f"%{check_text('search', text).lower()}%"
     return or_(*(func.lower(getattr(model, c)).like(pattern) for c in NATURAL_KEYS[model]))

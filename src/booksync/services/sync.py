@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from booksync.domain.types import EntityType, SyncStatus
@@ -17,6 +17,7 @@ from booksync.services.tenants import tenant_connector
 from booksync.store.db import Store
 from booksync.store.models import Client, Document, Product, Supplier, SyncEvent, SyncJob, Tenant
 from booksync.store.types import utcnow
+from booksync.sync import jobs
 from booksync.sync.engine import Engine, Notice, PassResult
 
 STATUSES = [s.value for s in SyncStatus]
@@ -175,11 +176,7 @@ def retry(session: Session, entity: str | EntityType, ref: str) -> SyncJob:
         raise BadInput(
             "record", ref, "has no sync job", "a record that was saved since booksync started"
         )
-    session.execute(
-        update(SyncJob)
-        .where(SyncJob.id == job.id)
-        .values(status="pending", attempts=0, next_attempt_at=None, updated_at=utcnow())
-    )
+    jobs.retry(session, job, utcnow())
     return job
 
 

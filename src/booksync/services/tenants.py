@@ -1,4 +1,4 @@
-"""Connecting tenants to their tool, and importing what the tool already has.
+"""Importing what a tenant's tool already has (connecting is `services.connect`).
 
 Import brings in the tool's account codes and tax types (what the rules check codes and mappings
 against) and its contacts and items, so records that already exist there are linked rather than
@@ -8,16 +8,15 @@ items, or by name for items the tool knows only by name).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from booksync.connectors import Connector, ConnectorError, connector_for
-from booksync.domain.types import ConnectionState, EntityType, IntegrationKind
+from booksync.connectors import Connector, ConnectorError
+from booksync.domain.types import ConnectionState, EntityType
+from booksync.services.connect import connect_tenant, connect_tool, tenant_connector
 from booksync.services.errors import BadInput, BooksyncError
 from booksync.services.references import find
 from booksync.store.models import (
@@ -32,32 +31,14 @@ from booksync.store.models import (
 from booksync.store.types import utcnow
 from booksync.sync.payloads import party_number, product_code
 
-LEDGER_DIR_ENV = "BOOKSYNC_LEDGER_DIR"
-DEFAULT_LEDGER_DIR = "ledgers"
-
-
-def tenant_connector(tenant: Tenant, **settings: Any) -> Connector:
-    """The connector that reaches `tenant`'s tool, built from what its connection recorded."""
-    kind = IntegrationKind(tenant.integration.kind)
-    try:
-        if kind is IntegrationKind.LEDGER:
-            directory = settings.pop("directory", None) or tenant.connection_detail or ledger_dir()
-            return connector_for(kind, directory=directory, **settings)
-        if kind is IntegrationKind.XERO:
-            from booksync.services.xero_connect import xero_connector_for
-
-            return xero_connector_for(tenant, **settings)
-        if kind is IntegrationKind.QUICKBOOKS:
-            from booksync.services.quickbooks_connect import quickbooks_connector_for
-
-            return quickbooks_connector_for(tenant, **settings)
-        return connector_for(kind, **settings)
-    except ConnectorError as exc:
-        raise BooksyncError(f"tenant '{tenant.name}': {exc}") from exc
-
-
-def ledger_dir() -> str:
-    return os.environ.get(LEDGER_DIR_ENV) or DEFAULT_LEDGER_DIR
+__all__ = [
+    "ImportSummary",
+    "connect_tenant",
+    "connect_tool",
+    "import_from_tool",
+    "imported_counts",
+    "tenant_connector",
+]
 
 
 @dataclass
@@ -69,41 +50,6 @@ class ImportSummary:
     contacts: int = 0
     items: int = 0
     linked: list[str] = field(default_factory=list)
-
-
-def connect_tenant(
-    session: Session,
-    ref: str,
-    *,
-    directory: str | Path | None = None,
-    connector: Connector | None = None,
-    **sign_in: Any,
-) -> Tenant:
-    """Connect a tenant (for the ledger: create or open its Beancount file; for Xero and QuickBooks:
-    sign in, see `xero_connect.connect_xero` and `quickbooks_connect.connect_quickbooks`, which take
-    `sign_in` options) and record that it is."""
-    tenant = find(session, Tenant, ref, field="tenant")
-    kind = IntegrationKind(tenant.integration.kind)
-    if kind is IntegrationKind.XERO:
-        from booksync.services.xero_connect import connect_xero
-
-        connect_xero(session, wanted=tenant, **sign_in)
-        return tenant
-    if kind is IntegrationKind.QUICKBOOKS:
-        from booksync.services.quickbooks_connect import connect_quickbooks
-
-        return connect_quickbooks(session, wanted=tenant, **sign_in)
-    folder = Path(directory or tenant.connection_detail or ledger_dir()).resolve()
-    tool = connector or tenant_connector(tenant, directory=folder)
-    try:
-        tool.connect(tenant.remote_tenant_id, tenant.name, tenant.base_currency)  # type: ignore[attr-defined]
-    except ConnectorError as exc:
-        raise BooksyncError(f"tenant '{tenant.name}' could not be connected: {exc}") from exc
-    tenant.connection_state = ConnectionState.CONNECTED.value
-    tenant.connection_detail = str(folder)
-    tenant.connected_at = utcnow()
-    session.flush()
-    return tenant
 
 
 def import_from_tool(

@@ -1,31 +1,40 @@
-"""Opening the store: URL resolution, engines, sessions and migrations."""
+"""Opening the store: URL resolution, engines, sessions and migrations.
+
+Opening an up-to-date store reads `alembic_version` and compares it with `HEAD_REVISION`; Alembic
+(and the parsing of every migration file) is imported only when a migration runs, so a command
+that only reads the books does not pay for it.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from booksync.errors import BooksyncError
 from booksync.store import outbox
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 DEFAULT_URL = "sqlite:///booksync.db"
 ENV_VAR = "BOOKSYNC_DATABASE_URL"
 MIGRATIONS = Path(__file__).parent / "migrations"
+#: The newest migration's revision: the schema this booksync runs on. A new migration changes it
+#: (tests/test_store_revision.py checks it against the head Alembic reads from MIGRATIONS).
+HEAD_REVISION = "0003"
+#: Alembic's table holding a database's schema revision.
+VERSION_TABLE = "alembic_version"
 
 
-class StoreError(Exception):
+class StoreError(BooksyncError):
     """The store cannot be opened as asked; the message says why and what to do."""
 
 
@@ -34,6 +43,13 @@ def resolve_url(url: str | None = None) -> str:
     raw = url or os.environ.get(ENV_VAR) or DEFAULT_URL
     if "://" not in raw:
         raw = f"sqlite:///{raw}"
+    if "\x00" in raw or raw != raw.encode("utf-8", "replace").decode("utf-8"):
+        # NUL, or bytes that were not UTF-8 (an argument decodes them to lone surrogates).
+        shown = raw.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+        raise StoreError(
+            f"database URL '{shown}' is not valid: it is not UTF-8 text; "
+            "accepted: sqlite:///path/to/file.db or postgresql://user@host:port/dbname"
+        )
     try:
         parsed = make_url(raw)
     except (ArgumentError, ValueError):  # ValueError: e.g. a port that is not a number
@@ -76,14 +92,19 @@ def create_db_engine(url: str | None = None) -> Engine:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
     return cfg
 
 
-@lru_cache(maxsize=1)
 def _head_revision() -> str | None:
+    """The head revision as Alembic reads it from the migration files (slow: it parses them all);
+    `HEAD_REVISION` says the same without reading them."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
@@ -97,10 +118,21 @@ def current_revision(engine: Engine) -> str | None:
             f"{reason}; accepted: a SQLite file in a writable folder, or a reachable PostgreSQL"
         ) from None
     with conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        # What Alembic's MigrationContext.get_current_revision() reads, without importing Alembic.
+        if not inspect(conn).has_table(VERSION_TABLE):
+            return None
+        heads = list(conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars())
+    if len(heads) > 1:
+        raise StoreError(
+            f"the database records {len(heads)} schema revisions ({', '.join(heads)}) in "
+            f"{VERSION_TABLE}; this booksync needs exactly one, {HEAD_REVISION}"
+        )
+    return heads[0] if heads else None
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)
 
 
@@ -109,9 +141,9 @@ def ensure_schema(engine: Engine) -> None:
     current = current_revision(engine)
     if current is None:
         upgrade(engine)
-    elif current != _head_revision():
+    elif current != HEAD_REVISION:
         raise StoreError(
-            f"the database is at schema revision {current}, this booksync needs {_head_revision()}; "
+            f"the database is at schema revision {current}, this booksync needs {HEAD_REVISION}; "
             "run `booksync db upgrade`"
         )
 
@@ -124,8 +156,8 @@ class Store:
         self.engine = create_db_engine(self.url)
         if migrate:
             ensure_schema(self.engine)
-        outbox.install()
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        outbox.install(self.sessions)
 
     @property
     def dialect(self) -> str:

@@ -1,19 +1,20 @@
 """The outbox: every create or edit writes its sync job in the same database transaction.
 
-Hooked into the ORM session, so no face (CLI, API, web) can save a record without its job. A
-syncable record's change bumps its version and (re)queues its job; a change to something a record's
-sync depends on (account codes, tax rates, item groups, integration settings, tenants) releases the
-blocked jobs it may have fixed, for the engine to evaluate again. Writes the engine makes itself
+Hooked into the sessions of the store's own session factory (`Store.session()`), so no face (CLI,
+API, web) can save a record without its job. A syncable record's change bumps its version and
+(re)queues its job; a change to something a record's sync depends on (account codes, tax rates, item
+groups, integration settings, tenants) releases the blocked jobs it may have fixed, for the engine
+to evaluate again. Writes the engine makes itself
 (remote IDs, job states) use plain UPDATE statements and do not pass through here.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from sqlalchemy import case, delete, event, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from booksync.store.models import (
     AccountCode,
@@ -42,12 +43,17 @@ ALL = ("*", None)
 RELEASABLE = ("blocked", "failed")
 
 
-def install(session_class: type[Session] = Session) -> None:
-    """Attach the outbox to every session of `session_class` (idempotent)."""
-    if not event.contains(session_class, "before_flush", _before_flush):
-        event.listen(session_class, "before_flush", _before_flush)
-        event.listen(session_class, "after_flush", _after_flush)
-        event.listen(session_class, "after_transaction_end", _after_transaction_end)
+def install(sessions: sessionmaker[Session]) -> None:
+    """Attach the outbox to every session `sessions` makes (idempotent).
+
+    Scoped to booksync's own session factory (the one `Store` opens), never to SQLAlchemy's global
+    `Session` class: another library's sessions in the same process, or a plain `Session` on the
+    same engine, write no sync jobs.
+    """
+    if not event.contains(sessions, "before_flush", _before_flush):
+        event.listen(sessions, "before_flush", _before_flush)
+        event.listen(sessions, "after_flush", _after_flush)
+        event.listen(sessions, "after_transaction_end", _after_transaction_end)
 
 
 def _dependency_subjects(obj: Any, is_new: bool, session: Session) -> list[tuple[str, int | None]]:
@@ -151,7 +157,8 @@ def _upsert_job(conn: Any, values: dict[str, Any]) -> None:
     keep["attempts"] = case((in_flight, SyncJob.attempts), else_=0)
     dialect = conn.dialect.name
     if dialect in ("sqlite", "postgresql"):
-        mod = sqlite if dialect == "sqlite" else postgresql
+        # Only the dialect in use is imported: PostgreSQL's is a cost a SQLite store need not pay.
+        mod: Any = importlib.import_module(f"sqlalchemy.dialects.{dialect}")
         stmt = mod.insert(SyncJob).values(**values)
         conn.execute(
             stmt.on_conflict_do_update(index_elements=["entity_type", "record_id"], set_=keep)

@@ -1,200 +1,93 @@
-"""The sync jobs' lifecycle in the store: claiming due jobs and recording what became of them.
+"""One function per transition of the sync job's life (the table is in `sync/states.py`).
 
-Claims take row locks (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite serialises writers), so any
-number of workers can share the queue. Every state change is guarded by the job's record version: a
-record edited while its push was in flight stays pending for its new version.
+The engine calls these and never writes a job's status itself. Each checks the table first and
+raises `IllegalTransition` when asked to move a job from a state the table does not allow. Every
+move out of `in_flight` is guarded by the record version the worker pushed: a record edited while
+its push was in flight goes back to `pending` for its new version (the function then returns False).
+Bulk moves (`succeed`, `release_dependents`) filter on the table's source states instead.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    CursorResult,
-    Table,
-    bindparam,
-    case,
-    delete,
-    func,
-    insert,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import CursorResult, Table, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from booksync.domain.findings import Finding
 from booksync.domain.types import EntityType, SyncStatus
-from booksync.store.models import SyncEvent, SyncJob, SyncJobBlocker
+from booksync.store.models import SYNCABLE_MODELS, SyncJob, SyncJobBlocker
+from booksync.sync.claiming import (
+    claim,
+    counts_by_status,
+    heartbeat,
+    held,
+    job_name,
+    next_due_in,
+    release,
+    start_attempt,
+)
+from booksync.sync.states import check, sources
+from booksync.sync.timeline import add_events, event
 
-#: Dependencies (clients, suppliers, products) are claimed before the documents that need them.
-DEPENDENCY_TYPES = (EntityType.CLIENT.value, EntityType.SUPPLIER.value, EntityType.PRODUCT.value)
-PRIORITY = case((SyncJob.entity_type.in_(DEPENDENCY_TYPES), 0), else_=1)
-
-
-def due_filter(now: datetime, lease: timedelta) -> Any:
-    pending = (SyncJob.status == SyncStatus.PENDING.value) & (
-        SyncJob.next_attempt_at.is_(None) | (SyncJob.next_attempt_at <= now)
-    )
-    abandoned = (SyncJob.status == SyncStatus.IN_FLIGHT.value) & (SyncJob.claimed_at < now - lease)
-    return or_(pending, abandoned)
-
-
-def claim(
-    session: Session, worker: str, *, limit: int, now: datetime, lease: timedelta
-) -> list[SyncJob]:
-    """Claim up to `limit` due jobs of the most urgent level (dependencies before documents).
-
-    A job found in flight past its lease belonged to a worker that died mid-push: its outcome is
-    uncertain, so it is marked for a lookup before anything is created again.
-    """
-    stmt = (
-        select(SyncJob, PRIORITY.label("priority"))
-        .where(due_filter(now, lease))
-        .order_by(PRIORITY, SyncJob.id)
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True, of=SyncJob)
-    rows = session.execute(stmt).all()
-    if not rows:
-        return []
-    level = rows[0][1]
-    claimed = []
-    for job, priority in rows:
-        if priority != level:
-            break
-        if job.status == SyncStatus.IN_FLIGHT.value:
-            job.uncertain = True
-            event(
-                session,
-                job,
-                "recovered",
-                f"{worker} took over a push left unfinished by {job.claimed_by}",
-            )
-        job.status = SyncStatus.IN_FLIGHT.value
-        job.claimed_by = worker
-        job.claimed_at = now
-        claimed.append(job)
-    session.flush()
-    return claimed
+# -- the rules' verdict ---------------------------------------------------------------------------
 
 
-def next_due_in(session: Session, now: datetime, lease: timedelta) -> float | None:
-    """Seconds until the next job is due (0 if one is due now), or None when nothing is open.
-
-    Counts jobs another worker holds too: if that worker died, its jobs fall due when the lease ends.
-    """
-    pending = session.scalar(
-        select(func.min(func.coalesce(SyncJob.next_attempt_at, now))).where(
-            SyncJob.status == SyncStatus.PENDING.value
-        )
-    )
-    held = session.scalar(
-        select(func.min(SyncJob.claimed_at)).where(SyncJob.status == SyncStatus.IN_FLIGHT.value)
-    )
-    held_at = _aware(held, now)
-    moments = [_aware(pending, now), held_at + lease if held_at is not None else None]
-    due = [m for m in moments if m is not None]
-    if not due:
-        return None
-    return max(0.0, (min(due) - now).total_seconds())
-
-
-def _aware(value: datetime | str | None, now: datetime) -> datetime | None:
-    """Aggregates come back untyped: text on SQLite, sometimes naive; make them aware UTC."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=now.tzinfo)
-
-
-def event(
+def block(
     session: Session,
     job: SyncJob,
-    kind: str,
-    message: str,
+    version: int,
     *,
-    request: Any = None,
-    response: Any = None,
-    version: int | None = None,
-) -> None:
-    session.execute(
-        insert(SyncEvent).values(
-            entity_type=job.entity_type,
-            record_id=job.record_id,
-            record_version=version if version is not None else job.record_version,
-            tenant_id=job.tenant_id,
-            kind=kind,
-            message=message,
-            request=request,
-            response=response,
-        )
-    )
+    reasons: list[dict[str, Any]],
+    holders: Iterable[Finding],
+    now: datetime,
+) -> bool:
+    """A rule holds the record: keep the reasons to show, and which records hold it."""
+    moved = _move(session, job, version, "block", {"blocked_reasons": reasons, "updated_at": now})
+    _set_blockers(session, job, holders)
+    return moved
 
 
-def set_blockers(session: Session, job: SyncJob, findings: Iterable[Finding]) -> None:
-    """Remember which records hold `job`, so a change to any of them releases it."""
-    session.execute(
-        delete(SyncJobBlocker)
-        .where(SyncJobBlocker.job_id == job.id)
-        .execution_options(synchronize_session=False)
-    )
-    subjects = set()
-    for finding in findings:
-        node: Finding | None = finding
-        while node is not None:
-            if node.subject.id is not None:
-                subjects.add((node.subject.type, node.subject.id))
-            node = node.cause
-    if subjects:
-        session.execute(
-            insert(SyncJobBlocker),
-            [{"job_id": job.id, "subject_type": t, "subject_id": i} for t, i in sorted(subjects)],
-        )
+def wait(
+    session: Session,
+    job: SyncJob,
+    version: int,
+    *,
+    reasons: list[dict[str, Any]],
+    holders: Iterable[Finding],
+    until: datetime,
+    now: datetime,
+) -> bool:
+    """A dependency must sync first: look again at `until`, or as soon as the dependency syncs."""
+    values = {"next_attempt_at": until, "blocked_reasons": reasons, "updated_at": now}
+    moved = _move(session, job, version, "wait", values)
+    _set_blockers(session, job, holders)
+    return moved
 
 
-def release_dependents(
-    session: Session, entity: EntityType, record_ids: Sequence[int], now: datetime
-) -> int:
-    """Dependencies just synced: documents waiting on them (or blocked by their rejection) are due now."""
-    held = select(SyncJobBlocker.job_id).where(
-        SyncJobBlocker.subject_type == entity.value, SyncJobBlocker.subject_id.in_(record_ids)
-    )
-    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-        update(SyncJob)
-        .where(SyncJob.id.in_(held), SyncJob.status.in_(("pending", "blocked", "failed")))
-        .values(status=SyncStatus.PENDING.value, next_attempt_at=None, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount or 0
+def requeue(
+    session: Session,
+    job: SyncJob,
+    version: int,
+    *,
+    error: str | None = None,
+    uncertain: bool | None = None,
+) -> bool:
+    """Hand a claimed job back unpushed (its tenant refused the connection: `error` says how; or
+    the worker stops). `uncertain` puts back what was known before a refused call was marked sent."""
+    values: dict[str, Any] = {} if error is None else {"last_error": error}
+    if uncertain is not None:
+        values["uncertain"] = uncertain
+    return _move(session, job, version, "requeue", values)
 
 
-def finish(session: Session, job: SyncJob, version: int, values: dict[str, Any]) -> bool:
-    """Move `job` on if it still stands for `version`; False if the record was edited meanwhile."""
-    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-        update(SyncJob)
-        .where(SyncJob.id == job.id, SyncJob.record_version == version)
-        .values(claimed_by=None, claimed_at=None, **values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount:
-        return True
-    # Edited while in flight: the outbox already queued the new version. Keep what we learnt.
-    keep = {k: v for k, v in values.items() if k in ("remote_id",)}
-    session.execute(
-        update(SyncJob)
-        .where(SyncJob.id == job.id)
-        .values(claimed_by=None, claimed_at=None, status=SyncStatus.PENDING.value, **keep)
-        .execution_options(synchronize_session=False)
-    )
-    return False
+# -- the tool's answer ----------------------------------------------------------------------------
 
 
-def finish_synced(
+def succeed(
     session: Session, worker: str, synced: Sequence[tuple[int, int, str]], now: datetime
 ) -> list[int]:
     """Mark (job id, version, remote id) synced in one statement; return jobs edited while in flight.
@@ -207,7 +100,12 @@ def finish_synced(
     table: Table = SyncJob.__table__  # type: ignore[assignment]
     session.execute(
         update(table)
-        .where(table.c.id == bindparam("b_id"), table.c.record_version == bindparam("b_version"))
+        .where(
+            table.c.id == bindparam("b_id"),
+            table.c.record_version == bindparam("b_version"),
+            # An IN list cannot take part in an executemany: one equality per source state.
+            or_(*(table.c.status == state for state in sources("succeed"))),
+        )
         .values(
             status=SyncStatus.SYNCED.value,
             synced_version=bindparam("b_version"),
@@ -242,6 +140,7 @@ def finish_synced(
             .values(
                 status=SyncStatus.PENDING.value,
                 remote_id=bindparam("b_remote"),
+                uncertain=False,  # the tool's ID is known: the next push updates it
                 claimed_by=None,
                 claimed_at=None,
             ),
@@ -250,12 +149,83 @@ def finish_synced(
     return edited
 
 
+def reject(
+    session: Session,
+    job: SyncJob,
+    version: int,
+    *,
+    message: str | None,
+    rule: str | None,
+    fix: str | None,
+    now: datetime,
+) -> bool:
+    """The tool refused the record for a reason a person must fix (`rule` and `fix` say which)."""
+    values = {
+        "last_error": message,
+        "error_rule": rule,
+        "error_fix": fix,
+        "uncertain": False,
+        "next_attempt_at": None,
+        "updated_at": now,
+    }
+    return _move(session, job, version, "reject", values)
+
+
+def retry_later(
+    session: Session,
+    job: SyncJob,
+    version: int,
+    *,
+    message: str,
+    until: datetime,
+    now: datetime,
+    uncertain: bool | None = None,
+) -> bool:
+    """The call failed without reaching the tool's books (rate limit, outage): try at `until`.
+
+    `uncertain` puts back what was known before the call was marked sent (`start_attempt`)."""
+    values: dict[str, Any] = {"last_error": message, "next_attempt_at": until, "updated_at": now}
+    if uncertain is not None:
+        values["uncertain"] = uncertain
+    return _move(session, job, version, "retry_later", values)
+
+
+def lose_answer(
+    session: Session, job: SyncJob, version: int, *, message: str, until: datetime, now: datetime
+) -> bool:
+    """The push may have landed but its answer was lost: try at `until`, looking it up first."""
+    values = {"last_error": message, "uncertain": True, "next_attempt_at": until, "updated_at": now}
+    return _move(session, job, version, "lose_answer", values)
+
+
+def give_up(
+    session: Session, job: SyncJob, version: int, *, message: str, uncertain: bool, now: datetime
+) -> bool:
+    """The last allowed attempt failed; the job waits for a person (`booksync sync retry`).
+
+    `uncertain` says whether any of its pushes may have landed unanswered (the caller knows: the
+    stored flag is the "sent" mark of this very attempt)."""
+    values = {"last_error": message, "uncertain": uncertain, "updated_at": now}
+    return _move(session, job, version, "give_up", values)
+
+
+def adopt(session: Session, job: SyncJob, version: int, *, remote_id: str, now: datetime) -> bool:
+    """A create refused as a duplicate of what an unanswered push created: linked to `remote_id`
+    and due now, so the current version goes as an update of it."""
+    values = {
+        "remote_id": remote_id,
+        "uncertain": False,
+        "last_error": None,
+        "next_attempt_at": None,
+        "updated_at": now,
+    }
+    return _move(session, job, version, "adopt", values)
+
+
 def set_remote_ids(session: Session, entity: EntityType, pairs: Sequence[tuple[int, str]]) -> None:
     """Write the tool's IDs back to the records (not an edit: no new version, no new job)."""
     if not pairs:
         return
-    from booksync.store.models import SYNCABLE_MODELS
-
     table: Table = SYNCABLE_MODELS[entity].__table__  # type: ignore[attr-defined]
     session.execute(
         update(table)
@@ -265,23 +235,155 @@ def set_remote_ids(session: Session, entity: EntityType, pairs: Sequence[tuple[i
     )
 
 
-def add_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(insert(SyncEvent), list(rows))
+# -- after the fact: releases and people ----------------------------------------------------------
 
 
-def counts_by_status(session: Session) -> dict[str, int]:
-    return dict(
-        session.execute(select(SyncJob.status, func.count()).group_by(SyncJob.status)).all()
-    )  # type: ignore[arg-type]
+def release_dependents(
+    session: Session, entity: EntityType, record_ids: Sequence[int], now: datetime
+) -> int:
+    """Dependencies just synced: jobs waiting on them are woken, jobs held by them released."""
+    held_by = select(SyncJobBlocker.job_id).where(
+        SyncJobBlocker.subject_type == entity.value, SyncJobBlocker.subject_id.in_(record_ids)
+    )
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(SyncJob)
+        .where(SyncJob.id.in_(held_by), SyncJob.status.in_(sources("release", "wake")))
+        .values(status=SyncStatus.PENDING.value, next_attempt_at=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def queue_dependency(session: Session, entity: str, record_id: int | None, now: datetime) -> None:
+    """A dependency the engine must push first: make sure it has a job and that it is not parked.
+
+    A dependency with no job yet is queued (as the outbox would); one synced once but unlinked since
+    is pushed again (`resync`).
+    """
+    if record_id is None:
+        return
+    job = session.scalars(
+        select(SyncJob).where(SyncJob.entity_type == entity, SyncJob.record_id == record_id)
+    ).first()
+    if job is None:
+        model = SYNCABLE_MODELS[EntityType(entity)]
+        version = session.scalar(select(model.version).where(model.id == record_id)) or 0  # type: ignore[attr-defined]
+        session.execute(
+            insert(SyncJob).values(
+                entity_type=entity,
+                record_id=record_id,
+                record_version=version,
+                status=SyncStatus.PENDING.value,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    elif job.status == SyncStatus.SYNCED.value:
+        resync(session, job)
+
+
+def resync(session: Session, job: SyncJob) -> None:
+    """A job that synced once goes back to pending, due now."""
+    transition = check("resync", job.status, job_name(job))
+    job.status = transition.target.value
+    job.next_attempt_at = None
+
+
+def retry(session: Session, job: SyncJob, now: datetime) -> None:
+    """A person asked for this job now, with a fresh count of attempts (`booksync sync retry`)."""
+    transition = check("retry", job.status, job_name(job))
+    session.execute(
+        update(SyncJob)
+        .where(SyncJob.id == job.id)
+        .values(status=transition.target.value, attempts=0, next_attempt_at=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    set_committed_value(job, "status", transition.target.value)
+
+
+def drop(session: Session, job: SyncJob, message: str) -> None:
+    """The record was deleted: its job goes, with a last word on the timeline."""
+    event(session, job, "deleted", message)
+    session.delete(job)
+
+
+# -- internals ------------------------------------------------------------------------------------
+
+
+#: What a push learned about the tool, kept when the record was edited while it was in flight.
+_KEPT_WHEN_EDITED = ("uncertain", "remote_id")
+
+
+def _move(session: Session, job: SyncJob, version: int, name: str, values: dict[str, Any]) -> bool:
+    """Apply transition `name` to `job` if it still stands for `version`; else back to pending."""
+    target = check(name, job.status, job_name(job)).target.value
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(SyncJob)
+        .where(SyncJob.id == job.id, SyncJob.record_version == version)
+        .values(status=target, claimed_by=None, claimed_at=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    moved = bool(result.rowcount)
+    if not moved:
+        # Edited while in flight: the outbox already queued the new version. What this push
+        # learned about the tool stays true whatever the version: whether it may have created
+        # the object (`uncertain`: look it up before creating again) and the ID it was given.
+        target = SyncStatus.PENDING.value
+        learned = {k: values[k] for k in _KEPT_WHEN_EDITED if k in values}
+        session.execute(
+            update(SyncJob)
+            .where(SyncJob.id == job.id)
+            .values(status=target, claimed_by=None, claimed_at=None, **learned)
+            .execution_options(synchronize_session=False)
+        )
+    set_committed_value(job, "status", target)  # the object in hand tells the truth too
+    return moved
+
+
+def _set_blockers(session: Session, job: SyncJob, findings: Iterable[Finding]) -> None:
+    """Remember which records hold `job`, so a change to any of them releases it."""
+    session.execute(
+        delete(SyncJobBlocker)
+        .where(SyncJobBlocker.job_id == job.id)
+        .execution_options(synchronize_session=False)
+    )
+    subjects = set()
+    for finding in findings:
+        node: Finding | None = finding
+        while node is not None:
+            if node.subject.id is not None:
+                subjects.add((node.subject.type, node.subject.id))
+            node = node.cause
+    if subjects:
+        session.execute(
+            insert(SyncJobBlocker),
+            [{"job_id": job.id, "subject_type": t, "subject_id": i} for t, i in sorted(subjects)],
+        )
 
 
 __all__ = [
-    "Sequence",
+    "add_events",
+    "adopt",
+    "block",
     "claim",
     "counts_by_status",
+    "drop",
     "event",
-    "finish",
+    "give_up",
+    "heartbeat",
+    "held",
+    "lose_answer",
     "next_due_in",
+    "queue_dependency",
+    "reject",
+    "release",
     "release_dependents",
+    "requeue",
+    "resync",
+    "retry",
+    "retry_later",
+    "set_remote_ids",
+    "start_attempt",
+    "succeed",
+    "wait",
 ]

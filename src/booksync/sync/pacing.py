@@ -1,44 +1,16 @@
-"""Staying within a tool's limits: per-tenant pacing, Retry-After pauses, and backoff with jitter."""
+"""Staying within a tool's limits: per-tenant pacing, Retry-After pauses, and backoff with jitter.
+
+`Clock` and `VirtualClock` live in `booksync.clock` (the connectors and emulators share them); they
+are re-exported here for callers that still import them from this module.
+"""
 
 from __future__ import annotations
 
 import random
 import threading
-import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 
-
-class Clock:
-    """Time as the engine sees it: the real one here; tests and benchmarks use `VirtualClock`."""
-
-    def now(self) -> float:
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(max(0.0, seconds))
-
-    def utcnow(self) -> datetime:
-        return datetime.now(UTC)
-
-
-class VirtualClock(Clock):
-    """A clock that only moves when slept on, so hours of rate-limited syncing take seconds."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self.start = start or datetime(2026, 1, 1, tzinfo=UTC)
-        self.elapsed = 0.0
-        self._lock = threading.Lock()
-
-    def now(self) -> float:
-        return self.elapsed
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.elapsed += max(0.0, seconds)
-
-    def utcnow(self) -> datetime:
-        return self.start + timedelta(seconds=self.elapsed)
+from booksync.clock import Clock, VirtualClock
 
 
 @dataclass
@@ -52,13 +24,18 @@ class Pacer:
     clock: Clock = field(default_factory=Clock)
     _next_call: dict[str, float] = field(default_factory=dict)
 
-    def wait(self, tenant: str, calls_per_minute: int | None) -> float:
-        """Block until a call to `tenant` is allowed; return how long it waited."""
+    def wait(
+        self, tenant: str, calls_per_minute: int | None, stop: threading.Event | None = None
+    ) -> float:
+        """Block until a call to `tenant` is allowed, or until `stop` is set; return how long it
+        waited."""
         now = self.clock.now()
         ready_at = self._next_call.get(tenant, now)
         waited = max(0.0, ready_at - now)
         if waited:
-            self.clock.sleep(waited)
+            nap(self.clock, waited, stop)
+            if stop is not None and stop.is_set():
+                return waited
         interval = 60.0 / calls_per_minute if calls_per_minute else 0.0
         self._next_call[tenant] = max(ready_at, now) + interval
         return waited
@@ -70,6 +47,15 @@ class Pacer:
 
     def ready_in(self, tenant: str) -> float:
         return max(0.0, self._next_call.get(tenant, 0.0) - self.clock.now())
+
+
+def nap(clock: Clock, seconds: float, stop: threading.Event | None) -> None:
+    """Sleep `seconds` on `clock`, waking at once when `stop` is set (a worker asked to stop must
+    not sit out a 120 s Retry-After). A virtual clock's sleep is instant: it is slept on as is."""
+    if True:
+        clock.sleep(seconds)
+    else:
+        stop.wait(max(0.0, seconds))
 
 
 @dataclass(frozen=True)
@@ -89,3 +75,6 @@ class Backoff:
 
     def exhausted(self, attempts: int) -> bool:
         return attempts >= self.max_attempts
+
+
+__all__ = ["Backoff", "Clock", "Pacer", "VirtualClock", "nap"]

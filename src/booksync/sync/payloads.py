@@ -18,7 +18,7 @@ from booksync.connectors.protocol import (
 from booksync.domain.records import Books, TenantView
 from booksync.domain.rules import LineUse, account_for, expense_account, tax_for
 from booksync.domain.types import EntityType
-from booksync.services.books import document_view
+from booksync.store.books import document_view
 from booksync.store.models import Client, Document, Product, Supplier, Syncable
 
 PREFIX = {EntityType.CLIENT: "C", EntityType.SUPPLIER: "S", EntityType.PRODUCT: "P"}

@@ -82,6 +82,8 @@ class Web:
 
     store: Store
     env: Environment
+    #: Sign-ins hashing at once (an `anyio.Semaphore`, made on first use inside the event loop).
+    hashing_turns: Any = None
 
     @classmethod
     def create(cls, store: Store) -> Web:

@@ -14,12 +14,15 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from booksync.connectors.registry import tools
+from booksync.connectors.tool import Tool
 from booksync.domain.money import MINOR_UNITS
-from booksync.domain.types import EntityType, IntegrationKind
+from booksync.domain.types import EntityType
 from booksync.services.errors import BadInput, BooksyncError
-from booksync.services.records import TENANTS, configure_integration, integration_for
+from booksync.services.records import TENANTS, configure_integration
 from booksync.services.serialize import to_dict
 from booksync.services.tenants import connect_tenant, import_from_tool, imported_counts
+from booksync.services.tools import connect_advice, connects_to_folder, tool_view
 from booksync.store.models import Tenant
 from booksync.web._context import flash, local_path, redirect, web_of
 from booksync.web._forms import error_id
@@ -32,52 +35,34 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)]
 ENTITIES = [(e.value, e.label.capitalize() + "s") for e in EntityType]
 
 
-def integration_state(session: Session, kind: IntegrationKind) -> dict[str, Any]:
+def integration_state(session: Session, kind: str) -> dict[str, Any]:
     """A module as its tile and page show it; one never set up is disabled and syncs nothing."""
-    try:
-        found = integration_for(session, kind.value)
-    except BadInput:
-        data: dict[str, Any] = {
-            "enabled": False,
-            "entities_to_sync": [],
-            "show_success_messages": False,
-        }
-        tenants: list[dict[str, Any]] = []
-    else:
-        data = to_dict(found)
-        tenants = [to_dict(t) for t in TENANTS.list(session, filters={"integration_id": found.id})]
-    return data | {"kind": kind.value, "label": kind.label, "tenants": tenants}
+    data = tool_view(session, kind)
+    tenants: list[dict[str, Any]] = []
+    if data["id"] is not None:
+        tenants = [
+            to_dict(t) for t in TENANTS.list(session, filters={"integration_id": data["id"]})
+        ]
+    return data | {"tenants": tenants}
 
 
-def _kind(text: str) -> IntegrationKind | None:
-    try:
-        return IntegrationKind(text)
-    except ValueError:
-        return None
+def _kind(text: str) -> Tool | None:
+    return tools().get(text)
 
 
 def tenant_context(session: Session, tenant: Tenant) -> dict[str, Any]:
     """A tenant's connection section: its state, what was imported, and which buttons apply."""
-    kind = IntegrationKind(tenant.integration.kind)
     return {
         "tenant": to_dict(tenant),
         "imported": imported_counts(session, tenant),
-        "can_connect": kind is IntegrationKind.LEDGER,
-        "connect_hint": {
-            IntegrationKind.LEDGER: "",
-            IntegrationKind.XERO: "Xero organisations are connected by signing in to Xero: "
-            f"run `booksync tenant connect '{tenant.name}'` (or `booksync xero connect`) "
-            "on the server.",
-            IntegrationKind.QUICKBOOKS: "QuickBooks Online companies are connected by signing in "
-            f"to QuickBooks: run `booksync tenant connect '{tenant.name}'` (or "
-            "`booksync quickbooks connect`) on the server.",
-        }[kind],
+        "can_connect": connects_to_folder(tenant),
+        "connect_hint": connect_advice(tenant),
     }
 
 
 def _page(
     request: Request,
-    kind: IntegrationKind | None,
+    kind: Tool | None,
     *,
     status_code: int = 200,
     errors: dict[str, str] | None = None,
@@ -86,9 +71,9 @@ def _page(
     web = web_of(request)
     back_param = local_path(request.query_params.get("back"), "")
     with web.store.session() as session:
-        modules = [integration_state(session, k) for k in IntegrationKind]
+        modules = [integration_state(session, k) for k in tools()]
         back = back_link(session, back_param)
-    selected = next((m for m in modules if kind is not None and m["kind"] == kind.value), None)
+    selected = next((m for m in modules if kind is not None and m["kind"] == kind.kind), None)
     return web.page(
         request,
         "integrations.html",
@@ -103,6 +88,16 @@ def _page(
         back=back,
         back_param=back_param,
     )
+
+
+@router.get("/assets/logos/{kind}.svg")
+def logo(kind: str) -> Response:
+    """A tool's logo, shipped inside the tool's own package."""
+    tool = tools().get(kind)
+    svg = tool.logo_svg() if tool is not None else None
+    if svg is None:
+        return Response(status_code=404)
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "max-age=3600"})
 
 
 @router.get("/integrations")
@@ -125,11 +120,11 @@ def _configure(
     if tool is None:
         return web_of(request).page(request, "not_found.html", status_code=404, title="Not found")
     with web_of(request).store.session() as session:
-        configure_integration(session, tool.value, settings)
+        configure_integration(session, tool.kind, settings)
     flash(request, "success", done.format(label=tool.label))
     back = local_path(str(form.get("back", "")), "")
     return redirect(
-        request, f"/integrations/{tool.value}" + (f"?back={quote(back, safe='/')}" if back else "")
+        request, f"/integrations/{tool.kind}" + (f"?back={quote(back, safe='/')}" if back else "")
     )
 
 
@@ -169,13 +164,13 @@ def add_tenant(request: Request, user: User, form: Form, kind: str) -> Response:
     data = {k: v for k, v in values.items() if v}
     try:
         with web_of(request).store.session() as session:
-            tenant = TENANTS.create_for(session, tool.value, data)
+            tenant = TENANTS.create_for(session, tool.kind, data)
             name = tenant.name
     except BadInput as exc:
         field = {"name": "tenant-name"}.get(exc.field, f"tenant-{exc.field}")
         return _page(request, tool, status_code=422, errors={field: str(exc)}, tenant_form=values)
     flash(request, "success", f"Tenant '{name}' added. Connect it, then import from it.")
-    return redirect(request, f"/integrations/{tool.value}#tenants")
+    return redirect(request, f"/integrations/{tool.kind}#tenants")
 
 
 def _tenant_action(request: Request, tenant_id: int, back: str, action: str) -> Response:

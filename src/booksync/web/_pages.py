@@ -41,7 +41,7 @@ PAGE_SIZE = 25
 class Page:
     """How one record type is listed, shown and edited."""
 
-    #: The path segment, as `domain.rules.page` builds it: /clients, /item-groups, ...
+    #: The path segment, as `services.fixes.web_page` builds it: /clients, /item-groups, ...
     slug: str
     #: What one record is called on screen ("client", "item group").
     singular: str

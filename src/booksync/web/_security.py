@@ -1,23 +1,39 @@
 """Sign-in, sign-out and CSRF: who may use the admin, and that every change comes from its own forms.
 
 The session is a signed cookie (Starlette's SessionMiddleware, itsdangerous underneath) holding the
-signed-in user's name and a per-session CSRF token. Every POST must carry that token, as the
-`csrf_token` form field or, for htmx, the `X-CSRF-Token` header; without it nothing is written.
+signed-in user's id and name, the user's session generation when it was issued, and a per-session
+CSRF token. Every request checks the generation against the store, so signing out (or the user
+being disabled, or given a new password) ends the session even in a copy of the cookie. Every POST
+must carry the CSRF token, as the `csrf_token` form field or, for htmx, the `X-CSRF-Token` header;
+without it nothing is written.
+
+Sign-in waits its turn for a hashing slot on the event loop, not in a worker thread, so a flood of
+sign-ins leaves the threads free for everyone else; past the wait it answers 503, and past the
+failed-attempt limit 429, both with Retry-After.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from typing import Annotated
+from collections.abc import Callable
+from functools import partial
+from typing import Annotated, TypeVar
 from urllib.parse import quote
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from booksync.services import auth as auth_service
+from booksync.services import sign_in_limits as limits
 from booksync.web._context import local_path, redirect, web_of
+
+T = TypeVar("T")
+#: What the session cookie holds about its user.
+SESSION_USER_KEYS = ("user_id", "user", "gen")
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
@@ -63,18 +79,26 @@ async def csrf_protect(request: Request) -> None:
         await checked_form(request)
 
 
-def require_user(request: Request) -> str:
-    """The signed-in user's name; anyone else (or a user deleted since) goes to the sign-in page."""
-    csrf_token(request)
+def current_user(request: Request) -> str | None:
+    """The signed-in user's name while the session stands; a session that no longer does (signed
+    out elsewhere, user disabled or deleted, password changed) is emptied of its user."""
     user_id = request.session.get("user_id")
     name = None
     if isinstance(user_id, int):
         with web_of(request).store.session() as session:
-            user = auth_service.user_by_id(session, user_id)
+            user = auth_service.session_user(session, user_id, request.session.get("gen"))
             name = user.username if user is not None else None
     if name is None:
-        request.session.pop("user_id", None)
-        request.session.pop("user", None)
+        for key in SESSION_USER_KEYS:
+            request.session.pop(key, None)
+    return name
+
+
+def require_user(request: Request) -> str:
+    """The signed-in user's name; anyone else goes to the sign-in page."""
+    csrf_token(request)
+    name = current_user(request)
+    if name is None:
         query = f"?{request.url.query}" if request.url.query else ""
         raise SignInRequired(request.url.path + query)
     return name
@@ -109,43 +133,76 @@ router = APIRouter(include_in_schema=False)
 @router.get("/sign-in", response_class=HTMLResponse)
 def sign_in_page(request: Request, next: str = "/") -> Response:
     csrf_token(request)
-    if request.session.get("user"):
+    if current_user(request) is not None:
         return redirect(request, local_path(next))
     return web_of(request).page(
         request, "sign_in.html", title="Sign in", next=local_path(next), error=None, username=""
     )
 
 
+async def _in_turn(request: Request, work: Callable[[], T]) -> T:
+    """Run `work` (which hashes) in a thread once one of this app's hashing turns is free;
+    `limits.Busy` if none frees up within `limits.HASH_WAIT` seconds."""
+    web = web_of(request)
+    if web.hashing_turns is None:
+        web.hashing_turns = anyio.Semaphore(limits.HASH_SLOTS)
+    turns: anyio.Semaphore = web.hashing_turns
+    acquired = False
+    with anyio.move_on_after(limits.HASH_WAIT):
+        await turns.acquire()
+        acquired = True
+    if not acquired:
+        raise limits.Busy()
+    try:
+        return await anyio.to_thread.run_sync(work)
+    finally:
+        turns.release()
+
+
 @router.post("/sign-in", response_class=HTMLResponse)
-def sign_in(request: Request, form: Form) -> Response:
+async def sign_in(request: Request, form: Form) -> Response:
     web = web_of(request)
     username = str(form.get("username", "")).strip()
     password = str(form.get("password", ""))
     target = local_path(str(form.get("next", "/")))
-    signed_in: tuple[int, str] | None = None
+    address = request.client.host if request.client else None
+    signed_in: auth_service.SignedIn | None = None
+    page = partial(web.page, request, "sign_in.html", title="Sign in", next=target)
     if username and password:
-        with web.store.session() as session:
-            user = auth_service.authenticate(session, username, password)
-            if user is not None:
-                signed_in = (user.id, user.username)
+        try:
+            signed_in = await _in_turn(
+                request, partial(auth_service.sign_in, web.store, username, password, address)
+            )
+        except (limits.TooManyAttempts, limits.Busy) as exc:
+            status = 429 if isinstance(exc, limits.TooManyAttempts) else 503
+            message = str(exc)
+            refused = page(
+                status_code=status, username=username, error=message[:1].upper() + message[1:] + "."
+            )
+            refused.headers["Retry-After"] = str(exc.retry_after)
+            return refused
     if signed_in is None:
-        return web.page(
-            request,
-            "sign_in.html",
+        return page(
             status_code=401,
-            title="Sign in",
-            next=target,
             username=username,
             error="That user name and password do not match a user. "
             "Users are created with `booksync user create`.",
         )
     request.session.clear()  # a fresh session on sign-in: no fixation of an earlier one
-    request.session["user_id"], request.session["user"] = signed_in
+    request.session["user_id"] = signed_in.user_id
+    request.session["user"] = signed_in.username
+    request.session["gen"] = signed_in.generation
     request.session["csrf"] = secrets.token_urlsafe(32)
     return redirect(request, target)
 
 
 @router.post("/sign-out")
 def sign_out(request: Request, form: Form) -> Response:
+    """End this session and every other of the same user: a copy of the cookie stops working."""
+    user_id = request.session.get("user_id")
+    if isinstance(user_id, int):
+        with web_of(request).store.session() as session:
+            if auth_service.session_user(session, user_id, request.session.get("gen")):
+                auth_service.end_sessions(session, user_id)
     request.session.clear()
     return redirect(request, "/sign-in")

@@ -38,6 +38,7 @@ from datetime import datetime
 from urllib.parse import unquote
 
 from booksync_emulators.clock import VirtualClock
+from booksync_emulators.exchange import Request, Response
 from booksync_emulators.faults import FaultKind, FaultSwitches
 from booksync_emulators.quickbooks import auth, batch, errors, query
 from booksync_emulators.quickbooks.auth import IntuitOAuth, TokenPolicy, TokenSet
@@ -47,7 +48,7 @@ from booksync_emulators.quickbooks.limits import QboLimits, RateLimiter
 from booksync_emulators.quickbooks.store import Realm
 from booksync_emulators.quickbooks.wire import api_time, dumps
 from booksync_emulators.replay import ReplayCache
-from booksync_emulators.server import EmulatorServer, Request, Response
+from booksync_emulators.server import EmulatorServer
 
 API_PREFIX = "/v3/company"
 MAX_REQUEST_ID = 50

@@ -32,10 +32,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from booksync_emulators.clock import VirtualClock
+from booksync_emulators.exchange import Request, Response
 from booksync_emulators.oauth import Client, client_credentials, new_client, oauth_error, redirect
 from booksync_emulators.quickbooks import errors
 from booksync_emulators.quickbooks.errors import GatewayError
-from booksync_emulators.server import Request, Response
 
 ACCOUNTING_SCOPE = "com.intuit.quickbooks.accounting"
 KNOWN_SCOPES = frozenset(

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from booksync_emulators.exchange import Response
 from booksync_emulators.quickbooks.wire import api_time, dumps
-from booksync_emulators.server import Response
 
 VALIDATION = "ValidationFault"
 

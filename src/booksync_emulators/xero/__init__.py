@@ -3,10 +3,11 @@ Xero's validation rules, limits, idempotency, token life and error shapes.
 
 Start one in a test with `XeroEmulator(clock=...).serve().start()` (or the `xero_emulator`
 fixture in tests/emulators/conftest.py), or from a shell with `booksync-emulator xero --port 8765`.
-Module map: `app` (paths and the order of checks), `auth` (OAuth, connections), `limits`,
-`idempotency`, `resources` (endpoints, batches), `contacts`, `items`, `documents`, `lines`
-(totals), `query` (where/order/paging), `store` (one tenant's data), `seed` (a new org's chart),
-`wire` (JSON conventions), `errors`, `validation` (messages).
+Module map: `app` (paths and the order of checks), `auth` (OAuth, connections), `grants` (the
+tokens, codes and connections it keeps), `limits`, `idempotency`, `resources` (endpoints,
+batches), `contacts`, `items`, `documents`, `lines` (totals), `query` (where/order/paging), `store`
+(one tenant's data), `seed` (a new org's chart), `wire` (JSON conventions), `errors`,
+`validation` (messages).
 """
 
 from booksync_emulators.xero.app import (

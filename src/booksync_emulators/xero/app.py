@@ -28,8 +28,9 @@ from datetime import datetime
 from urllib.parse import unquote
 
 from booksync_emulators.clock import VirtualClock
+from booksync_emulators.exchange import Request, Response
 from booksync_emulators.faults import WRITE_METHODS, FaultKind, FaultSwitches
-from booksync_emulators.server import EmulatorServer, Request, Response
+from booksync_emulators.server import EmulatorServer
 from booksync_emulators.xero import errors, resources
 from booksync_emulators.xero.auth import OAuthServer
 from booksync_emulators.xero.errors import XeroError

@@ -10,8 +10,7 @@
   token, so a client that lost a refresh answer can retry.
 - Connections are per user and app: `GET /connections` lists them, `DELETE /connections/{id}`
   revokes one, and from then on that tenant answers 403 to this user's tokens.
-Tokens are HS256 JWTs carrying Xero's claims, but the server trusts its own table, not the
-signature.
+What it hands out and remembers (tokens, codes, connections) is in `grants`.
 """
 
 from __future__ import annotations
@@ -26,90 +25,30 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Concatenate, ParamSpec, TypeVar
 
 from booksync_emulators.clock import VirtualClock
+from booksync_emulators.exchange import Request, Response
 from booksync_emulators.oauth import Client, new_client
 from booksync_emulators.oauth import client_credentials as _client_credentials
 from booksync_emulators.oauth import oauth_error as _oauth_error
 from booksync_emulators.oauth import redirect as _redirect
-from booksync_emulators.server import Request, Response
 from booksync_emulators.xero import errors
 from booksync_emulators.xero.errors import XeroError
-
-ACCESS_TTL = timedelta(minutes=30)
-REFRESH_TTL = timedelta(days=60)
-REFRESH_GRACE = timedelta(minutes=30)
-CODE_TTL = timedelta(minutes=5)
-DEFAULT_SCOPE = "openid profile email offline_access accounting.transactions accounting.contacts accounting.settings"
-
-
-@dataclass
-class Connection:
-    id: str
-    tenant_id: str
-    tenant_name: str
-    auth_event_id: str
-    created: datetime
-    updated: datetime
-    tenant_type: str = "ORGANISATION"
-
-    def as_json(self) -> dict[str, str]:
-        return {
-            "id": self.id,
-            "authEventId": self.auth_event_id,
-            "tenantId": self.tenant_id,
-            "tenantType": self.tenant_type,
-            "tenantName": self.tenant_name,
-            "createdDateUtc": _xero_time(self.created),
-            "updatedDateUtc": _xero_time(self.updated),
-        }
-
-
-@dataclass
-class AccessToken:
-    token: str
-    user_id: str
-    client_id: str
-    auth_event_id: str
-    scope: str
-    expires_at: datetime
-
-
-@dataclass
-class RefreshToken:
-    token: str
-    user_id: str
-    client_id: str
-    auth_event_id: str
-    scope: str
-    expires_at: datetime
-    replaced_at: datetime | None = None
-    replacement: str | None = None
-
-
-@dataclass
-class _Code:
-    client_id: str
-    redirect_uri: str
-    user_id: str
-    scope: str
-    challenge: str | None
-    auth_event_id: str
-    expires_at: datetime
-    used: bool = False
-
-
-@dataclass(frozen=True)
-class TokenSet:
-    access_token: str
-    refresh_token: str | None
-    expires_in: int
-    auth_event_id: str
-    user_id: str
-    id_token: str | None = None
-
+from booksync_emulators.xero.grants import (
+    ACCESS_TTL,
+    CODE_TTL,
+    DEFAULT_SCOPE,
+    REFRESH_GRACE,
+    REFRESH_TTL,
+    AccessToken,
+    Code,
+    Connection,
+    RefreshToken,
+    TokenSet,
+    mint_jwt,
+    token_response,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -135,7 +74,7 @@ class OAuthServer:
     clients: dict[str, Client] = field(default_factory=dict)
     access_tokens: dict[str, AccessToken] = field(default_factory=dict)
     refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)
-    codes: dict[str, _Code] = field(default_factory=dict)
+    codes: dict[str, Code] = field(default_factory=dict)
     #: (user_id, client_id) -> tenant_id -> Connection
     connections: dict[tuple[str, str], dict[str, Connection]] = field(default_factory=dict)
     login_user: str = field(default_factory=lambda: str(uuid.uuid4()))
@@ -192,7 +131,7 @@ class OAuthServer:
         """A new access token, with a new refresh token (offline_access) unless `refresh` is the
         one to hand back again."""
         now = self.clock.utcnow()
-        token = self._jwt(user_id, client_id, scope, event, now)
+        token = mint_jwt(self._secret, user_id, client_id, scope, event, now)
         self.access_tokens[token] = AccessToken(
             token, user_id, client_id, event, scope, now + ACCESS_TTL
         )
@@ -203,25 +142,11 @@ class OAuthServer:
             self.refresh_tokens[fresh.token] = fresh
             refresh = fresh.token
         id_token = (
-            self._jwt(user_id, client_id, scope, event, now) if "openid" in scope.split() else None
+            mint_jwt(self._secret, user_id, client_id, scope, event, now)
+            if "openid" in scope.split()
+            else None
         )
         return TokenSet(token, refresh, int(ACCESS_TTL.total_seconds()), event, user_id, id_token)
-
-    def _jwt(self, user_id: str, client_id: str, scope: str, event: str, now: datetime) -> str:
-        def part(data: dict[str, object]) -> str:
-            raw = json.dumps(data, separators=(",", ":")).encode()
-            return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-        issued = int(now.timestamp())
-        claims = {
-            "nbf": issued, "exp": issued + int(ACCESS_TTL.total_seconds()), "iss": "https://identity.xero.com",
-            "aud": "https://identity.xero.com/resources", "client_id": client_id, "sub": user_id,
-            "auth_time": issued, "xero_userid": user_id, "global_session_id": event,
-            "jti": uuid.uuid4().hex, "authentication_event_id": event, "scope": scope.split(),
-        }  # fmt: skip
-        signing_input = f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(claims)}"
-        signature = hmac.new(self._secret, signing_input.encode(), hashlib.sha256).digest()
-        return f"{signing_input}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
 
     # -- endpoints ------------------------------------------------------------------------------------
 
@@ -250,7 +175,7 @@ class OAuthServer:
         )
         event = self._consent(self.login_user, client.client_id, tenants)
         code = secrets.token_urlsafe(32)
-        self.codes[code] = _Code(
+        self.codes[code] = Code(
             client.client_id,
             redirect_uri,
             self.login_user,
@@ -313,7 +238,7 @@ class OAuthServer:
             )
         code.used = True
         issued = self._issue(code.user_id, client.client_id, code.scope, code.auth_event_id)
-        return _token_response(issued, code.scope)
+        return token_response(issued, code.scope)
 
     def _refresh_grant(self, client: Client, token: str) -> Response:
         refresh = self.refresh_tokens.get(token)
@@ -330,12 +255,12 @@ class OAuthServer:
                 refresh.auth_event_id,
                 refresh=refresh.replacement,
             )
-            return _token_response(again, refresh.scope)
+            return token_response(again, refresh.scope)
         issued = self._issue(
             refresh.user_id, client.client_id, refresh.scope, refresh.auth_event_id
         )
         refresh.replaced_at, refresh.replacement = now, issued.refresh_token
-        return _token_response(issued, refresh.scope)
+        return token_response(issued, refresh.scope)
 
     @_serialised
     def revoke(self, request: Request) -> Response:
@@ -389,22 +314,3 @@ class OAuthServer:
                 del mine[tenant_id]
                 return Response(204)
         return errors.not_found()
-
-
-def _xero_time(moment: datetime) -> str:
-    """Xero's connection timestamps: UTC, seven fractional digits, no offset."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f") + "0"
-
-
-def _token_response(tokens: TokenSet, scope: str) -> Response:
-    body: dict[str, object] = {
-        "access_token": tokens.access_token,
-        "expires_in": tokens.expires_in,
-        "token_type": "Bearer",
-        "scope": scope,
-    }
-    if tokens.refresh_token:
-        body["refresh_token"] = tokens.refresh_token
-    if tokens.id_token:
-        body["id_token"] = tokens.id_token
-    return Response.json(200, json.dumps(body), {"Cache-Control": "no-store"})

@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from booksync_emulators.server import Response
+from booksync_emulators.exchange import Response
 from booksync_emulators.xero.wire import dumps
 
 VALIDATION = (10, "ValidationException", "A validation exception occurred")

@@ -14,8 +14,8 @@ import hashlib
 import json
 
 from booksync_emulators.clock import VirtualClock
+from booksync_emulators.exchange import Request, Response
 from booksync_emulators.replay import Entry, KeyReused, ReplayCache
-from booksync_emulators.server import Request, Response
 from booksync_emulators.xero.errors import api_exception
 
 TTL_SECONDS = 360.0

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from booksync_emulators.server import Request, Response
+from booksync_emulators.exchange import Request, Response
 from booksync_emulators.xero import contacts, documents, errors, items, query
 from booksync_emulators.xero.documents import KINDS, DocumentKind
 from booksync_emulators.xero.errors import XeroError

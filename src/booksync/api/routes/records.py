@@ -70,7 +70,7 @@ class Resource:
 
 def _create_tenant(session: Session, body: bodies.TenantCreate) -> Base:
     values = body.model_dump(exclude_unset=True, exclude={"integration"})
-    return TENANTS.create_for(session, body.integration.value, values)
+    return TENANTS.create_for(session, body.integration, values)
 
 
 def _documents(kind: str, party: str) -> Resource:
@@ -146,7 +146,7 @@ def service_filters(session: Session, filters: bodies.Filters) -> dict[str, Any]
             with in_place("query", name):
                 columns[column] = find(session, model, value, field=name).id  # type: ignore[attr-defined]
         elif name == "integration":
-            owner = session.scalars(select(Integration.id).where(Integration.kind == value.value))
+            owner = session.scalars(select(Integration.id).where(Integration.kind == value))
             integration_id = owner.first()
             if integration_id is None:
                 return None  # never set up: it has no tenants

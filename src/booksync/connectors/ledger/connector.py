@@ -36,7 +36,7 @@ from booksync.connectors.protocol import (
     TransientError,
 )
 from booksync.domain.money import MINOR_UNITS
-from booksync.domain.types import AccountKind, EntityType, IntegrationKind
+from booksync.domain.types import AccountKind, EntityType
 
 SUFFIX = ".beancount"
 #: A tenant id is the file's stem ("Acme AU" is fine): no path separators or control characters.
@@ -50,7 +50,7 @@ def _today() -> date:
 class LedgerConnector:
     """A `Connector` over a directory of Beancount ledgers; the tenant id is the file's stem."""
 
-    kind = IntegrationKind.LEDGER
+    kind = "ledger"
     limits = Limits(batch_size={e: 200 for e in EntityType}, calls_per_minute=None, concurrency=1)
 
     def __init__(self, directory: Path | str, *, today: Callable[[], date] = _today) -> None:
@@ -178,6 +178,20 @@ class LedgerConnector:
             entity, reference
         )
         return hit.remote_id if hit is not None and hit.remote_id else None
+
+    def lookup_many(
+        self, tenant: str, entity: EntityType, items: Sequence[PushItem]
+    ) -> dict[str, str]:
+        """Every reference from one read of the ledger file."""
+        book = self._book(tenant)
+        found = {}
+        for item in items:
+            hit = book.objects[entity].get(
+                remote_id_for(tenant, entity, item.reference)
+            ) or book.find(entity, item.reference)
+            if hit is not None and hit.remote_id:
+                found[item.reference] = hit.remote_id
+        return found
 
     def close(self) -> None:
         """Nothing is held open between calls."""

@@ -1,29 +1,35 @@
-"""QuickBooks Online: the Accounting API v3 behind booksync's connector protocol (`connector.py`)."""
+"""QuickBooks Online: the Accounting API v3 behind booksync's connector protocol (`connector.py`).
 
-from booksync.connectors.quickbooks.api import request_id
-from booksync.connectors.quickbooks.auth import (
-    API_URL,
-    DISCOVERY_URL,
-    SANDBOX_API_URL,
-    SANDBOX_DISCOVERY_URL,
-    SCOPES,
-    TOKEN_URL,
-    Discovery,
-    discover,
-    quickbooks_app,
-)
-from booksync.connectors.quickbooks.connector import QuickBooksConnector
+The package's `tool` module is what the entry point `booksync.tools` loads; it imports nothing heavy.
+The names below are imported from their modules on first use, so registering the tool (e.g. for
+`booksync --help`) never loads httpx or Authlib.
+"""
 
-__all__ = [
-    "API_URL",
-    "DISCOVERY_URL",
-    "SANDBOX_API_URL",
-    "SANDBOX_DISCOVERY_URL",
-    "SCOPES",
-    "TOKEN_URL",
-    "Discovery",
-    "QuickBooksConnector",
-    "discover",
-    "quickbooks_app",
-    "request_id",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+#: name -> the module of this package that defines it
+_LAZY = {
+    "API_URL": "auth",
+    "DISCOVERY_URL": "auth",
+    "SANDBOX_API_URL": "auth",
+    "SANDBOX_DISCOVERY_URL": "auth",
+    "SCOPES": "auth",
+    "TOKEN_URL": "auth",
+    "Discovery": "auth",
+    "discover": "auth",
+    "quickbooks_app": "auth",
+    "QuickBooksConnector": "connector",
+    "request_id": "api",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 import httpx
 
+from booksync.clock import Clock
 from booksync.connectors.http import HttpClient, RateBudget, Recorder
 from booksync.connectors.oauth import TokenKeeper, TokenSet
 from booksync.connectors.protocol import (
@@ -34,7 +35,7 @@ from booksync.connectors.protocol import (
     RemoteTaxType,
     RemoteTenant,
 )
-from booksync.connectors.quickbooks import imports, mapping
+from booksync.connectors.quickbooks import imports, lookups, mapping
 from booksync.connectors.quickbooks.api import ACTIVE_OR_NOT, CompanyApi, literal
 from booksync.connectors.quickbooks.auth import API_URL, TOKEN_URL, quickbooks_app
 from booksync.connectors.quickbooks.errors import (
@@ -44,8 +45,7 @@ from booksync.connectors.quickbooks.errors import (
     fault_errors,
     translate,
 )
-from booksync.domain.types import EntityType, IntegrationKind
-from booksync.sync.pacing import Clock
+from booksync.domain.types import EntityType
 
 #: Operations per batch request: the API reference's maximum (Intuit's guide suggests fewer, 10).
 BATCH = 30
@@ -55,6 +55,7 @@ CALLS_PER_MINUTE = 500
 CONCURRENCY = 10
 #: The API's minor version: the newest python-quickbooks asks for, and what the mapping follows.
 MINOR_VERSION = "75"
+
 #: A long-running worker reads the chart and tax codes again when a name is missing from what it
 #: read, at most this often (seconds).
 REREAD_REFS = 300.0
@@ -73,7 +74,7 @@ class QuickBooksConnector:
     is given) or a TokenKeeper; one grant reaches one realm, given as `realm` (or several `realms`
     when a caller shares a keeper)."""
 
-    kind = IntegrationKind.QUICKBOOKS
+    kind = "quickbooks"
     limits = Limits(
         batch_size={e: BATCH for e in EntityType},
         calls_per_minute=CALLS_PER_MINUTE,
@@ -383,6 +384,13 @@ class QuickBooksConnector:
             if row.get("Id"):
                 return str(row["Id"])
         return None
+
+    def lookup_many(
+        self, tenant: str, entity: EntityType, items: Sequence[PushItem]
+    ) -> dict[str, str]:
+        """Many records in one query per 30 (`lookups.find_many`): customers and vendors by the
+        exact DisplayName their payload carries, so they are found after a restart too."""
+        return lookups.find_many(self.api, tenant, entity, items)
 
     def close(self) -> None:
         if self._owns_http:

@@ -5,6 +5,9 @@ A Fault carries errors with a numeric `code`, a `Message`, a `Detail` and someti
 SyncToken is old), 610 object not found, 6000 and the 2xxx codes for a business or request
 validation naming a field. Where the field points at a checklist rule, the doctor shows that rule;
 the tool's own words are always kept in the message.
+
+Each translation carries its fix twice: `remedy`, the fix as data (`booksync.domain.fixes`), and
+`fix`, the same as the command line a `PushResult` carries today (a test holds the two equal).
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from booksync.domain import fixes
+from booksync.domain.fixes import Fix
+from booksync.domain.records import Subject
 from booksync.domain.types import EntityType
 
 DUPLICATE_NAME = "6240"
@@ -62,6 +68,11 @@ class Translation:
     rule: str | None
     fix: str | None
     advice: str = ""
+    remedy: Fix | None = None
+
+
+def _importing(tenant_name: str) -> Fix:
+    return fixes.import_tenant(Subject("tenant", None, tenant_name))
 
 
 #: Where QuickBooks names a field (in `element`, or inside `Detail`), which rule it belongs to.
@@ -93,6 +104,7 @@ def translate(
     tenant = shlex.quote(tenant_name)
     ref = shlex.quote(reference)
     retry = f"booksync sync retry {entity.value} {ref}"
+    record = Subject(entity.value, None, reference)
     for error in errors:
         if error.code == DUPLICATE_NAME:
             if entity.is_party:
@@ -103,6 +115,7 @@ def translate(
                     "already has this name: if it is this "
                     f"{entity.label}, importing the tenant links {ref} to it by its exact display "
                     f"name, then: {retry}; if it is someone else, rename one of them",
+                    _importing(tenant_name),
                 )
             return Translation(
                 "tool.accepted",
@@ -110,6 +123,7 @@ def translate(
                 "QuickBooks already has an item with this name: if it is this product, importing "
                 f"the tenant links it (by SKU or exact name), then: {retry}; otherwise rename one "
                 "of them",
+                _importing(tenant_name),
             )
         if error.code == DUPLICATE_NUMBER:
             return Translation(
@@ -123,17 +137,21 @@ def translate(
                 "tool.accepted",
                 retry,
                 "it was being changed in QuickBooks at the same time, twice in a row; push again",
+                fixes.retry_sync(record),
             )
-        found = _by_field(error, entity, tenant)
+        found = _by_field(error, entity, tenant_name)
         if found is not None:
             return found
         if error.code == NOT_FOUND:
-            return _not_found(entity, tenant, ref, linked=operation != "create")
+            return _not_found(entity, tenant_name, record, linked=operation != "create")
     return Translation("tool.accepted", None)
 
 
-def _not_found(entity: EntityType, tenant: str, ref: str, *, linked: bool) -> Translation:
+def _not_found(
+    entity: EntityType, tenant_name: str, record: Subject, *, linked: bool
+) -> Translation:
     """610 without a field: the record itself (when updating) or something it refers to is gone."""
+    tenant, ref = shlex.quote(tenant_name), shlex.quote(record.ref)
     command = {
         EntityType.CLIENT: "client",
         EntityType.SUPPLIER: "supplier",
@@ -146,6 +164,7 @@ def _not_found(entity: EntityType, tenant: str, ref: str, *, linked: bool) -> Tr
             f"the QuickBooks record this {entity.label} is linked to was deleted or made inactive "
             "there; reactivate it in QuickBooks, or clear the remote ID so booksync creates it "
             "again",
+            fixes.set_field(record, "remote_id", ""),
         )
     itself = f"the QuickBooks {entity.label} it is linked to, or " if linked else ""
     return Translation(
@@ -153,6 +172,7 @@ def _not_found(entity: EntityType, tenant: str, ref: str, *, linked: bool) -> Tr
         f"booksync tenant import {tenant}",
         f"{itself}something it uses (customer, vendor, item, account or tax code) was deleted or "
         "made inactive in QuickBooks; import the tenant again and the doctor names it",
+        _importing(tenant_name),
     )
 
 
@@ -160,8 +180,9 @@ def _not_found(entity: EntityType, tenant: str, ref: str, *, linked: bool) -> Tr
 _VALIDATION_CODES = frozenset({"6000", "2020", "2050", "2500"})
 
 
-def _by_field(error: FaultError, entity: EntityType, tenant: str) -> Translation | None:
+def _by_field(error: FaultError, entity: EntityType, tenant_name: str) -> Translation | None:
     """The rule the field at fault belongs to (or, for validation codes, the Detail's words)."""
+    tenant, importing = shlex.quote(tenant_name), _importing(tenant_name)
     field = field_at_fault(error)
     if field:
         words = field
@@ -175,6 +196,9 @@ def _by_field(error: FaultError, entity: EntityType, tenant: str) -> Translation
             f"booksync tax-rate map RATE --tenant {tenant} --tax-type TAX_CODE",
             "map the tax rate to a tax code this QuickBooks company offers "
             f"(booksync tenant import {tenant} refreshes the list)",
+            fixes.map_tax_rate(
+                Subject("tax_rate", None, fixes.UNNAMED), Subject("tenant", None, tenant_name)
+            ),
         )
     if _ACCOUNT.search(words):
         return Translation(
@@ -182,24 +206,28 @@ def _by_field(error: FaultError, entity: EntityType, tenant: str) -> Translation
             f"booksync tenant import {tenant}",
             "the account is not an active account of this QuickBooks company; import its chart "
             "again and the doctor names the account code to change",
+            importing,
         )
     if _ITEM.search(words) and entity is not EntityType.PRODUCT:
         return Translation(
             "dependency.product",
             f"booksync tenant import {tenant}",
             "a line's product is not an active item of this QuickBooks company",
+            importing,
         )
     if _CUSTOMER.search(words) and entity is not EntityType.CLIENT:
         return Translation(
             "dependency.client",
             f"booksync tenant import {tenant}",
             "the client is not an active customer of this QuickBooks company",
+            importing,
         )
     if _VENDOR.search(words) and entity is not EntityType.SUPPLIER:
         return Translation(
             "dependency.supplier",
             f"booksync tenant import {tenant}",
             "the supplier is not an active vendor of this QuickBooks company",
+            importing,
         )
     if field:
         return Translation("tool.accepted", None, f"QuickBooks refused the field {field}")

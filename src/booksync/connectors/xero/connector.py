@@ -6,27 +6,21 @@ an `Idempotency-Key` derived from the record versions and the exact body, so a r
 replayed by Xero rather than applied twice. Tokens refresh themselves before their 30 minutes are up;
 calls are paced per tenant from Xero's X-MinLimit-Remaining headers and held back after a 429 for as
 long as its Retry-After says. Base URLs are settings, so the same code talks to the emulator.
+
+Xero's endpoints, app and limits are in app.py; reading its answers into results in answers.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from booksync.connectors.http import (
-    HttpClient,
-    RateBudget,
-    RateHeaders,
-    Recorder,
-    dumps,
-    parse_json,
-    problem_detail,
-)
-from booksync.connectors.oauth import OAuthApp, TokenKeeper, TokenSet
+from booksync.clock import Clock
+from booksync.connectors.http import HttpClient, RateBudget, Recorder, problem_detail
+from booksync.connectors.oauth import TokenKeeper, TokenSet
 from booksync.connectors.protocol import (
     ConnectorError,
     Limits,
@@ -39,81 +33,50 @@ from booksync.connectors.protocol import (
     RemoteTaxType,
     RemoteTenant,
 )
-from booksync.connectors.xero import mapping
-from booksync.connectors.xero.errors import translate
-from booksync.domain.types import EntityType, IntegrationKind
-from booksync.sync.pacing import Clock
-
-API_URL = "https://api.xero.com/api.xro/2.0"
-IDENTITY_URL = "https://identity.xero.com"
-LOGIN_URL = "https://login.xero.com"
-TOKEN_PATH = "/connect/token"
-AUTHORIZE_PATH = "/identity/connect/authorize"
-#: What booksync reads and writes; offline_access is what yields a refresh token.
-SCOPES = (
-    "offline_access",
-    "accounting.settings",
-    "accounting.contacts",
-    "accounting.transactions",
+from booksync.connectors.xero import answers, mapping
+from booksync.connectors.xero.answers import MAX_KEY, batch_key
+from booksync.connectors.xero.app import (
+    API_URL,
+    AUTHORIZE_PATH,
+    BATCH,
+    IDENTITY_URL,
+    LOGIN_URL,
+    PAGE_SIZE,
+    SCOPES,
+    TOKEN_PATH,
+    XERO_RATE_HEADERS,
+    connections_url_for,
+    xero_app,
 )
-XERO_RATE_HEADERS = RateHeaders(
-    minute="X-MinLimit-Remaining",
-    day="X-DayLimit-Remaining",
-    app_minute="X-AppMinLimit-Remaining",
-    problem="X-Rate-Limit-Problem",
-)
-#: Elements per write request: Xero's guidance is about 50 (and 3.5 MB) per request. Items are said
-#: to allow more, but only by a secondary source, so they stay at 50 too.
-BATCH = 50
-PAGE_SIZE = 100
-#: Idempotency-Key: Xero accepts up to 128 characters.
-MAX_KEY = 128
+from booksync.domain.types import EntityType
 
+#: References per lookup GET: well under a page (100), and a `where` of ORs Xero takes.
+LOOKUP_CHUNK = 25
 
-def connections_url_for(base_url: str) -> str:
-    """Xero serves /connections beside /api.xro/2.0 on the same host (api.xero.com, or an emulator)."""
-    root = base_url.rstrip("/")
-    if root.endswith("/api.xro/2.0"):
-        root = root[: -len("/api.xro/2.0")]
-    return f"{root}/connections"
-
-
-def xero_app(
-    client_id: str,
-    *,
-    identity_url: str = IDENTITY_URL,
-    login_url: str = LOGIN_URL,
-    client_secret: str | None = None,
-    scopes: Sequence[str] = SCOPES,
-) -> OAuthApp:
-    return OAuthApp(
-        client_id=client_id,
-        authorize_url=login_url.rstrip("/") + AUTHORIZE_PATH,
-        token_url=identity_url.rstrip("/") + TOKEN_PATH,
-        scopes=tuple(scopes),
-        client_secret=client_secret,
-    )
-
-
-def batch_key(items: Sequence[PushItem], body: Any) -> str:
-    """One Idempotency-Key per request: the same record versions with the same body replay; any
-    change to the body (Xero answers 400 to a reused key with a different request) gets a new key."""
-    digest = hashlib.sha256()
-    for item in items:
-        digest.update(item.key.encode() + b"\0")
-    digest.update(dumps(body).encode())
-    return ("bs-" + digest.hexdigest())[:MAX_KEY]
-
-
-def _where_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+#: Names this module has always offered; they now live in app.py and answers.py.
+__all__ = [
+    "API_URL",
+    "AUTHORIZE_PATH",
+    "BATCH",
+    "IDENTITY_URL",
+    "LOGIN_URL",
+    "MAX_KEY",
+    "PAGE_SIZE",
+    "SCOPES",
+    "TOKEN_PATH",
+    "XERO_RATE_HEADERS",
+    "XeroConnector",
+    "batch_key",
+    "connections_url_for",
+    "xero_app",
+]
 
 
 class XeroConnector:
     """A `Connector` for Xero. `tokens` is a TokenSet (refreshed here when `client_id` is given) or a
     TokenKeeper shared by every tenant of one grant."""
 
-    kind = IntegrationKind.XERO
+    kind = "xero"
     limits = Limits(batch_size={e: BATCH for e in EntityType}, calls_per_minute=60, concurrency=5)
 
     def __init__(
@@ -184,7 +147,7 @@ class XeroConnector:
             raise ConnectorError(
                 f"Xero answered {response.status_code} to GET {path}: {problem_detail(response)}"
             )
-        return _json(response)
+        return answers.json_of(response)
 
     def _collection(
         self, tenant: str, path: str, key: str, params: Mapping[str, str] | None = None
@@ -226,7 +189,7 @@ class XeroConnector:
             raise ConnectorError(
                 f"Xero answered {response.status_code} to GET /connections: {problem_detail(response)}"
             )
-        body = _json(response)
+        body = answers.json_of(response)
         if not isinstance(body, list):
             raise ConnectorError("Xero's answer to GET /connections is not a list")
         return [c for c in body if isinstance(c, dict)]
@@ -314,97 +277,18 @@ class XeroConnector:
                 f"Xero answered {response.status_code} to POST {endpoint.path}: "
                 f"{problem_detail(response)}"
             )
-        answer = _json(response)
+        answer = answers.json_of(response)
         if response.status_code == 400:
-            return self._refused(tenant, endpoint, pushed, elements, answer, response)
-        answered = _elements(answer, endpoint.collection)
+            name = self.tenant_names.get(tenant, tenant)
+            return answers.refused(endpoint, pushed, elements, answer, response, name)
+        answered = answers.elements(answer, endpoint.collection)
         if answered is None or len(answered) != len(pushed):
             raise ConnectorError(
                 f"Xero answered {len(answered or [])} elements for the {len(pushed)} sent to "
                 f"{endpoint.path}"
             )
-        results = []
-        for item, element, returned in zip(pushed, elements, answered, strict=True):
-            errors = _messages(returned)
-            failed = (
-                errors
-                or returned.get("StatusAttributeString") == "ERROR"
-                or returned.get("HasErrors") is True
-                or returned.get("HasValidationErrors") is True
-            )
-            remote_id = returned.get(endpoint.id_field)
-            if failed or not remote_id:
-                reason = errors or ["Xero did not accept it and gave no reason"]
-                results.append(self._rejected(tenant, item, element, reason, returned))
-                continue
-            outcome = Outcome.UPDATED if item.remote_id else Outcome.CREATED
-            results.append(
-                PushResult(
-                    item.key, outcome, str(remote_id), request=element, response=_slim(returned)
-                )
-            )
-        return results
-
-    def _refused(
-        self,
-        tenant: str,
-        endpoint: mapping.Endpoint,
-        pushed: list[PushItem],
-        elements: list[dict[str, Any]],
-        answer: Any,
-        response: httpx.Response,
-    ) -> list[PushResult]:
-        """A 400 refuses the whole request: nothing in it was applied. Elements Xero names get its
-        reasons; the others were held back only by them, so they go again (outcome unknown: the
-        engine looks them up first, which costs one read and can never duplicate)."""
-        answered = _elements(answer, endpoint.collection) or []
-        if len(answered) == len(pushed):
-            paired: list[Any] = answered
-        else:  # a summarised answer lists only the failed elements: pair them by number/code
-            number = endpoint.number_field or ""
-            by_number = {str(a.get(number)): a for a in answered if a.get(number)}
-            paired = [by_number.get(str(e.get(number))) for e in elements]
-        general = [] if answered else (_messages(answer) or [problem_detail(response)])
-        results = []
-        for item, element, returned in zip(pushed, elements, paired, strict=True):
-            reasons = _messages(returned) or general
-            if reasons:
-                results.append(self._rejected(tenant, item, element, reasons, returned or answer))
-            else:
-                results.append(
-                    PushResult(
-                        item.key,
-                        Outcome.UNKNOWN,
-                        item.remote_id,
-                        "not applied: Xero refused other elements of the same batch",
-                        request=element,
-                    )
-                )
-        return results
-
-    def _rejected(
-        self,
-        tenant: str,
-        item: PushItem,
-        element: dict[str, Any],
-        messages: list[str],
-        returned: Any,
-    ) -> PushResult:
         name = self.tenant_names.get(tenant, tenant)
-        translation = translate(messages, item.entity, name, item.reference)
-        text = "; ".join(messages)
-        if translation.advice:
-            text += f" ({translation.advice})"
-        return PushResult(
-            item.key,
-            Outcome.REJECTED,
-            item.remote_id,
-            text,
-            translation.rule,
-            translation.fix,
-            request=element,
-            response=_slim(returned),
-        )
+        return answers.accepted(endpoint, pushed, elements, answered, name)
 
     # --- finding what a lost answer created -----------------------------------------------------------
 
@@ -419,7 +303,7 @@ class XeroConnector:
         elif entity is EntityType.SALES_ORDER:
             rows = self._collection(tenant, "Quotes", "Quotes", {"QuoteNumber": reference})
         else:
-            where = f"{field}=={_where_string(reference)}"
+            where = f"{field}=={answers.where_string(reference)}"
             if endpoint.doc_type:
                 where += f' AND Type=="{endpoint.doc_type}"'
             rows = self._collection(tenant, endpoint.path, endpoint.collection, {"where": where})
@@ -432,61 +316,44 @@ class XeroConnector:
                 return str(row[endpoint.id_field])
         return None
 
+    def lookup_many(
+        self, tenant: str, entity: EntityType, items: Sequence[PushItem]
+    ) -> dict[str, str]:
+        """Many references in one GET per `LOOKUP_CHUNK`: invoices by `InvoiceNumbers=a,b,c`
+        (tests/specs/xero/xero_accounting.yaml line 7381), contacts, items and credit notes by a
+        `where` of ORs (line 3595 for Contacts). Quotes and purchase orders have no list filter
+        for numbers: one `lookup` each."""
+        endpoint = mapping.ENDPOINTS[entity]
+        field = endpoint.number_field
+        assert field is not None
+        references = list(dict.fromkeys(item.reference for item in items))
+        found: dict[str, str] = {}
+        if entity in (EntityType.PURCHASE_ORDER, EntityType.SALES_ORDER):
+            for reference in references:
+                if (remote_id := self.lookup(tenant, entity, reference)) is not None:
+                    found[reference] = remote_id
+            return found
+        for start in range(0, len(references), LOOKUP_CHUNK):
+            chunk = references[start : start + LOOKUP_CHUNK]
+            if endpoint.path == "Invoices" and not any("," in r for r in chunk):
+                params = {"InvoiceNumbers": ",".join(chunk)}
+            else:
+                where = " OR ".join(f"{field}=={answers.where_string(r)}" for r in chunk)
+                params = {"where": f"({where})" if len(chunk) > 1 else where}
+            for row in self._collection(tenant, endpoint.path, endpoint.collection, params):
+                number = row.get(field)
+                if (
+                    number in chunk
+                    and row.get("Status") != "DELETED"
+                    and row.get(endpoint.id_field)
+                    and (
+                        endpoint.doc_type is None
+                        or row.get("Type", endpoint.doc_type) == endpoint.doc_type
+                    )
+                ):
+                    found.setdefault(str(number), str(row[endpoint.id_field]))
+        return found
+
     def close(self) -> None:
         if self._owns_http:
             self.http.close()
-
-
-def _json(response: httpx.Response) -> Any:
-    try:
-        return parse_json(response.content)
-    except ValueError:
-        raise ConnectorError(
-            f"Xero answered {response.status_code} with something other than JSON"
-        ) from None
-
-
-def _elements(answer: Any, collection: str) -> list[dict[str, Any]] | None:
-    """The per-element answers: the collection (200) or a ValidationException's Elements (400)."""
-    if not isinstance(answer, dict):
-        return None
-    rows = answer.get(collection)
-    if not isinstance(rows, list):
-        rows = answer.get("Elements")
-    if not isinstance(rows, list):
-        return None
-    return [r if isinstance(r, dict) else {} for r in rows]
-
-
-def _messages(data: Any) -> list[str]:
-    """Every ValidationErrors message on an element (and its lines), or on a 400's Elements."""
-    found: list[str] = []
-    if isinstance(data, dict):
-        for error in data.get("ValidationErrors") or []:
-            if isinstance(error, dict) and error.get("Message"):
-                found.append(str(error["Message"]))
-        for key in ("LineItems", "Elements"):
-            for child in data.get(key) or []:
-                found.extend(m for m in _messages(child) if m not in found)
-    return found
-
-
-def _slim(returned: Any) -> Any:
-    """The element as Xero answered it, without the bulky parts the timeline does not need."""
-    if not isinstance(returned, dict):
-        return returned
-    return {
-        k: v
-        for k, v in returned.items()
-        if k
-        not in {
-            "Attachments",
-            "Payments",
-            "Prepayments",
-            "Overpayments",
-            "CreditNotes",
-            "Addresses",
-            "Phones",
-            "ContactPersons",
-        }
-    }

@@ -4,6 +4,9 @@ Xero words these messages for its own UI ("Account code '200' is not a valid cod
 document.", "The TaxType code 'OUTPUT9' does not exist or cannot be used for this type of
 transaction.", "The contact name Acme is already assigned to another contact. ..."). Where one maps
 to a checklist rule, the doctor shows that rule; the message itself is always kept verbatim.
+
+Each translation carries its fix twice: `remedy`, the fix as data (`booksync.domain.fixes`), and
+`fix`, the same as the command line a `PushResult` carries today (a test holds the two equal).
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ import re
 import shlex
 from dataclasses import dataclass
 
+from booksync.domain import fixes
+from booksync.domain.fixes import Fix
+from booksync.domain.records import Subject
 from booksync.domain.types import EntityType
 
 
@@ -20,6 +26,7 @@ class Translation:
     rule: str | None
     fix: str | None
     advice: str = ""
+    remedy: Fix | None = None
 
 
 _TAX = re.compile(
@@ -47,6 +54,7 @@ def translate(
     """The rule and fix for Xero's messages about one element (the first message that maps wins)."""
     tenant = shlex.quote(tenant_name)
     ref = shlex.quote(reference)
+    importing = fixes.import_tenant(Subject("tenant", None, tenant_name))
     for message in messages:
         if _TAX.search(message):
             return Translation(
@@ -54,6 +62,9 @@ def translate(
                 f"booksync tax-rate map RATE --tenant {tenant} --tax-type TAX_TYPE",
                 "map the tax rate to a tax type this Xero organisation offers "
                 f"(booksync tenant import {tenant} refreshes the list)",
+                fixes.map_tax_rate(
+                    Subject("tax_rate", None, fixes.UNNAMED), Subject("tenant", None, tenant_name)
+                ),
             )
         if _ACCOUNT.search(message):
             return Translation(
@@ -61,12 +72,14 @@ def translate(
                 f"booksync tenant import {tenant}",
                 "the account code is not an active account in this Xero organisation; import its "
                 "chart again and the doctor names the account code to change",
+                importing,
             )
         if _UNKNOWN_ITEM.search(message):
             return Translation(
                 "dependency.product",
                 f"booksync tenant import {tenant}",
                 "a line's product is not an item in this Xero organisation",
+                importing,
             )
         if entity.is_party and _DUPLICATE_CONTACT.search(message):
             return Translation(
@@ -74,6 +87,7 @@ def translate(
                 f"booksync tenant import {tenant}",
                 "Xero already has an active contact with this name; importing the tenant's contacts "
                 f"links {ref} to it (exact name), then retry: booksync sync retry {entity.value} {ref}",
+                importing,
             )
         if entity is EntityType.PRODUCT and _DUPLICATE_ITEM.search(message):
             return Translation(
@@ -81,6 +95,7 @@ def translate(
                 f"booksync tenant import {tenant}",
                 "Xero already has an item with this code; importing the tenant's items links the "
                 f"product to it, then retry: booksync sync retry product {ref}",
+                importing,
             )
         if entity.is_document and _DUPLICATE_NUMBER.search(message):
             return Translation(

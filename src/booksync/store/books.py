@@ -1,6 +1,7 @@
-"""Reading the store into the domain's `Books` snapshot the rules evaluate.
+"""The store→domain mapper: reads the store into the `Books` snapshot the rules evaluate.
 
-Small tables (integrations, tenants, tax rates, account codes, item groups) are read whole. The
+It lives with the store so that the sync engine, the doctor and the health report all read the books
+the same way without reaching up into the service layer. Small tables (integrations, tenants, tax rates, account codes, item groups) are read whole. The
 large ones (clients, suppliers, products, sync states) are read whole for the health report, or row
 by row on first use when the doctor or the engine looks at a handful of records.
 """
@@ -8,19 +9,17 @@ by row on first use when the doctor or the engine looks at a handful of records.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, Generic, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from sqlalchemy import ClauseElement, Connection, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booksync.domain.records import (
     AccountCodeView,
     Books,
-    DocumentView,
     IntegrationView,
     ItemGroupView,
-    LineView,
     PartyView,
     ProductView,
     SyncState,
@@ -31,14 +30,13 @@ from booksync.domain.types import (
     AccountKind,
     ConnectionState,
     EntityType,
-    IntegrationKind,
     SyncStatus,
 )
+from booksync.store.document_views import document_view, iter_document_views, plain_rows
+from booksync.store.lazy import LazyMapping
 from booksync.store.models import (
     AccountCode,
     Client,
-    Document,
-    DocumentLine,
     Integration,
     ItemGroup,
     Product,
@@ -49,54 +47,6 @@ from booksync.store.models import (
     Tenant,
     TenantTaxType,
 )
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class LazyMapping(Mapping[K, V], Generic[K, V]):
-    """A read-only mapping that loads each missing key once, on first use.
-
-    `prime(keys)` loads many keys in one query, for callers (the engine) that know what they need.
-    """
-
-    def __init__(
-        self,
-        load: Callable[[K], V | None],
-        load_many: Callable[[list[K]], dict[K, V]] | None = None,
-    ) -> None:
-        self._load = load
-        self._load_many = load_many
-        self._rows: dict[K, V | None] = {}
-
-    def prime(self, keys: Iterable[K]) -> None:
-        missing = list(dict.fromkeys(k for k in keys if k not in self._rows))
-        if not missing:
-            return
-        if self._load_many is None:
-            for key in missing:
-                self._rows[key] = self._load(key)
-            return
-        for start in range(0, len(missing), 500):
-            part = missing[start : start + 500]
-            found = self._load_many(part)
-            for key in part:
-                self._rows[key] = found.get(key)
-
-    def __getitem__(self, key: K) -> V:
-        if key not in self._rows:
-            self._rows[key] = self._load(key)
-        row = self._rows[key]
-        if row is None:
-            raise KeyError(key)
-        return row
-
-    def __iter__(self) -> Iterator[K]:
-        return iter(k for k, v in self._rows.items() if v is not None)
-
-    def __len__(self) -> int:
-        return sum(1 for v in self._rows.values() if v is not None)
-
 
 PARTY_COLUMNS = (
     "id",
@@ -142,7 +92,7 @@ def load_books(session: Session, *, whole: bool = False) -> Books:
     integrations = {
         i.id: IntegrationView(
             i.id,
-            IntegrationKind(i.kind),
+            i.kind,
             i.enabled,
             frozenset(EntityType(e) for e in i.entities_to_sync),
             i.show_success_messages,
@@ -221,7 +171,7 @@ def load_books(session: Session, *, whole: bool = False) -> Books:
         kinds = {e.value: e for e in EntityType}
         # Most books have tens of thousands of jobs in a handful of distinct states: share them.
         seen: dict[tuple[str, str | None, str | None, str | None], SyncState | None] = {}
-        for entity, record_id, status, last_error, rule, fix in _plain_rows(
+        for entity, record_id, status, last_error, rule, fix in plain_rows(
             session.connection(),
             select(SyncJob.entity_type, SyncJob.record_id, *state_cols).where(
                 (SyncJob.status != SyncStatus.PENDING.value) | SyncJob.last_error.is_not(None)
@@ -332,113 +282,4 @@ def prime(
             mapping.prime(keys)
 
 
-def document_view(document: Document) -> DocumentView:
-    return DocumentView(
-        document.id,
-        EntityType(document.kind),
-        document.number,
-        document.client_id if document.client_id is not None else document.supplier_id or 0,
-        document.currency,
-        document.status,
-        tuple(
-            LineView(
-                ln.position,
-                ln.product_id,
-                ln.quantity,
-                ln.unit_price,
-                ln.description,
-                ln.tax_rate_id,
-            )
-            for ln in document.lines
-        ),
-        document.remote_id,
-    )
-
-
-def _plain_rows(conn: Connection, stmt: ClauseElement) -> list[tuple[Any, ...]]:
-    """The driver's own tuples for a select of integer and text columns, bypassing Row objects.
-
-    Only for the health report's hot path: its statements bind integers alone (rendered inline)
-    and its columns need no conversion on either database.
-    """
-    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(sql)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
-
-
-def _position(line: LineView) -> int:
-    return line.position
-
-
-def iter_document_views(session: Session, *, batch: int = 10_000) -> Iterator[DocumentView]:
-    """Every document as a view, streamed in id order with its lines (for the health report).
-
-    Reads the driver's plain rows (no ORM objects, no Row wrappers) and shares one `LineView`
-    between lines that look the same to the rules: the health report spends its time on the
-    rules, not on loading.
-    """
-    doc_cols = (
-        Document.id,
-        Document.kind,
-        Document.number,
-        Document.client_id,
-        Document.supplier_id,
-        Document.currency,
-        Document.status,
-        Document.remote_id,
-    )
-    line_cols = (
-        DocumentLine.document_id,
-        DocumentLine.position,
-        DocumentLine.product_id,
-        DocumentLine.tax_rate_id,
-    )
-    session.flush()  # plain rows below bypass autoflush: see what this session has written
-    conn = session.connection()
-    kinds = {e.value: e for e in EntityType}
-    # Quantities and prices play no part in any rule; the health report skips reading them.
-    shared: dict[tuple[int, int, int | None], LineView] = {}
-    last = 0
-    while True:
-        docs = _plain_rows(
-            conn, select(*doc_cols).where(Document.id > last).order_by(Document.id).limit(batch)
-        )
-        if not docs:
-            return
-        lo, hi = docs[0][0], docs[-1][0]
-        lines: dict[int, list[LineView]] = {}
-        shuffled: set[int] = set()  # rows come in no particular order; positions rarely need it
-        for doc_id, position, product_id, tax_rate_id in _plain_rows(
-            conn, select(*line_cols).where(DocumentLine.document_id.between(lo, hi))
-        ):
-            key = (position, product_id, tax_rate_id)
-            view = shared.get(key)
-            if view is None:
-                view = shared[key] = LineView(position, product_id, tax_rate_id=tax_rate_id)
-            found = lines.get(doc_id)
-            if found is None:
-                lines[doc_id] = [view]
-            else:
-                if position < found[-1].position:
-                    shuffled.add(doc_id)
-                found.append(view)
-        for doc_id, kind, number, client_id, supplier_id, currency, status, remote_id in docs:
-            party = client_id if client_id is not None else supplier_id
-            mine = lines.get(doc_id)
-            if mine is not None and doc_id in shuffled:
-                mine.sort(key=_position)
-            yield DocumentView(
-                doc_id,
-                kinds[kind],
-                number,
-                party or 0,
-                currency,
-                status,
-                tuple(mine) if mine is not None else (),
-                remote_id,
-            )
-        last = hi
+__all__ = ["LazyMapping", "document_view", "iter_document_views", "load_books", "prime"]

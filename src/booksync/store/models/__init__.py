@@ -1,0 +1,55 @@
+"""The ORM tables. Field names follow the brief's glossary; every syncable record carries a version.
+
+One module per subject (base, integrations, records, sync, auth); every name is importable from
+here, and importing this package registers every table on `Base.metadata`, the view Alembic's
+autogenerate and `refuse_if_used` read.
+"""
+
+from __future__ import annotations
+
+# Kept in this order: it is the order the tables join Base.metadata.
+# isort: off
+from booksync.store.models.base import NAMING, Base, Syncable, Timestamped
+from booksync.store.models.integrations import Integration, RemoteObject, Tenant, TenantTaxType
+from booksync.store.models.records import (
+    SYNCABLE_MODELS,
+    AccountCode,
+    Client,
+    Document,
+    DocumentLine,
+    ItemGroup,
+    Product,
+    Supplier,
+    TaxRate,
+    TaxRateMapping,
+)
+from booksync.store.models.sync import SyncEvent, SyncJob, SyncJobBlocker
+from booksync.store.models.auth import ApiKey, SignInFailure, User
+# isort: on
+
+__all__ = [
+    "NAMING",
+    "SYNCABLE_MODELS",
+    "AccountCode",
+    "ApiKey",
+    "Base",
+    "Client",
+    "Document",
+    "DocumentLine",
+    "Integration",
+    "ItemGroup",
+    "Product",
+    "RemoteObject",
+    "SignInFailure",
+    "Supplier",
+    "SyncEvent",
+    "SyncJob",
+    "SyncJobBlocker",
+    "Syncable",
+    "TaxRate",
+    "TaxRateMapping",
+    "Tenant",
+    "TenantTaxType",
+    "Timestamped",
+    "User",
+]

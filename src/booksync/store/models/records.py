@@ -1,0 +1,248 @@
+"""The billing records a user keeps in booksync: tax rates and their mappings, account codes,
+item groups, and the syncable records (clients, suppliers, products, documents and their lines)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from booksync.domain.types import EntityType
+from booksync.store.models.base import Base, Syncable, Timestamped
+from booksync.store.models.integrations import Tenant
+from booksync.store.types import Money
+
+
+class TaxRate(Timestamped, Base):
+    __tablename__ = "tax_rates"
+    __table_args__ = (
+        Index(
+            "uq_tax_rates_one_default",
+            "is_default",
+            unique=True,
+            sqlite_where=text("is_default"),
+            postgresql_where=text("is_default"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    percent: Mapped[Decimal] = mapped_column(Money(9, 4))
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    mappings: Mapped[list[TaxRateMapping]] = relationship(
+        back_populates="tax_rate", cascade="all, delete-orphan"
+    )
+
+    @property
+    def reference(self) -> str:
+        return self.name
+
+
+class TaxRateMapping(Base):
+    """A tax rate's tax type in one tenant's tool."""
+
+    __tablename__ = "tax_rate_mappings"
+    __table_args__ = (UniqueConstraint("tax_rate_id", "tenant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tax_rate_id: Mapped[int] = mapped_column(ForeignKey("tax_rates.id", ondelete="CASCADE"))
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    tax_type: Mapped[str] = mapped_column(String(100))
+
+    tax_rate: Mapped[TaxRate] = relationship(back_populates="mappings")
+    tenant: Mapped[Tenant] = relationship()
+
+
+class AccountCode(Timestamped, Base):
+    """Configuration > Billing > Accounts Code: its `code` must match one in the tenant's tool."""
+
+    __tablename__ = "account_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    code: Mapped[str] = mapped_column(String(50), default="")
+    kind: Mapped[str] = mapped_column(String(10))  # income | expense
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="SET NULL"))
+    imported_from_tool: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    tenant: Mapped[Tenant | None] = relationship()
+
+    @property
+    def reference(self) -> str:
+        return self.code or self.name
+
+
+class ItemGroup(Timestamped, Base):
+    __tablename__ = "item_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    tax_rate_id: Mapped[int | None] = mapped_column(ForeignKey("tax_rates.id", ondelete="RESTRICT"))
+    income_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("account_codes.id", ondelete="RESTRICT")
+    )
+    expense_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("account_codes.id", ondelete="RESTRICT")
+    )
+
+    tax_rate: Mapped[TaxRate | None] = relationship()
+    income_account: Mapped[AccountCode | None] = relationship(foreign_keys=[income_account_id])
+    expense_account: Mapped[AccountCode | None] = relationship(foreign_keys=[expense_account_id])
+
+    @property
+    def reference(self) -> str:
+        return self.name
+
+
+class _Party(Syncable):
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    currency: Mapped[str] = mapped_column(String(3), default="AUD")
+    tax_rate_id: Mapped[int | None] = mapped_column(ForeignKey("tax_rates.id", ondelete="RESTRICT"))
+    exclude_from_accounting: Mapped[bool] = mapped_column(Boolean, default=False)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"))
+
+    @property
+    def reference(self) -> str:
+        return self.name
+
+
+class Client(_Party, Base):
+    __tablename__ = "clients"
+    entity_type = EntityType.CLIENT
+
+    tax_rate: Mapped[TaxRate | None] = relationship()
+    tenant: Mapped[Tenant | None] = relationship()
+
+
+class Supplier(_Party, Base):
+    __tablename__ = "suppliers"
+    entity_type = EntityType.SUPPLIER
+
+    tax_rate: Mapped[TaxRate | None] = relationship()
+    tenant: Mapped[Tenant | None] = relationship()
+
+
+class Product(Syncable, Base):
+    __tablename__ = "products"
+    entity_type = EntityType.PRODUCT
+
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    code: Mapped[str | None] = mapped_column(String(50), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    price: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    cost: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    item_group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("item_groups.id", ondelete="RESTRICT")
+    )
+    use_item_group_tax: Mapped[bool] = mapped_column(Boolean, default=False)
+    tax_rate_id: Mapped[int | None] = mapped_column(ForeignKey("tax_rates.id", ondelete="RESTRICT"))
+    income_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("account_codes.id", ondelete="RESTRICT")
+    )
+    expense_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("account_codes.id", ondelete="RESTRICT")
+    )
+    exclude_from_accounting: Mapped[bool] = mapped_column(Boolean, default=False)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"))
+
+    item_group: Mapped[ItemGroup | None] = relationship()
+    tax_rate: Mapped[TaxRate | None] = relationship()
+    income_account: Mapped[AccountCode | None] = relationship(foreign_keys=[income_account_id])
+    expense_account: Mapped[AccountCode | None] = relationship(foreign_keys=[expense_account_id])
+    tenant: Mapped[Tenant | None] = relationship()
+
+    @property
+    def reference(self) -> str:
+        return self.name
+
+
+class Document(Syncable, Base):
+    """An invoice, sales order, purchase order or credit note; `kind` says which."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        UniqueConstraint("kind", "number"),
+        CheckConstraint("(client_id IS NULL) <> (supplier_id IS NULL)", name="one_party"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    number: Mapped[str] = mapped_column(String(255))
+    client_id: Mapped[int | None] = mapped_column(
+        ForeignKey("clients.id", ondelete="RESTRICT"), index=True
+    )
+    supplier_id: Mapped[int | None] = mapped_column(
+        ForeignKey("suppliers.id", ondelete="RESTRICT"), index=True
+    )
+    issue_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3), default="AUD")
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    reference_text: Mapped[str] = mapped_column("reference", String(255), default="")
+
+    client: Mapped[Client | None] = relationship()
+    supplier: Mapped[Supplier | None] = relationship()
+    lines: Mapped[list[DocumentLine]] = relationship(
+        back_populates="document",
+        cascade="all, delete-orphan",
+        order_by="DocumentLine.position",
+    )
+
+    @property
+    def entity_type(self) -> EntityType:  # type: ignore[override]
+        return EntityType(self.kind)
+
+    @property
+    def reference(self) -> str:
+        return self.number
+
+    @property
+    def party(self) -> Client | Supplier | None:
+        return self.client if self.client_id is not None else self.supplier
+
+
+class DocumentLine(Base):
+    __tablename__ = "document_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="RESTRICT"), index=True
+    )
+    description: Mapped[str] = mapped_column(Text, default="")
+    quantity: Mapped[Decimal] = mapped_column(Money())
+    unit_price: Mapped[Decimal] = mapped_column(Money())
+    tax_rate_id: Mapped[int | None] = mapped_column(ForeignKey("tax_rates.id", ondelete="RESTRICT"))
+
+    document: Mapped[Document] = relationship(back_populates="lines")
+    product: Mapped[Product] = relationship()
+    tax_rate: Mapped[TaxRate | None] = relationship()
+
+
+SYNCABLE_MODELS: dict[EntityType, type[Syncable]] = {
+    EntityType.CLIENT: Client,
+    EntityType.SUPPLIER: Supplier,
+    EntityType.PRODUCT: Product,
+    EntityType.INVOICE: Document,
+    EntityType.SALES_ORDER: Document,
+    EntityType.PURCHASE_ORDER: Document,
+    EntityType.CREDIT_NOTE: Document,
+}
