@@ -30,7 +30,7 @@ pytest: $(STAMP)
 
 # The docs site, into site/; --strict: a broken link, a missing page or a stale rule fails the build.
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict --clean --quiet
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --clean --quiet
 
 test: lint typecheck pytest docs
 

@@ -3,6 +3,8 @@ and not a single row of the store changed."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
@@ -249,7 +251,11 @@ FUZZ_TEMPLATES = [
 FUZZ_VALUES = ["a\udce9b", "", " ", "\uff11\uff12", "../x", "x" * 5000]
 
 
-def test_no_hostile_argument_prints_a_traceback_or_writes_when_refused(books: str) -> None:
+def test_no_hostile_argument_prints_a_traceback_or_writes_when_refused(
+    books: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")  # `--db NaN` opens ./NaN, `--db ../x` the folder above
     cases = [[a.replace("{}", v) for a in t] for t in FUZZ_TEMPLATES for v in FUZZ_VALUES]
     assert len(cases) == 156
     problems = []

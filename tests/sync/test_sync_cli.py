@@ -124,7 +124,7 @@ def test_worker_picks_up_a_change_and_stops_on_sigterm(db_url: str, tmp_path: Pa
     small_books(db_url, tmp_path)
     ok(db_url, "account-code", "edit", "Sales", "--code", "200")
     worker = subprocess.Popen(
-        [*BOOKSYNC, "--db", db_url, "worker", "--poll", "0.2"],
+        [*BOOKSYNC, "--db", db_url, "worker", "--poll", "0.2", "--lease", "7"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -148,6 +148,7 @@ def test_worker_picks_up_a_change_and_stops_on_sigterm(db_url: str, tmp_path: Pa
         store.dispose()
     assert worker.returncode == 0, out
     assert "booksync worker stopped." in out
+    assert "(lease 7 s)" in out
 
 
 def _synced(store: Store) -> int:

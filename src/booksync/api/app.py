@@ -42,7 +42,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     401: {"model": ProblemsOut, "description": "No API key, or one not valid or revoked"},
     404: {"model": ProblemsOut, "description": "The record named in the path does not exist"},
     409: {"model": ProblemsOut, "description": "Conflicts with other records"},
-    413: {"model": ProblemsOut, "description": "The body is over the size limit (1 MiB by default)"},
+    413: {"model": ProblemsOut, "description": "Body over the size limit (1 MiB by default)"},
     422: {"model": ProblemsOut, "description": "Bad input; `loc` names the field"},
     502: {"model": ProblemsOut, "description": "An accounting tool failed"},
 }

@@ -31,7 +31,8 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "sync": (("booksync.cli.sync",), "Push changes to the accounting tools."),
     "worker": (
         ("booksync.cli.sync",),
-        "Keep syncing: picks up new changes within a second; stops cleanly on SIGTERM or Ctrl-C.",
+        "Keep syncing: picks up new changes within a second; stops cleanly on SIGTERM or Ctrl-C "
+        "(within seconds, even in a long Retry-After pause, handing back the jobs it holds unsent).",
     ),
     "status": (
         ("booksync.cli.sync",),
@@ -44,8 +45,8 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     ),
     "demo": (
         ("booksync.cli.demo",),
-        "Load the sample MSP books, connect the embedded tool's books, sync them, and show what "
-        "stayed blocked.",
+        "Load the sample MSP books, connect embedded ledgers, sync them, and show what stayed "
+        "blocked.",
     ),
     "integration": (
         ("booksync.cli.integrations",),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -135,8 +136,19 @@ def worker(
     poll: Annotated[
         float, typer.Option(min=0.05, help="Seconds between looks for new changes.")
     ] = 0.5,
+    lease: Annotated[
+        float,
+        typer.Option(
+            min=1.0,
+            max=86400.0,
+            help="Seconds a claim lasts without a heartbeat: after that, another worker takes "
+            "over the jobs (this worker renews its claims from its own thread, a few times per "
+            "lease, whatever it is doing).",
+        ),
+    ] = 300.0,
 ) -> None:
-    """Keep syncing: picks up new changes within a second; stops cleanly on SIGTERM or Ctrl-C."""
+    """Keep syncing: picks up new changes within a second; stops cleanly on SIGTERM or Ctrl-C
+    (within seconds, even in a long Retry-After pause, handing back the jobs it holds unsent)."""
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: Any) -> None:
@@ -144,8 +156,12 @@ def worker(
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    engine = sync_service.make_engine(state(ctx).store, on_notice=print_notice)
-    console.print(f"booksync worker {engine.worker} started; SIGTERM or Ctrl-C stops it.")
+    engine = sync_service.make_engine(
+        state(ctx).store, on_notice=print_notice, lease=timedelta(seconds=lease)
+    )
+    console.print(
+        f"booksync worker {engine.worker} started (lease {lease:g} s); SIGTERM or Ctrl-C stops it."
+    )
     try:
         engine.run_forever(stop, poll=poll)
     finally:

@@ -3,8 +3,8 @@ and how to fix it, keyed by the rule ids of `booksync.domain.rules.RULES`.
 
 Only the prose lives here. Each rule's id, question, scope and seed heading come from `RULES`, and
 each fix is a `Fix` built with the domain's own constructors, so the pages say the same command and
-web page as the doctor does (`booksync.services.fixes`). `rule_docs` checks at import that this table
-and `RULES` name the same rules, so a rule cannot ship without its page.
+web page as the doctor does (`booksync.services.fixes`). tests/docs/ fail when this table and `RULES`
+do not name the same rules, and so does the docs build: a rule cannot ship without its page.
 """
 
 from __future__ import annotations

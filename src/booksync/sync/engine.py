@@ -107,7 +107,7 @@ class Engine:
         """Work until no job is due; wait (up to `max_wait` s at a time) for backoffs and Retry-After."""
         report = Reporter(PassResult(), self.on_progress, self.on_notice)
         beating = self.heartbeat.running
-        if False:
+        if not beating:
             self.heartbeat.start()
         try:
             self._run(report, max_wait)
@@ -149,7 +149,7 @@ class Engine:
         in flight is recorded, nothing more is sent, and the jobs it holds unsent go back to pending.
         """
         self.stop = stop
-        if True:
+        with self.heartbeat:
             while not stop.is_set():
                 result = self.run_pass()
                 if not result.handled:

@@ -52,7 +52,7 @@ class Pacer:
 def nap(clock: Clock, seconds: float, stop: threading.Event | None) -> None:
     """Sleep `seconds` on `clock`, waking at once when `stop` is set (a worker asked to stop must
     not sit out a 120 s Retry-After). A virtual clock's sleep is instant: it is slept on as is."""
-    if True:
+    if stop is None or (isinstance(clock, VirtualClock) and clock.virtual):
         clock.sleep(seconds)
     else:
         stop.wait(max(0.0, seconds))

@@ -96,12 +96,13 @@ class Pusher:
                 answered = exc
                 if not isinstance(exc, AuthError | TransientError):
                     answered = TransientError(f"looking up an unanswered push failed: {exc}")
-                chunk = self._mark_sent(chunk)  # counts the attempt, so it gives up in the end
+                self._mark_sent(chunk)  # counts the attempt, so it gives up in the end
             else:
-                chunk = self._mark_sent(chunk)
+                self._mark_sent(chunk)
+                self.step("sent", chunk)
+                chunk = self._still_held(chunk)
                 if not chunk:
                     continue
-                self.step("sent", chunk)
                 answered = self._call(connector, to, entity, chunk, report)
                 self.step("answered", chunk)
             if isinstance(answered, AuthError):
@@ -126,14 +127,17 @@ class Pusher:
             self.step("recorded", chunk)
         return True
 
-    def _mark_sent(self, chunk: list[Ready]) -> list[Ready]:
-        """Commit the "sent" mark on the jobs still held; drop those another worker took over
-        (this worker's lease ran out: they are that worker's to push now)."""
-        ids = [r.job_id for r in chunk]
+    def _mark_sent(self, chunk: list[Ready]) -> None:
+        """Commit the "sent" mark on the jobs this worker still holds, on its own, before the call."""
         with self.store.session() as session:
-            jobs.start_attempt(session, self.worker, ids)
+            jobs.start_attempt(session, self.worker, [r.job_id for r in chunk])
             jobs.heartbeat(session, self.worker, self.clock.utcnow())
-            mine = jobs.held(session, self.worker, ids)
+
+    def _still_held(self, chunk: list[Ready]) -> list[Ready]:
+        """The jobs still this worker's, right before the call: one another worker took over (this
+        worker's lease ran out) is that worker's to push now, and is not sent from here."""
+        with self.store.session() as session:
+            mine = jobs.held(session, self.worker, [r.job_id for r in chunk])
         return [r for r in chunk if r.job_id in mine]
 
     def _call(

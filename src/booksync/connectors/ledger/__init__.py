@@ -9,8 +9,7 @@ The names below are imported from their modules on first use, so registering the
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from booksync.connectors.lazy import lazy_exports
 
 #: name -> the module of this package that defines it
 _LAZY = {
@@ -18,10 +17,4 @@ _LAZY = {
 }
 
 __all__ = sorted(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_exports(__name__, _LAZY)
