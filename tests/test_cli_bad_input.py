@@ -108,7 +108,7 @@ CASES = [
      ["--remote-id", "' '", "is empty"]),
     ("remote tenant id outside the folder", ["tenant", "add", "Books", "--integration", "ledger",
                                              "--remote-id", "../x"],
-     ["--remote-id", "'../x'", "outside the ledger folder", "without '/', '\\', '..'"]),
+     ["--remote-id", "'../x'", "is not an ID any tool uses", "without '/', '\\', '..'"]),
     ("remote tenant id emptied", ["tenant", "edit", "Acme AU", "--remote-id", ""],
      ["--remote-id", "''", "is empty"]),
     ("record named in bytes that are not UTF-8", ["client", "edit", "Base\udcff", "--email",

@@ -2,8 +2,9 @@
 
 Each command group lives in its own module and adds itself to `app`. The root group loads a module
 only when one of its commands runs (`LazyGroup`), so `booksync --help` and a one-record doctor do not
-pay for SQLAlchemy, FastAPI or every tool's connector. `COMMANDS` lists each command's modules and
-its one line of help; tests/cli/test_lazy_cli.py checks it against the commands themselves.
+pay for SQLAlchemy, FastAPI or every tool's connector; the root's own help is plain text (no Rich).
+`COMMANDS` lists each command's modules and its one line of help; tests/cli/test_lazy_cli.py checks
+it against the commands themselves and what the two paths import (`python -m bench cli` times them).
 """
 
 from __future__ import annotations

@@ -46,6 +46,7 @@ def _console(name: str = "console") -> Console:
     made = globals().get(name)
     return made if made is not None else __getattr__(name)
 
+
 P = ParamSpec("P")
 R = TypeVar("R")
 

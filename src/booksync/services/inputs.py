@@ -133,8 +133,9 @@ class TenantInput(_Input):
             )
         if ".." in value or not REMOTE_TENANT_ID.fullmatch(value):
             raise ValueError(
-                "could name a file outside the ledger folder; accepted: up to 100 characters "
-                "without '/', '\\', '..' or control characters, not starting with '.'"
+                "is not an ID any tool uses (it could name a path on the server); accepted: up "
+                "to 100 characters without '/', '\\', '..' or control characters, not starting "
+                "with '.'"
             )
         return value
 

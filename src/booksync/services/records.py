@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from booksync.connectors.registry import tool_for
 from booksync.domain.types import EntityType
 from booksync.services.documents import Documents
 from booksync.services.errors import BadInput, Conflict
@@ -44,6 +45,7 @@ from booksync.store.models import (
     AccountCode,
     Base,
     Client,
+    Integration,
     ItemGroup,
     Product,
     Supplier,
@@ -136,10 +138,16 @@ class Tenants(RecordType[Tenant, TenantInput]):
         return tenant
 
     def _check_unique(self, session: Session, obj: Tenant, attr: str) -> None:
-        """A remote tenant ID is unique within its integration (as the store's key says)."""
+        """A remote tenant ID is one the tool accepts (a ledger's is a file name), and unique within
+        its integration (as the store's key says)."""
         if attr != "remote_tenant_id":
             super()._check_unique(session, obj, attr)
             return
+        kind = session.get(Integration, obj.integration_id)
+        problem = tool_for(kind.kind).remote_id_problem(obj.remote_tenant_id) if kind else None
+        if problem is not None:
+            problem, _, accepted = problem.partition("; accepted: ")
+            raise BadInput(attr, obj.remote_tenant_id, problem, accepted or None)
         stmt = select(Tenant.name).where(
             Tenant.integration_id == obj.integration_id,
             Tenant.remote_tenant_id == obj.remote_tenant_id,

@@ -13,6 +13,7 @@ import os
 import re
 import shlex
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from booksync.domain.fixes import Fix
 from booksync.domain.records import Subject
@@ -21,8 +22,10 @@ from booksync.domain.rules import RULES, RULES_BY_ID
 from booksync.domain.types import EntityType
 from booksync.errors import BadInput
 from booksync.services.fixes import command_line, web_page
-from booksync.services.rule_examples import Example, kept_examples
 from booksync.services.rule_prose import PROSE, FixNote
+
+if TYPE_CHECKING:
+    from booksync.services.rule_examples import Example
 
 #: Where the docs site is published (e.g. https://docs.example.com/booksync/); unset, a finding's
 #: `docs` is the page's path inside the site that `make docs` builds.
@@ -120,6 +123,9 @@ def _example(example: Example | None) -> list[str]:
 
 def rule_page(rule_id: str) -> str:
     """The Markdown page of `rule_id` (BadInput for an id `RULES` does not have)."""
+    # The examples read the demo books: imported here, not by the doctor's `docs_url`.
+    from booksync.services.rule_examples import kept_examples
+
     info, prose = RULES_BY_ID[known_rule(rule_id)], PROSE[rule_id]
     applies = ", ".join(_plural(e) for e in EntityType if e in info.applies_to)
     unknown = (

@@ -80,7 +80,7 @@ class LedgerTool(Tool):
             return None
         return (
             "is not a ledger file name; accepted: up to 100 characters without '/', '\\' or "
-            "control characters, not starting with '.' or a space"
+            "control characters, not starting with '.' or a space, not ending in .beancount"
         )
 
 
