@@ -202,8 +202,7 @@ def connect(store: Store, emulated: Emulated) -> str:
     )
     with store.session() as s:
         (tenant,) = connect_tool(
-            s,
-            "quickbooks", settings=settings, announce=browser, timeout=30, clock=emulated.clock
+            s, "quickbooks", settings=settings, announce=browser, timeout=30, clock=emulated.clock
         )
         configure_integration(
             s,

@@ -129,8 +129,7 @@ def connect(store: Store, emulated: Emulated) -> str:
 
     with store.session() as s:
         (tenant,) = connect_tool(
-            s,
-            "xero", settings=settings, announce=browser, timeout=30, clock=emulated.clock
+            s, "xero", settings=settings, announce=browser, timeout=30, clock=emulated.clock
         )
         configure_integration(
             s, "xero", {"enabled": True, "entities_to_sync": ["client", "product", "invoice"]}

@@ -42,9 +42,11 @@ def test_no_module_outside_a_tools_package_names_it() -> None:
             docs = _docstrings(tree)
             for node in ast.walk(tree):
                 if isinstance(node, ast.ImportFrom | ast.Import):
-                    modules = [node.module or ""] if isinstance(node, ast.ImportFrom) else [
-                        a.name for a in node.names
-                    ]
+                    modules = (
+                        [node.module or ""]
+                        if isinstance(node, ast.ImportFrom)
+                        else [a.name for a in node.names]
+                    )
                     if any(m == package or m.startswith(package + ".") for m in modules):
                         offences.append(f"{path.relative_to(SRC)}:{node.lineno} imports {package}")
                 elif (

@@ -142,7 +142,11 @@ def test_sign_in_discovers_intuit_connects_the_company_and_imports_it(
     with store.session() as s:
         (tenant,) = connect_tool(
             s,
-            "quickbooks", settings=settings_for(handle), announce=browser, timeout=10, clock=handle.clock
+            "quickbooks",
+            settings=settings_for(handle),
+            announce=browser,
+            timeout=10,
+            clock=handle.clock,
         )
         assert tenant.name == handle.realms[0].name
         assert tenant.remote_tenant_id == handle.realms[0].realm_id
@@ -401,8 +405,7 @@ def test_engine_syncs_books_to_a_company_and_explains_a_duplicate_name(
             s, "quickbooks", {"enabled": True, "entities_to_sync": list(EntityType)}
         )
         (tenant,) = connect_tool(
-            s,
-            "quickbooks", settings=settings_for(handle), announce=browser, clock=handle.clock
+            s, "quickbooks", settings=settings_for(handle), announce=browser, clock=handle.clock
         )
         import_from_tool(s, tenant.name)
         TAX_RATES.create(s, {"name": "GST on Income", "percent": "10"})

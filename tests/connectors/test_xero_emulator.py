@@ -140,8 +140,7 @@ def test_pkce_sign_in_connects_every_organisation_and_imports_its_chart(
     )
     with store.session() as s:
         tenants = connect_tool(
-            s,
-            "xero", settings=settings, announce=browser, timeout=10, clock=handle.clock
+            s, "xero", settings=settings, announce=browser, timeout=10, clock=handle.clock
         )
         assert sorted(t.name for t in tenants) == sorted(t.name for t in handle.tenants)
     with store.session() as s:

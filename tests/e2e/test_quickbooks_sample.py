@@ -195,8 +195,7 @@ def point_sample_at_quickbooks(
     with store.session() as s:
         sample.load_sample(s)
         (tenant,) = connect_tool(
-            s,
-            "quickbooks", settings=settings, announce=browser, timeout=10, clock=handle.clock
+            s, "quickbooks", settings=settings, announce=browser, timeout=10, clock=handle.clock
         )
         assert tenant.remote_tenant_id == company.realm_id and tenant.base_currency == "AUD"
         move_sample(s, "quickbooks", {sample.AU: tenant.name}, TAX_CODES)

@@ -130,8 +130,7 @@ def point_sample_at_xero(store: Store, handle: XeroEmulatorHandle) -> XeroSample
     with store.session() as s:
         sample.load_sample(s)
         tenants = connect_tool(
-            s,
-            "xero", settings=settings, announce=browser, timeout=10, clock=handle.clock
+            s, "xero", settings=settings, announce=browser, timeout=10, clock=handle.clock
         )
         orgs = {t.name: handle.emulator.orgs[t.remote_tenant_id] for t in tenants}
         by_currency = {t.base_currency: t.name for t in tenants}

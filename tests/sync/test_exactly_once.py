@@ -86,7 +86,7 @@ def test_killed_at_random_moments_nothing_lost_nothing_doubled(db_url: str, tmp_
     tool = RecordingTool(tool_file)
     ready_books(store, tool, clients=20, products=10, invoices=270)
     rng = random.Random(20261126)
-    for _ in range(6):
+    codes = [
         run_worker(
             db_url,
             tool_file,
@@ -95,6 +95,10 @@ def test_killed_at_random_moments_nothing_lost_nothing_doubled(db_url: str, tmp_
             "5",
             kill_after=rng.uniform(0.8, 2.5),
         )
+        for _ in range(6)
+    ]
+    # A worker that finished before its kill proves nothing: most must really have been killed.
+    assert codes.count(-signal.SIGKILL) >= 3, codes
     assert run_worker(db_url, tool_file, "--no-idempotency", "--batch-size", "5") == 0
     assert_exactly_once(store, tool, 20 + 1 + 10 + 270)
     store.dispose()

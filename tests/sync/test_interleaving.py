@@ -39,9 +39,10 @@ from booksync_emulators.recording import RecordingTool
 from support.books import ready_books
 
 STEPS = ("claimed", "built", "sent", "answered", "recorded")
-EVENTS = ("edit", "delete", "exclude", "crash", "lost", "429", "lease")
+#: "lost+edit": the answer is lost and the record edited while the push is in flight (issue 15).
+EVENTS = ("edit", "delete", "exclude", "crash", "lost", "lost+edit", "429", "lease")
 LEASE = timedelta(minutes=5)
-EXAMPLES = 15
+EXAMPLES = 10
 STEPS_PER_EXAMPLE = 6
 
 #: What the cases came to, across the run: events fired, and each record's final outcome.
@@ -136,7 +137,7 @@ class Interleavings(RuleBasedStateMachine):
 
     def _fire(self, event: str, job_ids: Sequence[int], worker: str) -> None:
         found = self._record_of(job_ids[0]) if job_ids else None
-        if event in ("edit", "delete", "exclude") and found is None:
+        if event in ("edit", "delete", "exclude", "lost+edit") and found is None:
             return
         OUTCOMES[f"event {event}"] += 1
         if event == "edit":
@@ -167,8 +168,11 @@ class Interleavings(RuleBasedStateMachine):
                         CLIENTS.update(s, client.name, {"exclude_from_accounting": True})
         elif event == "crash":
             raise Crash(worker)
-        elif event == "lost":
+        elif event in ("lost", "lost+edit"):
             self.tool.faults.insert(0, "unknown")
+            if event == "lost+edit":
+                assert found is not None
+                self._edit(*found)
         elif event == "429":
             self.tool.retry_after = 3600.0
             self.tool.faults.insert(0, "transient")

@@ -227,7 +227,7 @@ def test_enable_sync_diagnose_fix_and_sync_in_a_real_browser(page: Page, store: 
     shot(page, "invoice-blocked")
 
     invoice_url = page.url
-    check.get_by_role("link").click()
+    check.locator("a.fix-link").click()
     expect(page).to_have_url(re.compile(r"/account-codes/\d+\?back=/invoices/\d+#code$"))
     expect(page.locator("#code:target")).to_have_count(1)  # the link lands on the Code field
     code = page.get_by_label("Code", exact=True)

@@ -2,8 +2,8 @@
 
 Claims take row locks (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite serialises writers), so any
 number of workers can share the queue. A claim lasts a lease: a worker keeps its claims alive with a
-heartbeat while it works, and a job still in flight when the lease ends belonged to a worker that
-died mid-push.
+heartbeat from a thread of its own (`heartbeat.py`), and a job still in flight when the lease ends
+belonged to a worker that died (or hung) mid-push.
 """
 
 from __future__ import annotations

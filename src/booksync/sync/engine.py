@@ -4,7 +4,9 @@ tool's pace, and records every outcome so that nothing is pushed twice and nothi
 A pass claims due jobs (clients, suppliers and products before documents: `claiming.py`), evaluates
 them against one snapshot of the books (`gating.py`), and pushes what is ready in batches per
 tenant and record type (`pushing.py`), recording each answer as a transition of the job's state
-machine (`recording.py`, `jobs.py`, `states.py`). This module is the loop that drives them.
+machine (`recording.py`, `jobs.py`, `states.py`). This module is the loop that drives them; a
+heartbeat thread (`heartbeat.py`) keeps the worker's claims alive meanwhile, and `stop` ends it
+between batches, handing back what it holds unsent.
 """
 
 from __future__ import annotations

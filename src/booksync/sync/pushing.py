@@ -199,7 +199,10 @@ class Pusher:
         ]
         if not refused:
             return {}
-        found = look_up(connector, tenant, entity, refused)
+        try:
+            found = look_up(connector, tenant, entity, refused)
+        except ConnectorError:
+            return {}  # the refusals stand; a person sees them, with the tool's words
         return {r.job_id: found[r.item.reference] for r in refused if r.item.reference in found}
 
 

@@ -12,8 +12,10 @@ Who moves a job, and where:
   so it writes its two transitions in SQL; `tests/sync/test_states.py` holds it to this table).
 
 Every transition out of `in_flight` is guarded by the record version the worker pushed: if the
-record was edited while its push was in flight, the job goes back to `pending` instead (keeping any
-remote ID it earned), so the new version is pushed as an update.
+record was edited while its push was in flight, the job goes back to `pending` instead, keeping
+what the push learned about the tool (any remote ID it earned, and `uncertain`: an unanswered push
+may have created it, so it is looked up before anything is created), so the new version is pushed
+as an update and never created twice.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ TABLE: tuple[Transition, ...] = (
     _t("claim",       {PENDING},                                       IN_FLIGHT,
        "a worker takes a due job"),
     _t("recover",     {IN_FLIGHT},                                     IN_FLIGHT,
-       "a worker takes over a job whose lease ran out; its push may have landed (uncertain)"),
+       "a worker takes over a job whose lease ran out; if it was marked sent, it is looked up first"),
     _t("block",       {IN_FLIGHT},                                     BLOCKED,
        "a rule holds the record; the findings say why and what fixes it"),
     _t("wait",        {IN_FLIGHT},                                     PENDING,

@@ -24,7 +24,7 @@ from booksync.services.serialize import to_dict
 from booksync.services.tenants import connect_tenant, import_from_tool, imported_counts
 from booksync.services.tools import connect_advice, connects_to_folder, tool_view
 from booksync.store.models import Tenant
-from booksync.web._context import flash, local_path, redirect, web_of
+from booksync.web._context import STATIC_DIR, flash, local_path, redirect, web_of
 from booksync.web._forms import error_id
 from booksync.web._pages import back_link
 from booksync.web._security import Form, User, csrf_protect
@@ -92,11 +92,15 @@ def _page(
 
 @router.get("/assets/logos/{kind}.svg")
 def logo(kind: str) -> Response:
-    """A tool's logo, shipped inside the tool's own package."""
+    """A tool's logo, shipped inside the tool's own package; other logos (booksync's own) are the
+    web admin's static files."""
     tool = tools().get(kind)
     svg = tool.logo_svg() if tool is not None else None
     if svg is None:
-        return Response(status_code=404)
+        own = STATIC_DIR / "logos" / f"{kind}.svg"
+        if tool is not None or "/" in kind or not own.is_file():
+            return Response(status_code=404)
+        svg = own.read_bytes()
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "max-age=3600"})
 
 

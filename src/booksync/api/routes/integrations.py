@@ -29,9 +29,7 @@ def get_integration(kind: str, session: SessionDep) -> dict[str, Any]:
 
 
 @router.patch("/{kind}", name="configure_integration", response_model=IntegrationOut)
-def configure(
-    kind: str, body: IntegrationSettings, session: SessionDep
-) -> dict[str, Any]:
+def configure(kind: str, body: IntegrationSettings, session: SessionDep) -> dict[str, Any]:
     """Enable or disable an integration, or change its Entities to Sync and success messages;
     only the fields given change. The first call sets the integration up."""
     with in_body():
