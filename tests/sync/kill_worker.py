@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import signal
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -34,6 +35,9 @@ def main() -> None:
     parser.add_argument("--forever", action="store_true", help="run until SIGTERM")
     parser.add_argument("--faults", default="", help="comma-separated faults for the first calls")
     parser.add_argument("--retry-after", type=float, default=1.0)
+    parser.add_argument(
+        "--pace", type=float, default=0.0, help="seconds each push takes (so a kill lands mid-run)"
+    )
     args = parser.parse_args()
     store = Store(args.db_url)
     tool = RecordingTool(
@@ -45,6 +49,14 @@ def main() -> None:
     )
     tool.faults = [f for f in args.faults.split(",") if f]
     tool.retry_after = args.retry_after
+    if args.pace:
+        push = tool.push
+
+        def slow_push(*call: Any) -> Any:
+            time.sleep(args.pace)
+            return push(*call)
+
+        tool.push = slow_push  # type: ignore[method-assign]
     engine = Engine(
         store,
         lambda tenant: tool,

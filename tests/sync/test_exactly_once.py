@@ -93,12 +93,16 @@ def test_killed_at_random_moments_nothing_lost_nothing_doubled(db_url: str, tmp_
             "--no-idempotency",
             "--batch-size",
             "5",
+            # 60 pushes of 0.25 s: more work than six runs of at most 2.5 s can finish, so every
+            # run is really killed mid-way
+            "--pace",
+            "0.25",
             kill_after=rng.uniform(0.8, 2.5),
         )
         for _ in range(6)
     ]
     # A worker that finished before its kill proves nothing: most must really have been killed.
-    assert codes.count(-signal.SIGKILL) >= 3, codes
+    assert codes.count(-signal.SIGKILL) == 6, codes
     assert run_worker(db_url, tool_file, "--no-idempotency", "--batch-size", "5") == 0
     assert_exactly_once(store, tool, 20 + 1 + 10 + 270)
     store.dispose()

@@ -50,10 +50,14 @@ def install(sessions: sessionmaker[Session]) -> None:
     `Session` class: another library's sessions in the same process, or a plain `Session` on the
     same engine, write no sync jobs.
     """
-    if not event.contains(sessions, "before_flush", _before_flush):
-        event.listen(sessions, "before_flush", _before_flush)
-        event.listen(sessions, "after_flush", _after_flush)
-        event.listen(sessions, "after_transaction_end", _after_transaction_end)
+    # Marked on the factory itself: `event.contains` keys its registry by id(), which a new factory
+    # can share with a collected one, and would then wrongly answer "already installed".
+    if getattr(sessions, "_booksync_outbox", False):
+        return
+    event.listen(sessions, "before_flush", _before_flush)
+    event.listen(sessions, "after_flush", _after_flush)
+    event.listen(sessions, "after_transaction_end", _after_transaction_end)
+    sessions._booksync_outbox = True  # type: ignore[attr-defined]
 
 
 def _dependency_subjects(obj: Any, is_new: bool, session: Session) -> list[tuple[str, int | None]]:
