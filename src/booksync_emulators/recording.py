@@ -79,7 +79,7 @@ class RecordingTool:
         batch_size: int = 50,
         calls_per_minute: int | None = None,
         idempotency: bool = True,
-        reject: Callable[[PushItem], str | None] | None = None,
+        reject: Callable[[PushItem], str | tuple[str, str] | None] | None = None,
         kill_at_call: int | None = None,
         kill_when: str = "after",
     ) -> None:
@@ -181,10 +181,12 @@ class RecordingTool:
             if seen:
                 outcome, remote_id, message = json.loads(seen[0])
                 return PushResult(item.key, Outcome(outcome), remote_id, message)
-        reason = self.reject(item) if self.reject else None
+        # `reject` answers why the tool refuses the element: a message, or (message, rule id).
+        refusal = self.reject(item) if self.reject else None
+        reason, rule = refusal if isinstance(refusal, tuple) else (refusal, None)
         payload = _json(asdict(item.payload))
         if reason:
-            result = PushResult(item.key, Outcome.REJECTED, None, reason)
+            result = PushResult(item.key, Outcome.REJECTED, None, reason, rule)
         elif item.remote_id:
             updated = self.db.execute(
                 "UPDATE objects SET payload=?, writes=writes+1 WHERE remote_id=? AND tenant=?",

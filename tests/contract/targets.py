@@ -337,7 +337,7 @@ class QuickBooksTarget(_EmulatedTarget):
 # --- the in-memory tool ----------------------------------------------------------------------------
 
 
-def _chart_refusal(item: PushItem) -> str | None:
+def _chart_refusal(item: PushItem) -> tuple[str, str] | None:
     """The RecordingTool's `reject` knob set to check what it lists: its chart and tax types."""
     codes = {code for code, _, _ in recording.CHART}
     taxes = {tax for tax, _, _ in recording.TAX_TYPES}
@@ -350,10 +350,14 @@ def _chart_refusal(item: PushItem) -> str | None:
     for code, tax in named:
         if code is not None and code not in codes:
             return (
-                f"account code {code!r} is not in the chart; accepted: {', '.join(sorted(codes))}"
+                f"account code {code!r} is not in the chart; accepted: {', '.join(sorted(codes))}",
+                "account_code.matches_tool",
             )
         if tax is not None and tax not in taxes:
-            return f"tax type {tax!r} is unknown; accepted: {', '.join(sorted(taxes))}"
+            return (
+                f"tax type {tax!r} is unknown; accepted: {', '.join(sorted(taxes))}",
+                "tax.mapped",
+            )
     return None
 
 
@@ -361,8 +365,6 @@ class RecordingTarget(ContractTarget):
     id = "recording"
     label = "the in-memory RecordingTool"
     chart = Chart("200", "310", "OUTPUT", Decimal("10"))
-    #: Its `reject` knob answers a message only, so its refusals name no rule.
-    maps_rules = False
 
     def __init__(self, request: pytest.FixtureRequest, tmp_path: Path) -> None:
         self.tool = RecordingTool(":memory:", reject=_chart_refusal)
