@@ -252,6 +252,9 @@ def test_the_checklist_shows_marks_reasons_root_cause_fix_and_tax_provenance(db_
     assert "      product 'Support Hour' has no income account code" in lines
     fix = "      fix: booksync product edit 'Support Hour' --income-account CODE"
     assert any(line.startswith(fix) for line in lines)
+    # Each failing check points at its rule's page; passing ones do not.
+    assert "      see: booksync explain account_code.set" in lines
+    assert "      see: booksync explain integration.enabled" not in lines
     assert "Blocked by:" in lines
     blocked_by = lines.index("Blocked by:")
     assert lines[blocked_by + 1] == (

@@ -162,6 +162,8 @@ def show_check(check: Check) -> None:
     for finding in _distinct(check.findings):
         say(f"{INDENT}{finding.detail}")
         show_fix(finding.fix)
+    if check.status is Status.BLOCKED or any(f.fix is not None for f in check.findings):
+        say(Text(f"{INDENT}see: booksync explain {check.rule.id}", style="dim"))
 
 
 def _distinct(findings: tuple[Finding, ...]) -> list[Finding]:
