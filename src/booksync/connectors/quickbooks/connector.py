@@ -45,6 +45,7 @@ from booksync.connectors.quickbooks.errors import (
     fault_errors,
     translate,
 )
+from booksync.connectors.refusals import refused
 from booksync.domain.types import EntityType
 
 #: Operations per batch request: the API reference's maximum (Intuit's guide suggests fewer, 10).
@@ -349,16 +350,10 @@ class QuickBooksConnector:
             item.reference,
             operation=pending.write.operation,
         )
-        text = "; ".join(str(e) for e in errors)
-        if translation.advice:
-            text += f" ({translation.advice})"
-        return PushResult(
-            item.key,
-            Outcome.REJECTED,
-            item.remote_id,
-            text,
-            translation.rule,
-            translation.fix,
+        return refused(
+            item,
+            [str(e) for e in errors],
+            translation,
             request=sent if sent is not None else pending.write.body,
             response=returned,
         )

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from booksync.connectors.refusals import Translation
 from booksync.domain import fixes
 from booksync.domain.fixes import Fix
 from booksync.domain.records import Subject
@@ -61,14 +62,6 @@ def fault_errors(fault: Any) -> list[FaultError]:
         return []
     errors = fault.get("Error") or fault.get("error") or []
     return [FaultError.from_json(e) for e in errors if isinstance(e, Mapping)]
-
-
-@dataclass(frozen=True)
-class Translation:
-    rule: str | None
-    fix: str | None
-    advice: str = ""
-    remedy: Fix | None = None
 
 
 def _importing(tenant_name: str) -> Fix:

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from booksync.connectors.protocol import ConnectorError, Outcome, PushItem, PushResult
+from booksync.connectors.refusals import refused as refusal
 from booksync.connectors.wire import dumps, parse_json, problem_detail
 from booksync.connectors.xero import mapping
 from booksync.connectors.xero.errors import translate
@@ -167,16 +168,4 @@ def rejected(
 ) -> PushResult:
     """A refused record, with Xero's words and the rule id and fix they translate to."""
     translation = translate(reasons, item.entity, tenant_name, item.reference)
-    text = "; ".join(reasons)
-    if translation.advice:
-        text += f" ({translation.advice})"
-    return PushResult(
-        item.key,
-        Outcome.REJECTED,
-        item.remote_id,
-        text,
-        translation.rule,
-        translation.fix,
-        request=element,
-        response=slim(returned),
-    )
+    return refusal(item, reasons, translation, request=element, response=slim(returned))

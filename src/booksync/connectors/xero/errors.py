@@ -13,21 +13,11 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
 
+from booksync.connectors.refusals import Translation
 from booksync.domain import fixes
-from booksync.domain.fixes import Fix
 from booksync.domain.records import Subject
 from booksync.domain.types import EntityType
-
-
-@dataclass(frozen=True)
-class Translation:
-    rule: str | None
-    fix: str | None
-    advice: str = ""
-    remedy: Fix | None = None
-
 
 _TAX = re.compile(
     r"tax\s*type|tax\s*rate\s+must\s+be\s+valid|tax\s*rate.*(not valid|invalid)", re.I
