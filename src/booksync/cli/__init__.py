@@ -102,12 +102,11 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
 def command_table() -> dict[str, tuple[tuple[str, ...], str]]:
     """`COMMANDS`, then one group per installed tool that has commands (`booksync KIND ...`)."""
     from booksync.connectors.registry import tools
-    from booksync.connectors.tool import ConnectionMethod, Tool
 
     return COMMANDS | {
         kind: (("booksync.cli.tools",), f"{tool.label}: sign in and connect {tool.tenant_nouns}.")
         for kind, tool in tools().items()
-        if tool.connection is ConnectionMethod.OAUTH or type(tool).commands is not Tool.commands
+        if tool.has_commands
     }
 
 

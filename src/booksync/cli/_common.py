@@ -114,17 +114,14 @@ def missing_extra(exc: ModuleNotFoundError) -> typer.Exit:
     from booksync.connectors.registry import tools
 
     missing = (exc.name or "").split(".")[0]
-    extras = EXTRA_OF | {
-        package: tool.extra
-        for tool in tools().values()
-        if tool.extra is not None
-        for package in tool.extra_packages
-    }
-    if missing not in extras:
+    extra = EXTRA_OF.get(missing) or next(
+        (e for tool in tools().values() if (e := tool.extra_providing(missing))), None
+    )
+    if extra is None:
         raise exc
     return fail(
         f"this command needs the optional '{missing}' package; install it with: "
-        f"pip install 'booksync[{extras[missing]}]'"
+        f"pip install 'booksync[{extra}]'"
     )
 
 

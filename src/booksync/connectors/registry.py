@@ -63,10 +63,11 @@ def guarded(tool: Tool, make: Callable[[], T]) -> T:
         return make()
     except ModuleNotFoundError as exc:
         missing = (exc.name or "").split(".")[0]
-        if missing in tool.extra_packages and tool.extra is not None:
+        extra = tool.extra_providing(missing)
+        if extra is not None:
             raise ConnectorError(
                 f"the {tool.label} integration needs the optional '{missing}' package; "
-                f"install it with: pip install 'booksync[{tool.extra}]'"
+                f"install it with: pip install 'booksync[{extra}]'"
             ) from exc
         package = type(tool).__module__.rpartition(".")[0]
         if exc.name is not None and (exc.name.startswith(package) or package.startswith(exc.name)):

@@ -148,6 +148,16 @@ class Tool:
         package = type(self).__module__.rpartition(".")[0] or type(self).__module__
         return resources.files(package).joinpath(self.logo).read_bytes()
 
+    def extra_providing(self, package: str) -> str | None:
+        """The optional extra that installs the top-level `package` for this tool, if it is one."""
+        return self.extra if package in self.extra_packages else None
+
+    @property
+    def has_commands(self) -> bool:
+        """Whether `booksync KIND ...` exists: `connect` for a tool people sign in to, or the
+        tool's own commands."""
+        return self.connection is ConnectionMethod.OAUTH or type(self).commands is not Tool.commands
+
     @property
     def tenant_nouns(self) -> str:
         """The plural of `tenant_noun` ("companies")."""

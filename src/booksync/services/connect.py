@@ -39,15 +39,21 @@ def announce_on_stderr(url: str, tool: str = "the tool") -> None:
 # --- credentials at rest ---------------------------------------------------------------------------
 
 
+def _opened(box: SecretBox, blob: bytes) -> dict[str, Any] | None:
+    """A sealed credentials document opened, or None when it cannot be read."""
+    try:
+        opened = box.open(blob)
+    except (KeyError, TypeError, ValueError, BooksyncError):
+        return None
+    return opened if isinstance(opened, dict) else None
+
+
 def read_secret(tenant: Tenant, box: SecretBox | None = None) -> dict[str, Any] | None:
     """The tenant's decrypted credentials, None when it has none; BooksyncError when unreadable."""
     if not tenant.credentials:
         return None
-    try:
-        opened = (box or SecretBox()).open(tenant.credentials)
-    except (KeyError, TypeError, ValueError, BooksyncError):
-        opened = None
-    if not isinstance(opened, dict):
+    opened = _opened(box or SecretBox(), tenant.credentials)
+    if opened is None:
         raise BooksyncError(
             f"tenant '{tenant.name}' has unreadable {label(tenant.integration.kind)} credentials; "
             f"connect it again: booksync tenant connect '{tenant.name}'"
@@ -89,13 +95,7 @@ class SecretStore:
         finally:
             if own:
                 session.close()
-        if not blob:
-            return None
-        try:
-            opened = self.box.open(blob)
-        except (KeyError, TypeError, ValueError, BooksyncError):
-            return None
-        return opened if isinstance(opened, dict) else None
+        return _opened(self.box, blob) if blob else None
 
     def save(self, secret: Mapping[str, Any]) -> None:
         blob = self.box.seal(dict(secret))
@@ -110,11 +110,9 @@ class SecretStore:
                     .where(Integration.kind == self.kind, Tenant.id != self.tenant_id)
                 ).all()
                 for tenant_id, other in rows:
-                    try:
-                        if other and self.box.open(other).get("grant") == grant:
-                            sharing.append(tenant_id)
-                    except BooksyncError:
-                        continue
+                    shared = _opened(self.box, other) if other else None
+                    if shared is not None and shared.get("grant") == grant:
+                        sharing.append(tenant_id)
             session.execute(update(Tenant).where(Tenant.id.in_(sharing)).values(credentials=blob))
             if own:
                 session.commit()
