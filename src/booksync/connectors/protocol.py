@@ -45,6 +45,25 @@ class Limits:
 
 
 @dataclass(frozen=True, slots=True)
+class Address:
+    lines: tuple[str, ...] = ()
+    city: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentTerms:
+    """When a document falls due, in the tools' own terms: `days` after the issue date
+    (DAYSAFTERBILLDATE), after the end of the issue month (DAYSAFTERBILLMONTH), or the given day of
+    the current (OFCURRENTMONTH) or following month (OFFOLLOWINGMONTH)."""
+
+    days: int
+    type: str = "DAYSAFTERBILLDATE"
+
+
+@dataclass(frozen=True, slots=True)
 class PartyPayload:
     """A client or a supplier. `number` is booksync's stable reference (e.g. "C-000012")."""
 
@@ -53,6 +72,8 @@ class PartyPayload:
     email: str | None
     currency: str
     number: str
+    address: Address | None = None
+    payment_terms: PaymentTerms | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +88,8 @@ class ItemPayload:
     income_account_code: str | None
     expense_account_code: str | None
     tax_type: str | None
+    #: The tax type for the purchase side (None: the tool's default for the expense account).
+    purchase_tax_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +100,11 @@ class LinePayload:
     quantity: Decimal
     unit_price: Decimal
     account_code: str | None
+    #: The tax type of the side the document is on (purchase orders carry the purchase one).
     tax_type: str | None
     tax_percent: Decimal
+    #: (category, option) pairs: Xero tracking categories, QuickBooks class (and location).
+    tracking: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +121,16 @@ class DocumentPayload:
     status: str
     reference: str | None
     lines: tuple[LinePayload, ...]
+    #: Units of the tenant's base currency per unit of `currency`; None: the tool's own rate.
+    exchange_rate: Decimal | None = None
+    #: A credit note's credited invoice, by its remote id, which the tool allocates it to.
+    credited_remote_id: str | None = None
+    #: The tax booksync computed, and the total with it, which the tool's answer is checked against.
+    tax_total: Decimal | None = None
+    total: Decimal | None = None
+    contact_address: Address | None = None
+    #: Document-level tracking (QuickBooks location/department), beside each line's.
+    tracking: tuple[tuple[str, str], ...] = ()
 
 
 Payload = PartyPayload | ItemPayload | DocumentPayload
@@ -129,6 +165,19 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Booked:
+    """What the tool says it booked for a document, read from its answer, so booksync can check it
+    against what it computed (`tool.totals_match`). None where the answer does not say."""
+
+    total: Decimal | None = None
+    tax: Decimal | None = None
+    line_count: int | None = None
+    contact_remote_id: str | None = None
+    currency: str | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PushResult:
     """The tool's answer for one element, in the order the elements were pushed.
 
@@ -144,6 +193,8 @@ class PushResult:
     rule: str | None = None
     fix: str | None = None
     retry_after: float | None = None
+    #: For a document the tool accepted: what it booked.
+    booked: Booked | None = None
     request: Any = field(default=None, compare=False)
     response: Any = field(default=None, compare=False)
 
@@ -225,6 +276,36 @@ class RemoteItem:
     name: str
 
 
+@dataclass(frozen=True, slots=True)
+class RemoteSettings:
+    """The tenant's settings that decide whether a document can be written, and how."""
+
+    #: Currency codes the tenant may use (its base currency and those it enabled).
+    currencies: frozenset[str]
+    #: Nothing dated on or before this may be written (the latest of the tool's lock dates).
+    lock_date: date | None = None
+    #: The default payment terms of sales documents.
+    payment_terms: PaymentTerms | None = None
+    #: Tracking categories (Xero) or classes/locations (QuickBooks) and their active options.
+    tracking_categories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Other facts that change how documents are written, e.g. {"country": "US",
+    #: "custom_txn_numbers": False}; JSON-serialisable.
+    tool_settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteDocument:
+    """A document in the tool that carries one of booksync's document numbers."""
+
+    entity: EntityType
+    remote_id: str
+    number: str
+    contact_remote_id: str | None
+    total: Decimal | None
+    currency: str | None
+    status: str | None
+
+
 # --- the protocol ----------------------------------------------------------------------------------
 
 
@@ -268,3 +349,21 @@ class BatchLookup(Protocol):
         object is left out. Items (not bare references) so that a tool with no field for booksync's
         key can search by what the payload carries (QuickBooks: a customer's DisplayName)."""
         ...
+
+
+@runtime_checkable
+class SettingsImport(Protocol):
+    """Optional beside `Connector`: the tenant's currencies, lock date, default terms and tracking.
+    A connector without it leaves those checks unknown (never passed blindly)."""
+
+    def settings(self, tenant: str) -> RemoteSettings: ...
+
+
+@runtime_checkable
+class DocumentImport(Protocol):
+    """Optional beside `Connector`: the documents already in the tool under these numbers, so a
+    create never lands on someone else's document."""
+
+    def documents(
+        self, tenant: str, entity: EntityType, numbers: Sequence[str]
+    ) -> list[RemoteDocument]: ...

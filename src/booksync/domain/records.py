@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from booksync.domain.types import (
@@ -60,6 +61,16 @@ class TenantView:
     tool_archived_codes: frozenset[str] = frozenset()
     #: Tax types imported from the tool; None until the first import.
     tool_tax_types: frozenset[str] | None = None
+    #: Currencies the tenant may use, from the tool's settings; None until they are imported.
+    currencies: frozenset[str] | None = None
+    #: Nothing dated on or before it may be written (the tool's latest lock date).
+    lock_date: date | None = None
+    #: The tool's default payment terms for sales: ("DAYSAFTERBILLDATE", 14) style, or None.
+    payment_terms: tuple[str, int] | None = None
+    #: Tracking categories and their options in the tool; None until imported.
+    tracking_categories: Mapping[str, frozenset[str]] | None = None
+    #: True once the tool's settings (currencies, lock date, terms, tracking) were imported.
+    settings_imported: bool = False
 
     @property
     def subject(self) -> Subject:
@@ -74,6 +85,8 @@ class TaxRateView:
     is_default: bool = False
     #: tenant id -> the tool's tax type (e.g. Xero "OUTPUT2").
     tax_types: Mapping[int, str] = field(default_factory=dict)
+    #: tenant id -> the tool's tax type for purchases (e.g. Xero "INPUT2").
+    purchase_tax_types: Mapping[int, str] = field(default_factory=dict)
 
     @property
     def subject(self) -> Subject:
@@ -120,6 +133,11 @@ class PartyView:
     exclude_from_accounting: bool = False
     tenant_id: int | None = None
     remote_id: str | None = None
+    #: The tool has the linked contact archived (from the last import of its contacts).
+    archived_in_tool: bool = False
+    #: Its own payment terms ("DAYSAFTERBILLDATE", 14); None: the tenant's default applies.
+    payment_terms: tuple[str, int] | None = None
+    tracking: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def subject(self) -> Subject:
@@ -139,6 +157,7 @@ class ProductView:
     exclude_from_accounting: bool = False
     tenant_id: int | None = None
     remote_id: str | None = None
+    tracking: Mapping[str, str] = field(default_factory=dict)
 
     type = EntityType.PRODUCT
 
@@ -160,6 +179,18 @@ class LineView:
 
 
 @dataclass(frozen=True, slots=True)
+class RemoteDocumentView:
+    """A document found in the tool under this document's number (see `document.number_free`)."""
+
+    remote_id: str
+    number: str
+    contact_remote_id: str | None = None
+    total: Decimal | None = None
+    currency: str | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DocumentView:
     """An invoice, sales order, purchase order or credit note."""
 
@@ -171,6 +202,14 @@ class DocumentView:
     status: str = "draft"
     lines: tuple[LineView, ...] = ()
     remote_id: str | None = None
+    issue_date: date | None = None
+    due_date: date | None = None
+    exchange_rate: Decimal | None = None
+    tracking: Mapping[str, str] = field(default_factory=dict)
+    #: A credit note's credited invoice (its id), which the tool allocates it to.
+    credited_document_id: int | None = None
+    #: Documents the tool already has under this number, in the document's tenant.
+    remote_matches: tuple[RemoteDocumentView, ...] = ()
 
     @property
     def subject(self) -> Subject:
@@ -186,6 +225,9 @@ class SyncState:
     #: The rule the tool's error was translated into, when it maps to one.
     error_rule: str | None = None
     error_fix: str | None = None
+    #: Where what the tool booked differs from what booksync computed:
+    #: (field, booksync's figure, the tool's figure).
+    mismatches: tuple[tuple[str, str, str], ...] = ()
 
 
 Record = PartyView | ProductView | DocumentView

@@ -10,7 +10,13 @@ from __future__ import annotations
 # Kept in this order: it is the order the tables join Base.metadata.
 # isort: off
 from booksync.store.models.base import NAMING, Base, Syncable, Timestamped
-from booksync.store.models.integrations import Integration, RemoteObject, Tenant, TenantTaxType
+from booksync.store.models.integrations import (
+    Integration,
+    RemoteDocument,
+    RemoteObject,
+    Tenant,
+    TenantTaxType,
+)
 from booksync.store.models.records import (
     SYNCABLE_MODELS,
     AccountCode,
@@ -23,7 +29,7 @@ from booksync.store.models.records import (
     TaxRate,
     TaxRateMapping,
 )
-from booksync.store.models.sync import SyncEvent, SyncJob, SyncJobBlocker
+from booksync.store.models.sync import SyncEvent, SyncJob, SyncJobBlocker, Worker
 from booksync.store.models.auth import ApiKey, SignInFailure, User
 # isort: on
 
@@ -38,6 +44,7 @@ __all__ = [
     "DocumentLine",
     "Integration",
     "ItemGroup",
+    "RemoteDocument",
     "Product",
     "RemoteObject",
     "SignInFailure",
@@ -51,5 +58,6 @@ __all__ = [
     "Tenant",
     "TenantTaxType",
     "Timestamped",
+    "Worker",
     "User",
 ]

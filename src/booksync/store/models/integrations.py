@@ -3,10 +3,21 @@ imported from each tenant (tax types, contacts and items)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from booksync.store.models.base import Base, Timestamped
@@ -46,6 +57,19 @@ class Tenant(Timestamped, Base):
     connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accounts_imported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     tax_types_imported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the tool's own settings say, imported with the chart (None until the first import):
+    #: currency codes the tenant may invoice in (its base currency and those it enabled);
+    currencies: Mapped[list[str] | None] = mapped_column(JSON)
+    #: the latest lock date (Xero period/end-of-year lock, QuickBooks BookCloseDate): nothing dated
+    #: on or before it may be written;
+    lock_date: Mapped[date | None] = mapped_column(Date)
+    #: the tenant's default sales payment terms, e.g. {"days": 14, "type": "DAYSAFTERBILLDATE"};
+    payment_terms: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: tracking categories (Xero) or classes/locations (QuickBooks): {category: [option, ...]};
+    tracking_categories: Mapped[dict[str, list[str]] | None] = mapped_column(JSON)
+    #: other facts of the tool's that change how documents are written (country, numbering, ...).
+    tool_settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    settings_imported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     integration: Mapped[Integration] = relationship(back_populates="tenants")
 
@@ -81,3 +105,25 @@ class RemoteObject(Base):
     name: Mapped[str] = mapped_column(String(255), default="")
     number: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class RemoteDocument(Base):
+    """A document that exists in the tool under one of booksync's document numbers, imported so that
+    a create never lands on someone else's document: booksync links to it when the contact and the
+    total agree, and holds its own otherwise."""
+
+    __tablename__ = "remote_documents"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "entity", "remote_id"),
+        Index("ix_remote_documents_number", "tenant_id", "entity", "number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    entity: Mapped[str] = mapped_column(String(20))
+    remote_id: Mapped[str] = mapped_column(String(255))
+    number: Mapped[str] = mapped_column(String(255))
+    contact_remote_id: Mapped[str | None] = mapped_column(String(255))
+    total: Mapped[Decimal | None] = mapped_column(Money())
+    currency: Mapped[str | None] = mapped_column(String(3))
+    status: Mapped[str | None] = mapped_column(String(20))

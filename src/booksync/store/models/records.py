@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Date,
@@ -62,6 +64,9 @@ class TaxRateMapping(Base):
     tax_rate_id: Mapped[int] = mapped_column(ForeignKey("tax_rates.id", ondelete="CASCADE"))
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
     tax_type: Mapped[str] = mapped_column(String(100))
+    #: The tool's tax type for purchases (purchase orders, bills); a tool may refuse the sales one
+    #: there (Xero: "TaxType 'OUTPUT' cannot be used with account code '310'").
+    purchase_tax_type: Mapped[str | None] = mapped_column(String(100))
 
     tax_rate: Mapped[TaxRate] = relationship(back_populates="mappings")
     tenant: Mapped[Tenant] = relationship()
@@ -116,6 +121,13 @@ class _Party(Syncable):
     tax_rate_id: Mapped[int | None] = mapped_column(ForeignKey("tax_rates.id", ondelete="RESTRICT"))
     exclude_from_accounting: Mapped[bool] = mapped_column(Boolean, default=False)
     tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"))
+    #: Payment terms that set a document's due date when it has none, e.g.
+    #: {"days": 14, "type": "DAYSAFTERBILLDATE"}; None: the tenant's default applies.
+    payment_terms: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: The postal address: {"lines": [...], "city", "region", "postal_code", "country"}.
+    address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: Tracking (Xero tracking categories, QuickBooks class/location) its documents default to.
+    tracking: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
     @property
     def reference(self) -> str:
@@ -160,6 +172,8 @@ class Product(Syncable, Base):
     )
     exclude_from_accounting: Mapped[bool] = mapped_column(Boolean, default=False)
     tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"))
+    #: Tracking its lines default to: {category: option}.
+    tracking: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
     item_group: Mapped[ItemGroup | None] = relationship()
     tax_rate: Mapped[TaxRate | None] = relationship()
@@ -194,6 +208,14 @@ class Document(Syncable, Base):
     currency: Mapped[str] = mapped_column(String(3), default="AUD")
     status: Mapped[str] = mapped_column(String(20), default="draft")
     reference_text: Mapped[str] = mapped_column("reference", String(255), default="")
+    #: Units of the tenant's base currency per unit of `currency`; None: the tool's own rate.
+    exchange_rate: Mapped[Decimal | None] = mapped_column(Money(18, 6))
+    #: Tracking for the whole document: {category: option}, over the client's and products'.
+    tracking: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    #: On a credit note: the invoice it credits, which the tool allocates it to.
+    credited_document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id", ondelete="SET NULL")
+    )
 
     client: Mapped[Client | None] = relationship()
     supplier: Mapped[Supplier | None] = relationship()
