@@ -10,7 +10,7 @@ DEMO_DIR ?= demo
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[ledger,server,postgres,emulators,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[ledger,server,postgres,redis,metrics,emulators,dev]"
 	@touch $(STAMP)
 
 demo: $(STAMP)

@@ -31,6 +31,7 @@ from booksync.services.sample import (
     load_sample,
     plan_sample,
 )
+from booksync.services.sample_data import CROSS_TENANT_PRODUCT
 from booksync.store.db import Store
 from booksync.store.models import (
     AccountCode,
@@ -281,8 +282,13 @@ def _check_fault(fault: Fault, record: Any, ledger: Integration) -> None:  # noq
         assert record.kind not in ledger.entities_to_sync, where
         assert record.party.tenant.integration_id == ledger.id
     elif rule == "dependency.same_tenant":
-        product = next(ln.product for ln in record.lines if ln.product.name == fault.cause)
-        assert product.tenant_id not in (None, record.party.tenant_id), where
+        # The fix is the document's line, never a move of the product from its own tenant.
+        assert (fault.cause_type, fault.cause, fault.field) == (record.kind, record.number, "line")
+        others = [
+            ln.product for ln in record.lines if ln.product.tenant_id != record.party.tenant_id
+        ]
+        assert [p.name for p in others] == [CROSS_TENANT_PRODUCT], where
+        assert others[0].tenant_id is not None, where
     elif rule == "tax.resolved":
         assert record.use_item_group_tax and record.item_group.tax_rate_id is None, where
         assert fault.cause == record.item_group.name

@@ -6,6 +6,15 @@ the engine caused. Kept in SQLite (`:memory:` or a file), so a test can kill the
 count what reached the "tool" afterwards. Fault switches: reject elements, fail calls transiently,
 apply a batch and then lose the answer, refuse credentials, and SIGKILL the calling process before or
 after applying the Nth call.
+
+For the verification after a push it answers what it booked for each document (`Booked`), from its
+own arithmetic (each line's amount and tax rounded to the cent, as Xero does: api-facts.md
+"Rounding: tax per line at 2 dp then summed"), and can book wrongly on request: unit prices cut to
+two places (`price_places=2`, Xero without `unitdp=4`: api-facts.md "UnitAmount 2 dp unless
+unitdp=4"), or any figure changed (`tamper`). With `unique_numbers` it refuses to create a document
+under a number it already has (Xero's PUT: "InvoiceNumber ... unique for ACCREC", api-facts.md), as
+`document.number_free`, and `documents` lists what it has under a number (`DocumentImport`);
+`add_document` puts a bookkeeper's own document there.
 """
 
 from __future__ import annotations
@@ -17,13 +26,15 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
-from decimal import Decimal
+from dataclasses import asdict, replace
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
 from booksync.connectors.protocol import (
     AuthError,
+    Booked,
+    DocumentPayload,
     Limits,
     Outcome,
     OutcomeUnknown,
@@ -31,12 +42,14 @@ from booksync.connectors.protocol import (
     PushResult,
     RemoteAccount,
     RemoteContact,
+    RemoteDocument,
     RemoteItem,
     RemoteTaxType,
     RemoteTenant,
     TransientError,
 )
 from booksync.domain.types import AccountKind, EntityType
+from booksync_emulators.recording_read import RecordingRead
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
@@ -67,7 +80,14 @@ def _json(value: Any) -> str:
     return json.dumps(value, default=str, sort_keys=True)
 
 
-class RecordingTool:
+def _request_key(item: PushItem) -> str:
+    """What a write is replayed by: the record version and whether it creates or updates (an
+    update of an object is another request than its create, as the real connectors key theirs by
+    the exact body: xero/answers.py, quickbooks/api.py)."""
+    return f"{item.key}:{item.remote_id or ''}"
+
+
+class RecordingTool(RecordingRead):
     """A `Connector` over a SQLite store; `path=":memory:"` for an instant in-process tool."""
 
     kind = "ledger"
@@ -82,12 +102,21 @@ class RecordingTool:
         reject: Callable[[PushItem], str | tuple[str, str] | None] | None = None,
         kill_at_call: int | None = None,
         kill_when: str = "after",
+        price_places: int | None = None,
+        tamper: Callable[[Booked], Booked | None] | None = None,
+        unique_numbers: bool = False,
     ) -> None:
         self.limits = Limits({e: batch_size for e in EntityType}, calls_per_minute, 1)
         self.idempotency = idempotency
         self.reject = reject
         self.kill_at_call = kill_at_call
         self.kill_when = kill_when
+        #: Unit prices are cut to this many places before a line is booked (None: kept whole).
+        self.price_places = price_places
+        #: Changes what a document's answer says was booked (None: the answer says nothing).
+        self.tamper = tamper
+        #: Refuse to create a document under a number the tool already has.
+        self.unique_numbers = unique_numbers
         #: Queued faults for the next push calls: "transient" (a 503, or a 429 when `retry_after`
         #: is long), "unknown" (applied, answer lost), "auth".
         self.faults: list[str] = []
@@ -176,7 +205,7 @@ class RecordingTool:
     def _apply(self, tenant: str, entity: EntityType, item: PushItem) -> PushResult:
         if self.idempotency:
             seen = self.db.execute(
-                "SELECT result FROM idempotency WHERE key=?", (item.key,)
+                "SELECT result FROM idempotency WHERE key=?", (_request_key(item),)
             ).fetchone()
             if seen:
                 outcome, remote_id, message = json.loads(seen[0])
@@ -185,6 +214,14 @@ class RecordingTool:
         refusal = self.reject(item) if self.reject else None
         reason, rule = refusal if isinstance(refusal, tuple) else (refusal, None)
         payload = _json(asdict(item.payload))
+        if not reason and self.unique_numbers and item.entity.is_document and not item.remote_id:
+            taken = self.db.execute(
+                "SELECT remote_id FROM objects WHERE tenant=? AND entity=? AND reference=?",
+                (tenant, entity.value, item.reference),
+            ).fetchone()
+            if taken:
+                reason = f"Document number '{item.reference}' must be unique"
+                rule = "document.number_free"
         if reason:
             result = PushResult(item.key, Outcome.REJECTED, None, reason, rule)
         elif item.remote_id:
@@ -208,9 +245,89 @@ class RecordingTool:
         if self.idempotency:
             self.db.execute(
                 "INSERT OR REPLACE INTO idempotency (key, result) VALUES (?, ?)",
-                (item.key, _json([result.outcome.value, result.remote_id, result.message])),
+                (
+                    _request_key(item),
+                    _json([result.outcome.value, result.remote_id, result.message]),
+                ),
             )
+        if result.outcome is not Outcome.REJECTED and isinstance(item.payload, DocumentPayload):
+            result = replace(result, booked=self._booked(item.payload))
         return result
+
+    def _booked(self, document: DocumentPayload) -> Booked | None:
+        """What this tool books for `document`: each line's amount and tax rounded to the cent."""
+        cent = Decimal("0.01")
+        net = tax = Decimal(0)
+        for line in document.lines:
+            price = line.unit_price
+            if self.price_places is not None:
+                price = price.quantize(Decimal(1).scaleb(-self.price_places), ROUND_HALF_UP)
+            amount = (line.quantity * price).quantize(cent, ROUND_HALF_UP)
+            net += amount
+            tax += (amount * line.tax_percent / 100).quantize(cent, ROUND_HALF_UP)
+        booked = Booked(
+            total=net + tax,
+            tax=tax,
+            line_count=len(document.lines),
+            contact_remote_id=document.contact_remote_id,
+            currency=document.currency,
+            status=document.status,
+        )
+        return self.tamper(booked) if self.tamper else booked
+
+    # -- documents by number (`DocumentImport`) ----------------------------------------------------
+
+    def add_document(
+        self,
+        tenant: str,
+        entity: EntityType,
+        number: str,
+        *,
+        contact_remote_id: str | None,
+        total: Decimal,
+        currency: str = "AUD",
+    ) -> str:
+        """A document someone else made in the tool (a bookkeeper's own), under `number`."""
+        remote_id = str(uuid.uuid4())
+        payload = {
+            "number": number,
+            "contact_remote_id": contact_remote_id,
+            "total": str(total),
+            "currency": currency,
+            "status": "authorised",
+        }
+        self.db.execute(
+            "INSERT INTO objects (tenant, entity, remote_id, reference, payload) VALUES (?,?,?,?,?)",
+            (tenant, entity.value, remote_id, number, _json(payload)),
+        )
+        return remote_id
+
+    def documents(
+        self, tenant: str, entity: EntityType, numbers: Sequence[str]
+    ) -> list[RemoteDocument]:
+        self._count("documents", len(numbers), entity)
+        found = []
+        for number in dict.fromkeys(numbers):
+            rows = self.db.execute(
+                "SELECT remote_id, payload FROM objects WHERE tenant=? AND entity=? AND reference=?"
+                " ORDER BY seq",
+                (tenant, entity.value, number),
+            ).fetchall()
+            for remote_id, text in rows:
+                payload = json.loads(text)
+                total = payload.get("total")
+                found.append(
+                    RemoteDocument(
+                        entity,
+                        remote_id,
+                        number,
+                        payload.get("contact_remote_id"),
+                        Decimal(total) if total is not None else None,
+                        payload.get("currency"),
+                        payload.get("status"),
+                    )
+                )
+        return found
 
     def _count(self, kind: str, size: int, entity: EntityType | None = None) -> int:
         """Log a call; return its number among calls of its kind (1 for the first push ever seen)."""

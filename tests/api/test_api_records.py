@@ -402,7 +402,12 @@ def test_tax_rate_maps_to_a_tenants_tax_type(api: Api, seeded: Store) -> None:
     mapped = api.ok(
         "PUT", f"{V1}/tax-rates/GST on Income/tax-types/Acme AU", json={"tax_type": "OUTPUT2"}
     )
-    assert mapped == {"tax_rate": "GST on Income", "tenant": "Acme AU", "tax_type": "OUTPUT2"}
+    assert mapped == {
+        "tax_rate": "GST on Income",
+        "tenant": "Acme AU",
+        "tax_type": "OUTPUT2",
+        "purchase_tax_type": None,
+    }
     assert api.ok("GET", f"{V1}/tax-rates/GST on Income")["tax_types"] == {"Acme AU": "OUTPUT2"}
     missing = api.put(f"{V1}/tax-rates/GST on Income/tax-types/Acme UK", json={"tax_type": "X"})
     assert missing.status_code == 404 and problem(missing)["loc"] == ["path", "tenant"]

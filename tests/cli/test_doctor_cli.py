@@ -33,7 +33,7 @@ from cli_support import invoke
 AU = "Northwind IT AU"
 GST = "GST on Income"
 #: What each placeholder of a suggested fix is replaced with before it is run.
-FILL = {"CODE": "200", "TENANT": AU, "TAX_TYPE": "OUTPUT", "RATE": GST}
+FILL = {"CODE": "200", "TENANT": AU, "TAX_TYPE": "OUTPUT", "RATE": GST, "LINE": "Backup 1TB:1"}
 STATUSES = {"ok", "blocked", "waiting", "unknown"}
 
 
@@ -82,6 +82,7 @@ def build(db_url: str, *, connected: bool = True, change: Callable[[Session], An
                 tenant.accounts_imported_at = tenant.tax_types_imported_at = utcnow()
                 s.add(AccountCode(name="Sales", code="200", kind="income", tenant_id=tenant.id, imported_from_tool=True))  # fmt: skip
                 s.add(TenantTaxType(tenant_id=tenant.id, tax_type="OUTPUT"))
+                tenant.currencies, tenant.settings_imported_at = ["AUD"], utcnow()
         s.execute(update(SyncJob).values(status="synced"))
     if change is not None:
         with store.session() as s:

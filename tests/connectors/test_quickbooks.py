@@ -50,7 +50,9 @@ TOKEN_URL = "https://oauth.qbo.test/oauth2/v1/tokens/bearer"
 NAMES = ("Customer", "Vendor")
 
 _QUERY = re.compile(
-    r"^SELECT \* FROM (\w+)(?: WHERE (.*?))? STARTPOSITION (\d+) MAXRESULTS (\d+)$", re.S
+    r"^SELECT \* FROM (\w+)(?: WHERE (.*?))?(?: ORDERBY (.*?))? STARTPOSITION (\d+) "
+    r"MAXRESULTS (\d+)$",
+    re.S,
 )
 _IN = re.compile(r"^(\w+) IN \((.*)\)$", re.S)
 _EQ = re.compile(r"^(\w+) = '((?:[^'\\]|\\.)*)'$", re.S)
@@ -61,6 +63,12 @@ def fault(code: str, message: str, detail: str = "", element: str = "") -> dict[
         "Error": [{"Message": message, "Detail": detail, "code": code, "element": element}],
         "type": "ValidationFault",
     }
+
+
+def _value(row: dict[str, Any], field: str) -> Any:
+    """A field as a query compares it: a reference by its Id."""
+    value = row.get(field)
+    return value.get("value") if isinstance(value, dict) else value
 
 
 def _unquote(text: str) -> str:
@@ -86,6 +94,12 @@ class FakeQBO:
         self.token_forms: list[dict[str, str]] = []
         self.token_auth: list[str | None] = []
         self.access = "AT-0"
+        #: An MSP's company: booksync's numbers on its sales forms (custom numbers on).
+        self.preferences: dict[str, Any] = {
+            "CurrencyPrefs": {"HomeCurrency": {"value": "AUD"}},
+            "SalesFormsPrefs": {"CustomTxnNumbers": True},
+        }
+        self.country = "AU"
         self.seed()
 
     # --- data -------------------------------------------------------------------------------------
@@ -241,9 +255,9 @@ class FakeQBO:
         if route == "query":
             return self._query(request.url.params["query"])
         if route == f"companyinfo/{REALM}":
-            return _ok({"CompanyInfo": {"CompanyName": "Acme Pty Ltd", "Country": "AU"}})
+            return _ok({"CompanyInfo": {"CompanyName": "Acme Pty Ltd", "Country": self.country}})
         if route == "preferences":
-            return _ok({"Preferences": {"CurrencyPrefs": {"HomeCurrency": {"value": "AUD"}}}})
+            return _ok({"Preferences": self.preferences})
         if route == "batch":
             return self._replayable(request, self._batch)
         if route == "invoice" and request.url.params.get("operation") == "void":
@@ -285,17 +299,22 @@ class FakeQBO:
     def _query(self, statement: str) -> httpx.Response:
         match = _QUERY.match(statement)
         assert match, statement
-        entity, where, start, size = match.group(1), match.group(2), match.group(3), match.group(4)
+        entity, where, order = match.group(1), match.group(2), match.group(3)
+        start, size = match.group(4), match.group(5)
         rows = list(self.tables.get(entity, {}).values())
-        if where and where != "Active IN (true, false)":
-            found = _IN.match(where)
+        for condition in (where or "").split(" AND "):
+            if not condition or condition == "Active IN (true, false)":
+                continue
+            found = _IN.match(condition)
             if found:
                 values = {_unquote(v.strip()[1:-1]) for v in found.group(2).split(",")}
-                rows = [r for r in rows if str(r.get(found.group(1))) in values]
+                rows = [r for r in rows if str(_value(r, found.group(1))) in values]
             else:
-                eq = _EQ.match(where)
-                assert eq, where
-                rows = [r for r in rows if str(r.get(eq.group(1))) == _unquote(eq.group(2))]
+                eq = _EQ.match(condition)
+                assert eq, condition
+                rows = [r for r in rows if str(_value(r, eq.group(1))) == _unquote(eq.group(2))]
+        if order == "MetaData.CreateTime DESC":
+            rows.reverse()  # created in Id order
         page = rows[int(start) - 1 : int(start) - 1 + int(size)]
         body: dict[str, Any] = {"startPosition": int(start), "maxResults": len(page)}
         if page:
@@ -667,7 +686,8 @@ def test_an_invoice_is_a_tax_exclusive_invoice_of_item_lines(
         "TxnDate": "2026-11-02",
         "DueDate": "2026-12-02",
         "CurrencyRef": {"value": "AUD"},
-        "PrivateNote": "PO 55",
+        "CustomerMemo": {"value": "PO 55"},  # prints on the invoice
+        "PrivateNote": "[booksync INV-1001]",  # booksync's trace, never printed
         "GlobalTaxCalculation": "TaxExcluded",
         "Line": [
             {
@@ -737,6 +757,8 @@ def test_documents_quickbooks_cannot_take_name_the_rule_or_the_field(
 def test_us_companies_mark_items_taxable_and_leave_tax_calculation_to_quickbooks(
     qbo: QuickBooksConnector, fake: FakeQBO
 ) -> None:
+    """The tax model follows CompanyInfo.Country, not the codes the lines happen to name."""
+    fake.country = "US"
     fake.put("TaxCode", {"Id": "TAX", "Name": "TAX"})
     fake.put("TaxCode", {"Id": "NON", "Name": "NON"})
     qbo.push(REALM, EntityType.PRODUCT, [product(tax_type="TAX")])
@@ -744,8 +766,41 @@ def test_us_companies_mark_items_taxable_and_leave_tax_calculation_to_quickbooks
     assert item["Taxable"] is True and "SalesTaxCodeRef" not in item
     qbo.push(REALM, EntityType.INVOICE, [doc(lines=(line(tax_type="NON"),))])
     invoice = sent(fake)[0]["Invoice"]
-    assert "GlobalTaxCalculation" not in invoice
+    assert "GlobalTaxCalculation" not in invoice and "TxnTaxDetail" not in invoice
     assert invoice["Line"][0]["SalesItemLineDetail"]["TaxCodeRef"] == {"value": "NON"}
+    # A rate code (here "GST", Id 7) becomes TAX on the line and the transaction's tax code.
+    qbo.push(REALM, EntityType.INVOICE, [doc(number="INV-2")])
+    invoice = sent(fake)[0]["Invoice"]
+    assert invoice["Line"][0]["SalesItemLineDetail"]["TaxCodeRef"] == {"value": "TAX"}
+    assert invoice["TxnTaxDetail"] == {"TxnTaxCodeRef": {"value": "7"}}
+    # With automated sales tax the ship-to address decides: no transaction tax code is sent.
+    fake.preferences["TaxPrefs"] = {"PartnerTaxEnabled": True}
+    qbo.company(REALM, again=True)
+    qbo.push(REALM, EntityType.INVOICE, [doc(number="INV-3")])
+    assert "TxnTaxDetail" not in sent(fake)[0]["Invoice"]
+
+
+def test_an_au_company_that_names_a_tax_code_tax_still_gets_the_global_model(
+    qbo: QuickBooksConnector, fake: FakeQBO
+) -> None:
+    fake.put("TaxCode", {"Id": "TAX", "Name": "TAX"})
+    qbo.push(REALM, EntityType.INVOICE, [doc(lines=(line(tax_type="TAX"),))])
+    invoice = sent(fake)[0]["Invoice"]
+    assert invoice["GlobalTaxCalculation"] == "TaxExcluded"
+    assert invoice["Line"][0]["SalesItemLineDetail"]["TaxCodeRef"] == {"value": "TAX"}
+
+
+def test_without_custom_numbers_quickbooks_numbers_the_invoice_and_booksync_sends_none(
+    qbo: QuickBooksConnector, fake: FakeQBO
+) -> None:
+    fake.preferences["SalesFormsPrefs"]["CustomTxnNumbers"] = False
+    (made,) = qbo.push(REALM, EntityType.INVOICE, [doc()])
+    invoice = sent(fake)[0]["Invoice"]
+    assert "DocNumber" not in invoice and invoice["PrivateNote"] == "[booksync INV-1001]"
+    assert made.outcome is Outcome.CREATED
+    # Purchase orders are numbered under a setting of their own: they keep booksync's number.
+    qbo.push(REALM, EntityType.PURCHASE_ORDER, [doc(EntityType.PURCHASE_ORDER, "PO-1")])
+    assert sent(fake)[0]["PurchaseOrder"]["DocNumber"] == "PO-1"
 
 
 # --- batches, requestid, replays --------------------------------------------------------------------
@@ -865,15 +920,15 @@ def test_faults_name_the_rule_of_the_field_at_fault(
     assert [r.rule for r in results] == [
         "tax.mapped",
         "dependency.client",
-        "tool.accepted",
-        "tool.accepted",
+        "currency.enabled",
+        "document.number_free",
         "dependency.product",
         "account_code.matches_tool",
     ]
     assert results[0].fix == "booksync tax-rate map RATE --tenant 'Acme AU' --tax-type TAX_CODE"
-    assert "QuickBooks refused the field CurrencyRef" in results[2].message
     assert "field CurrencyRef" in results[2].message
     assert "renumber one of them" in results[3].message
+    assert results[3].fix == "booksync invoice edit INV-4 --number NUMBER"
 
 
 def test_a_linked_record_gone_from_quickbooks_says_how_to_relink(
@@ -889,6 +944,7 @@ def test_a_linked_record_gone_from_quickbooks_says_how_to_relink(
 def test_a_fault_on_the_whole_batch_is_a_connector_error(
     qbo: QuickBooksConnector, fake: FakeQBO
 ) -> None:
+    qbo.company(REALM)  # what the company takes is read first; then the batch is refused
     fake.script.append((400, {}, {"Fault": fault("10000", "An application error", "bad request")}))
     with pytest.raises(
         ConnectorError,
@@ -924,6 +980,28 @@ def test_a_second_stale_answer_rejects_the_update(qbo: QuickBooksConnector, fake
     assert len(fake.batches()) == 2  # one retry, no more
     assert "QuickBooks error 5010" in result.message
     assert result.fix == "booksync sync retry client C-000001"
+
+
+def test_closed_books_are_known_by_their_words_even_under_the_stale_object_code(
+    qbo: QuickBooksConnector, fake: FakeQBO
+) -> None:
+    """routablehq/python-quickbooks#208 saw "Account Period Closed" answered as 5010: it is not a
+    stale SyncToken, so it is not read again and retried, and it names the lock-date rule."""
+    for number, code in (("INV-1", "5010"), ("INV-2", "6210"), ("INV-3", "6200")):
+        fake.refuse[number] = fault(code, "Account Period Closed", "The account period has closed.")
+    results = qbo.push(REALM, EntityType.INVOICE, [doc(number=f"INV-{n}") for n in (1, 2, 3)])
+    assert [r.rule for r in results] == ["document.after_lock_date"] * 3
+    assert len(fake.batches()) == 1  # nothing retried
+    assert results[0].fix == "booksync invoice edit INV-1 --date YYYY-MM-DD"
+
+
+def test_a_lock_date_the_company_has_refuses_before_sending(
+    qbo: QuickBooksConnector, fake: FakeQBO
+) -> None:
+    fake.preferences["AccountingInfoPrefs"] = {"BookCloseDate": "2026-11-02"}
+    (result,) = qbo.push(REALM, EntityType.INVOICE, [doc()])
+    assert result.rule == "document.after_lock_date" and fake.batches() == []
+    assert "on or before the date this QuickBooks company's books are closed" in result.message
 
 
 def test_updates_read_unknown_synctokens_in_one_query(
@@ -1057,12 +1135,15 @@ def test_list_tenants_names_the_realm_and_its_home_currency(qbo: QuickBooksConne
     assert qbo.list_tenants() == [RemoteTenant(REALM, "Acme Pty Ltd", "AUD")]
 
 
-def test_lookup_finds_documents_by_number_products_by_sku_and_pushed_names(
+def test_lookup_finds_documents_by_trace_products_by_sku_and_pushed_names(
     qbo: QuickBooksConnector, fake: FakeQBO
 ) -> None:
-    fake.put("Estimate", {"Id": "80", "DocNumber": "SO-1"})
+    fake.put("Estimate", {"Id": "80", "DocNumber": "SO-1", "PrivateNote": "[booksync SO-1]"})
+    fake.put("Estimate", {"Id": "81", "DocNumber": "SO-2", "PrivateNote": "the bookkeeper's"})
     assert qbo.lookup(REALM, EntityType.SALES_ORDER, "SO-1") == "80"
+    # Same number, but not booksync's: a lookup never links someone else's document.
     assert qbo.lookup(REALM, EntityType.SALES_ORDER, "SO-2") is None
+    assert qbo.lookup(REALM, EntityType.SALES_ORDER, "SO-3") is None
     assert qbo.lookup(REALM, EntityType.PRODUCT, "P-BACKUP") == "2"
     assert (
         qbo.lookup(REALM, EntityType.CLIENT, "C-000001") is None

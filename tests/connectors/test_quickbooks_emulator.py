@@ -335,6 +335,7 @@ def test_a_429_holds_the_realm_for_60_seconds_and_the_next_push_waits_it_out(
     handle = quickbooks_emulator
     qbo = connector(handle)
     realm = handle.realms[0].realm_id
+    qbo.company(realm)  # read first, so the 429 falls on the write
     handle.faults.rate_limit_storm(1)
     with pytest.raises(TransientError) as caught:
         qbo.push(realm, EntityType.CLIENT, [party(1)])

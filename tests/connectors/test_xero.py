@@ -57,7 +57,9 @@ class FakeXero:
         return handler(request)
 
     def writes(self) -> list[httpx.Request]:
-        return [r for r in self.requests if r.method == "POST" and "/api.xro/" in r.url.path]
+        return [
+            r for r in self.requests if r.method in ("POST", "PUT") and "/api.xro/" in r.url.path
+        ]
 
 
 def accept_all(id_field: str, collection: str) -> Handler:
@@ -241,9 +243,13 @@ def test_item_code_longer_than_xero_allows_is_rejected_without_a_call(
 
 
 def test_invoice_is_accrec_exclusive_with_full_lines(fake: FakeXero, clock: VirtualClock) -> None:
-    fake.route("POST", "/api.xro/2.0/Invoices", accept_all("InvoiceID", "Invoices"))
+    fake.route("PUT", "/api.xro/2.0/Invoices", accept_all("InvoiceID", "Invoices"))
     results = make(fake, clock).push(TENANT, EntityType.INVOICE, [doc(EntityType.INVOICE)])
-    element = sent(fake.writes()[0])["Invoices"][0]
+    request = fake.writes()[0]
+    # A create is a PUT (create-only), with four-decimal unit prices opted in.
+    assert request.method == "PUT"
+    assert parse_qs(request.url.query.decode()) == {"summarizeErrors": ["false"], "unitdp": ["4"]}
+    element = sent(request)["Invoices"][0]
     assert element == {
         "Type": "ACCREC",
         "Contact": {"ContactID": "contact-1"},
@@ -289,7 +295,7 @@ def test_invoice_is_accrec_exclusive_with_full_lines(fake: FakeXero, clock: Virt
             "paid",
             "AUTHORISED",
         ),
-        (EntityType.INVOICE, "Invoices", "InvoiceNumber", "DueDate", "voided", "VOIDED"),
+        (EntityType.INVOICE, "Invoices", "InvoiceNumber", "DueDate", "submitted", "SUBMITTED"),
     ],
 )
 def test_each_document_type_goes_to_its_endpoint(
@@ -305,7 +311,7 @@ def test_each_document_type_goes_to_its_endpoint(
     id_field = {"Quotes": "QuoteID", "PurchaseOrders": "PurchaseOrderID"}.get(
         path, path[:-1] + "ID"
     )
-    fake.route("POST", f"/api.xro/2.0/{path}", accept_all(id_field, path))
+    fake.route("PUT", f"/api.xro/2.0/{path}", accept_all(id_field, path))
     results = make(fake, clock).push(TENANT, entity, [doc(entity, "D-1", status)])
     element = sent(fake.writes()[0])[path][0]
     assert element[number_field] == "D-1"
@@ -392,7 +398,7 @@ def test_mixed_batch_maps_each_element_and_translates_xeros_reasons(
         ]
         return httpx.Response(200, json={"Invoices": answers})
 
-    fake.route("POST", "/api.xro/2.0/Invoices", handler)
+    fake.route("PUT", "/api.xro/2.0/Invoices", handler)
     batch = [doc(EntityType.INVOICE, f"INV-{n}") for n in range(4)]
     results = make(fake, clock).push(TENANT, EntityType.INVOICE, batch)
     assert [r.outcome for r in results] == [
@@ -464,7 +470,7 @@ def test_a_refused_request_rejects_the_named_elements_and_sends_the_others_again
             ]
         )
 
-    fake.route("POST", "/api.xro/2.0/Invoices", handler)
+    fake.route("PUT", "/api.xro/2.0/Invoices", handler)
     batch = [doc(EntityType.INVOICE, "INV-1"), doc(EntityType.INVOICE, "INV-2")]
     results = make(fake, clock).push(TENANT, EntityType.INVOICE, batch)
     assert results[0].outcome is Outcome.REJECTED
@@ -481,7 +487,7 @@ def test_a_summarised_refusal_is_paired_by_number(fake: FakeXero, clock: Virtual
             [{**second, "ValidationErrors": xero_errors("Invoice # must be unique.")}]
         )
 
-    fake.route("POST", "/api.xro/2.0/Invoices", handler)
+    fake.route("PUT", "/api.xro/2.0/Invoices", handler)
     batch = [doc(EntityType.INVOICE, "INV-1"), doc(EntityType.INVOICE, "INV-2")]
     results = make(fake, clock).push(TENANT, EntityType.INVOICE, batch)
     assert [r.outcome for r in results] == [Outcome.UNKNOWN, Outcome.REJECTED]
@@ -535,7 +541,9 @@ def test_lookup_uses_where_filters_and_matches_exactly(fake: FakeXero, clock: Vi
         )
 
     def invoices(request: httpx.Request) -> httpx.Response:
-        assert request.url.params["where"] == 'InvoiceNumber=="INV-\\"7" AND Type=="ACCREC"'
+        # Only invoices this app created count (createdByMyApp, spec line 7437).
+        assert request.url.params["InvoiceNumbers"] == 'INV-"7'
+        assert request.url.params["createdByMyApp"] == "true"
         return httpx.Response(200, json={"Invoices": []})
 
     fake.route("GET", "/api.xro/2.0/Contacts", contacts)

@@ -317,8 +317,8 @@ class QuickBooksTarget(_EmulatedTarget):
                     if i["Id"] not in self.seeded_items
                 ]
             assert entity is EntityType.INVOICE
-            return [
-                Held(i["Id"], i.get("DocNumber"), i.get("PrivateNote"))
+            return [  # the client's reference prints: CustomerMemo (PrivateNote is booksync's)
+                Held(i["Id"], i.get("DocNumber"), (i.get("CustomerMemo") or {}).get("value"))
                 for i in realm.table("Invoice").values()
             ]
 

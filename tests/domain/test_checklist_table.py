@@ -46,7 +46,16 @@ def test_every_heading_of_the_seed_guide_is_answered_by_a_rule() -> None:
     answered = [heading for rule in RULES for heading in rule.seed]
     assert set(answered) == set(SEED_HEADINGS)
     assert answered.index("Are tax rates set?") < answered.index("Are accounts codes set?")
-    assert [r.id for r in RULES if not r.seed] == ["tenant.connected", "tool.accepted"]
+    assert [r.id for r in RULES if not r.seed] == [
+        "tenant.connected",
+        "currency.enabled",
+        "tracking.matches_tool",
+        "document.number_free",
+        "document.after_lock_date",
+        "document.due_date_set",
+        "tool.accepted",
+        "tool.totals_match",
+    ]
 
 
 def test_a_fix_is_an_action_on_the_record_and_field_at_fault() -> None:

@@ -49,16 +49,24 @@ BRIEF_RULES: list[tuple[str, frozenset[EntityType]]] = [
     ("tenant.connected", frozenset(E)),
     ("record.not_excluded", frozenset({E.CLIENT, E.SUPPLIER, E.PRODUCT})),
     ("record.tenant_set", frozenset({E.CLIENT, E.SUPPLIER, E.PRODUCT})),
+    ("contact.not_archived", DOCS | {E.CLIENT, E.SUPPLIER}),
     ("dependency.client", frozenset({E.INVOICE, E.SALES_ORDER, E.CREDIT_NOTE})),
     ("dependency.supplier", frozenset({E.PURCHASE_ORDER})),
     ("dependency.product", DOCS),
     ("dependency.same_tenant", DOCS),
     ("tax.resolved", DOCS | {E.PRODUCT}),
-    ("tax.mapped", DOCS | {E.PRODUCT}),
+    ("tax.mapped", frozenset({E.INVOICE, E.SALES_ORDER, E.CREDIT_NOTE, E.PRODUCT})),
+    ("tax.purchase_mapped", frozenset({E.PURCHASE_ORDER})),
     ("account_code.set", DOCS | {E.PRODUCT}),
     ("account_code.code_set", DOCS | {E.PRODUCT}),
     ("account_code.matches_tool", DOCS | {E.PRODUCT}),
+    ("currency.enabled", DOCS | {E.CLIENT, E.SUPPLIER}),
+    ("tracking.matches_tool", frozenset(E)),
+    ("document.number_free", DOCS),
+    ("document.after_lock_date", frozenset({E.INVOICE, E.CREDIT_NOTE})),
+    ("document.due_date_set", frozenset({E.INVOICE})),
     ("tool.accepted", frozenset(E)),
+    ("tool.totals_match", DOCS),
 ]
 
 LEDGER = IntegrationView(1, "ledger", True, frozenset(E))
@@ -75,11 +83,23 @@ AU = TenantView(
     tool_account_codes=frozenset({"200", "300"}),
     tool_archived_codes=frozenset({"250"}),
     tool_tax_types=frozenset({"OUTPUT", "INPUT", "EXEMPTOUTPUT"}),
+    currencies=frozenset({"AUD"}),
+    settings_imported=True,
 )
-NZ = replace(AU, id=2, name="Northwind IT NZ", remote_tenant_id="northwind-nz", base_currency="NZD")
+NZ = replace(
+    AU,
+    id=2,
+    name="Northwind IT NZ",
+    remote_tenant_id="northwind-nz",
+    base_currency="NZD",
+    currencies=frozenset({"NZD", "AUD"}),
+)
 GST = TaxRateView(1, "GST on Income", Decimal("10"), True, {AU.id: "OUTPUT", NZ.id: "OUTPUT"})
 FREE = TaxRateView(2, "GST Free Income", Decimal("0"), False, {AU.id: "EXEMPTOUTPUT"})
-EXPENSES = TaxRateView(3, "GST on Expenses", Decimal("10"), False, {AU.id: "INPUT", NZ.id: "INPUT"})
+EXPENSES = TaxRateView(
+    3, "GST on Expenses", Decimal("10"), False, {AU.id: "INPUT", NZ.id: "INPUT"},
+    purchase_tax_types={AU.id: "INPUT", NZ.id: "INPUT"},
+)  # fmt: skip
 SALES = AccountCodeView(1, "Sales", "200", AccountKind.INCOME)
 PURCHASES = AccountCodeView(2, "Purchases", "300", AccountKind.EXPENSE)
 BACKUP = ItemGroupView(1, "Backup", GST.id, SALES.id, PURCHASES.id)
@@ -376,14 +396,56 @@ def test_a_dependency_that_cannot_be_checked_yet_holds_the_document_as_not_yet_k
 
 
 def test_a_product_of_another_tenant_blocks_naming_both_tenants_and_the_fix() -> None:
+    """The fix is on the document's line: moving the product would take it from its own tenant."""
     b = books(products={1: replace(BACKUP_1TB, tenant_id=NZ.id)})
     f = only(check(b, INVOICE, "dependency.same_tenant"))
-    assert (f.status, f.subject, f.field) == (Status.BLOCKED, BACKUP_1TB.subject, "tenant")
+    assert (f.status, f.subject, f.field) == (Status.BLOCKED, INVOICE.subject, "line")
     assert f.detail == (
-        "product 'Backup 1TB' belongs to tenant 'Northwind IT NZ' "
-        "but client 'Acme Pty Ltd' to 'Northwind IT AU'"
+        "line 1 of invoice 'INV-1007' uses product 'Backup 1TB' of tenant 'Northwind IT NZ' "
+        "but client 'Acme Pty Ltd' belongs to 'Northwind IT AU': use a product of "
+        "'Northwind IT AU' on that line"
     )
-    assert fix_of(f) == "booksync product edit 'Backup 1TB' --tenant 'Northwind IT AU'"
+    assert fix_of(f) == "booksync invoice edit INV-1007 --line LINE"
+
+
+def test_on_a_cross_tenant_line_the_first_root_cause_is_the_line_not_its_knock_ons() -> None:
+    """Issue 11 point 8: the NZ product's rate and account are not the AU tenant's, but mapping the
+    rate for AU or re-coding its account would break NZ; the one root cause is the line."""
+    nz_gst = TaxRateView(4, "NZ GST on Income", Decimal("15"), False, {NZ.id: "OUTPUT2"})
+    nz_sales = AccountCodeView(3, "NZ Sales", "201", AccountKind.INCOME, tenant_id=NZ.id)
+    nz_product = ProductView(
+        2, "Workstation (NZ)", tax_rate_id=nz_gst.id, income_account_id=nz_sales.id,
+        expense_account_id=PURCHASES.id, tenant_id=NZ.id, remote_id="p-nz",
+    )  # fmt: skip
+    nz_tenant = replace(
+        NZ, tool_account_codes=frozenset({"201", "300"}), tool_tax_types=frozenset({"OUTPUT2"})
+    )
+    invoice = replace(INVOICE, lines=(LINE, LineView(2, nz_product.id, Decimal(1), Decimal(9))))
+    b = books(
+        tenants={AU.id: AU, NZ.id: nz_tenant},
+        tax_rates={r.id: r for r in (GST, FREE, EXPENSES, nz_gst)},
+        account_codes={a.id: a for a in (SALES, PURCHASES, nz_sales)},
+        products={BACKUP_1TB.id: BACKUP_1TB, nz_product.id: nz_product},
+    )
+    ev = evaluate(b, invoice, TOOLS)
+    knock_ons = [p for p in ev.problems if p.rule in ("tax.mapped", "account_code.matches_tool")]
+    assert {p.rule for p in knock_ons} == {"tax.mapped", "account_code.matches_tool"}
+    assert all(p.root.rule == "dependency.same_tenant" for p in knock_ons)
+    assert all(fix_of(p) == "booksync invoice edit INV-1007 --line LINE" for p in knock_ons)
+    (root,) = ev.blockers()
+    assert (root.rule, root.subject, root.field) == (
+        "dependency.same_tenant",
+        invoice.subject,
+        "line",
+    )
+    assert "line 2 of invoice 'INV-1007' uses product 'Workstation (NZ)'" in root.detail
+    # The NZ product on its own tenant's documents is untouched by all this.
+    nz_client = replace(ACME, id=2, name="Kiwi Ltd", tenant_id=NZ.id, remote_id="c-2")
+    nz_invoice = DocumentView(
+        9, E.INVOICE, "INV-NZ", nz_client.id, "NZD", lines=(invoice.lines[1],)
+    )
+    own = replace(b, clients={**b.clients, nz_client.id: nz_client})
+    assert evaluate(own, nz_invoice, TOOLS).blockers() == []
 
 
 # -- tax -------------------------------------------------------------------------------------------
@@ -519,10 +581,29 @@ def test_an_account_code_must_match_an_active_account_imported_from_the_tool(
         assert (f.subject.id, f.field, f.detail) == (SALES.id, "code", detail)
 
 
-def test_an_imported_account_archived_in_the_tool_is_blocked() -> None:
-    imported = replace(SALES, tenant_id=AU.id, imported_from_tool=True, active=False)
-    b = books(account_codes={1: imported, 2: PURCHASES})
+def test_an_account_archived_in_the_tool_is_blocked() -> None:
+    archived = replace(SALES, code="250", tenant_id=AU.id, imported_from_tool=True)
+    b = books(account_codes={1: archived, 2: PURCHASES})
     assert "is archived" in only(check(b, INVOICE, "account_code.matches_tool")).detail
+
+
+def test_the_imported_flag_does_not_vouch_for_a_code_the_tool_does_not_have() -> None:
+    """Issue 11 point 8: `account-code edit "Sales" --code 4999` on an imported account (or a
+    local one flagged imported) must fail: only the codes the tool reported count."""
+    edited = replace(SALES, code="4999", tenant_id=AU.id, imported_from_tool=True, active=True)
+    f = only(
+        check(books(account_codes={1: edited, 2: PURCHASES}), INVOICE, "account_code.matches_tool")
+    )
+    assert f.status is Status.BLOCKED
+    assert (
+        f.detail
+        == "account code 4999 ('Sales') does not match any account in tenant 'Northwind IT AU'"
+    )
+    # An account deactivated in booksync whose code the tool still has active passes.
+    inactive = replace(SALES, tenant_id=AU.id, imported_from_tool=True, active=False)
+    assert check(
+        books(account_codes={1: inactive, 2: PURCHASES}), INVOICE, "account_code.matches_tool"
+    ).ok
 
 
 # -- tool.accepted ---------------------------------------------------------------------------------
@@ -665,11 +746,15 @@ def test_the_shared_memo_still_names_each_party_and_document_where_a_finding_doe
                 key = (d.number, f.rule)
                 details[key] = details.get(key, "") + f.detail + " | "
     # The NZ product on two AU clients' invoices.
-    assert details[("IN-1-0", "dependency.same_tenant")].endswith(
-        "but client 'Acme Pty Ltd' to 'Northwind IT AU' | "
+    assert "of invoice 'IN-1-0'" in details[("IN-1-0", "dependency.same_tenant")]
+    assert (
+        "but client 'Acme Pty Ltd' belongs to 'Northwind IT AU'"
+        in details[("IN-1-0", "dependency.same_tenant")]
     )
-    assert details[("IN-5-0", "dependency.same_tenant")].endswith(
-        "but client 'Other AU Pty Ltd' to 'Northwind IT AU' | "
+    assert "of invoice 'IN-5-0'" in details[("IN-5-0", "dependency.same_tenant")]
+    assert (
+        "but client 'Other AU Pty Ltd' belongs to 'Northwind IT AU'"
+        in details[("IN-5-0", "dependency.same_tenant")]
     )
     # A dangling override on a product without rate, and no default: each invoice names itself.
     assert "invoice 'IN-1-5' names a tax rate (id 77)" in details[("IN-1-5", "tax.resolved")]

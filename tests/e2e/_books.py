@@ -116,7 +116,12 @@ def move_sample(
         for ledger_tenant, tax_type in mappings.items():
             if ledger_tenant in moved:
                 renamed = (tax_types or {}).get(tax_type, tax_type)
-                TAX_RATES.map(session, rate, moved[ledger_tenant], renamed)
+                # The purchase side too: purchase orders use it (tax.purchase_mapped).
+                bought = sample.PURCHASE_TAX_TYPES.get(rate, {}).get(ledger_tenant)
+                bought = (tax_types or {}).get(bought, bought) if bought else None
+                TAX_RATES.map(
+                    session, rate, moved[ledger_tenant], renamed, purchase_tax_type=bought
+                )
     services: dict[type, RecordType[Any, Any]] = {
         Client: CLIENTS,
         Supplier: SUPPLIERS,

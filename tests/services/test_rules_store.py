@@ -11,11 +11,13 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from booksync.domain.evaluation import Check, Evaluation
@@ -38,7 +40,15 @@ from booksync.services.records import (
 )
 from booksync.services.tenants import connect_tenant, import_from_tool
 from booksync.store.db import Store
-from booksync.store.models import AccountCode, SyncJob, Tenant, TenantTaxType
+from booksync.store.models import (
+    AccountCode,
+    RemoteDocument,
+    RemoteObject,
+    SyncJob,
+    TaxRateMapping,
+    Tenant,
+    TenantTaxType,
+)
 from booksync.store.types import utcnow
 
 E = EntityType
@@ -73,8 +83,8 @@ def build(store: Store, *, connected: bool = True, imported: bool = True) -> Non
         TAX_RATES.create(s, {"name": GST, "percent": "10", "is_default": True})
         TAX_RATES.create(s, {"name": "GST on Expenses", "percent": "10"})
         for tenant in (AU, NZ):
-            TAX_RATES.map(s, GST, tenant, "OUTPUT")
-            TAX_RATES.map(s, "GST on Expenses", tenant, "INPUT")
+            TAX_RATES.map(s, GST, tenant, "OUTPUT", purchase_tax_type="INPUT")
+            TAX_RATES.map(s, "GST on Expenses", tenant, "INPUT", purchase_tax_type="INPUT")
         ACCOUNT_CODES.create(s, {"name": "Sales", "code": "200", "kind": "income"})
         ACCOUNT_CODES.create(s, {"name": "Purchases", "code": "300", "kind": "expense"})
         ITEM_GROUPS.create(
@@ -124,6 +134,11 @@ def simulate_import(s: Session, tenant: Tenant) -> None:
     for tax_type in TOOL_TAX_TYPES:
         s.add(TenantTaxType(tenant_id=tenant.id, tax_type=tax_type))
     tenant.accounts_imported_at = tenant.tax_types_imported_at = utcnow()
+    # The tool's settings, as `services.tool_settings.store_settings` keeps them.
+    tenant.currencies = ["AUD"]
+    tenant.payment_terms = {"days": 14, "type": "DAYSAFTERBILLDATE"}
+    tenant.tracking_categories = {"Region": ["North", "South"]}
+    tenant.settings_imported_at = utcnow()
 
 
 def evaluation(store: Store, entity: EntityType, ref: str | None = None) -> Evaluation:
@@ -213,10 +228,6 @@ def _set_code(code: str) -> Step:
     return applies
 
 
-def _product_tenant_from_fix(s: Session, ctx: dict[str, Any]) -> None:
-    PRODUCTS.update(s, BACKUP_1TB, {"tenant": option(ctx["fix"], "--tenant")})
-
-
 def _no_group_tax_and_no_default(s: Session, ctx: dict[str, Any]) -> None:
     TAX_RATES.update(s, GST, {"is_default": False})
     ITEM_GROUPS.update(s, "Backup", {"tax_rate": ""})
@@ -235,6 +246,96 @@ def _rejected_by_the_tool(s: Session, ctx: dict[str, Any]) -> None:
             error_fix=f"booksync client edit '{ACME}' --email EMAIL",
         )
     )
+
+
+def _tenant_settings(**values: Any) -> Step:
+    def breaks(s: Session, ctx: dict[str, Any]) -> None:
+        s.execute(update(Tenant).where(Tenant.name == AU).values(**values))
+
+    return breaks
+
+
+def _archived_in_tool(active: bool) -> Step:
+    """The tool's contact Acme is linked to, as the last import saw it (archived or restored)."""
+
+    def step(s: Session, ctx: dict[str, Any]) -> None:
+        tenant = s.scalars(select(Tenant).where(Tenant.name == AU)).one()
+        found = s.scalars(select(RemoteObject).where(RemoteObject.remote_id == "c-acme")).first()
+        if found is None:
+            found = RemoteObject(tenant_id=tenant.id, object_type="contact", remote_id="c-acme")
+            s.add(found)
+        found.name, found.active = ACME, active
+
+    return step
+
+
+def _found_in_tool(contact: str, total: str) -> Step:
+    """The tool holds a document under INV-1007 (as an import found it)."""
+
+    def step(s: Session, ctx: dict[str, Any]) -> None:
+        tenant = s.scalars(select(Tenant).where(Tenant.name == AU)).one()
+        s.execute(delete(RemoteDocument))
+        s.add(
+            RemoteDocument(
+                tenant_id=tenant.id, entity="invoice", remote_id="x-42", number="INV-1007",
+                contact_remote_id=contact, total=Decimal(total), currency="AUD", status="AUTHORISED",
+            )
+        )  # fmt: skip
+
+    return step
+
+
+def _purchase_tax_type(value: str | None) -> Step:
+    """Written as the store holds it (the map service refuses a type the tool lacks)."""
+
+    def step(s: Session, ctx: dict[str, Any]) -> None:
+        rate = TAX_RATES.get(s, "GST on Expenses")
+        tenant = s.scalars(select(Tenant).where(Tenant.name == AU)).one()
+        s.execute(
+            update(TaxRateMapping)
+            .where(TaxRateMapping.tax_rate_id == rate.id, TaxRateMapping.tenant_id == tenant.id)
+            .values(purchase_tax_type=value)
+        )
+
+    return step
+
+
+def _sales_tax_type(value: str) -> Step:
+    def step(s: Session, ctx: dict[str, Any]) -> None:
+        rate = TAX_RATES.get(s, GST)
+        tenant = s.scalars(select(Tenant).where(Tenant.name == AU)).one()
+        s.execute(
+            update(TaxRateMapping)
+            .where(TaxRateMapping.tax_rate_id == rate.id, TaxRateMapping.tenant_id == tenant.id)
+            .values(tax_type=value)
+        )
+
+    return step
+
+
+def _approved(**values: Any) -> Step:
+    def breaks(s: Session, ctx: dict[str, Any]) -> None:
+        DOCUMENTS[E.INVOICE].update(s, "INV-1007", {"status": "authorised"})
+        s.execute(update(Tenant).where(Tenant.name == AU).values(**values))
+
+    return breaks
+
+
+def _verified(mismatches: list[dict[str, str]] | None) -> Step:
+    """What the engine's verification after a push wrote on the invoice's job."""
+
+    def step(s: Session, ctx: dict[str, Any]) -> None:
+        invoice = DOCUMENTS[E.INVOICE].get(s, "INV-1007")
+        s.execute(
+            update(SyncJob)
+            .where(SyncJob.entity_type == "invoice", SyncJob.record_id == invoice.id)
+            .values(verification=mismatches)
+        )
+
+    return step
+
+
+TODAY = date.today()
 
 
 INCLUDE = "booksync {} edit {} --include-in-accounting"
@@ -290,8 +391,8 @@ CASES: list[Case] = [
         for kind in (E.INVOICE, E.PURCHASE_ORDER)
     ],
     Case("dependency.same_tenant", E.SALES_ORDER, _edit(PRODUCTS, BACKUP_1TB, tenant=NZ),
-         ("product", BACKUP_1TB), "tenant", f"booksync product edit '{BACKUP_1TB}' --tenant '{AU}'",
-         _product_tenant_from_fix),
+         ("sales_order", "SO-1007"), "line", "booksync sales-order edit SO-1007 --line LINE",
+         _edit(PRODUCTS, BACKUP_1TB, tenant=AU)),
     *[
         Case("tax.resolved", kind, _no_group_tax_and_no_default, ("item_group", "Backup"),
              "tax_rate", "booksync item-group edit Backup --tax-rate RATE",
@@ -304,10 +405,23 @@ CASES: list[Case] = [
              lambda s, ctx: TAX_RATES.map(s, GST, AU, "OUTPUT") and None, name="unmapped")
         for kind in (E.PRODUCT, E.CREDIT_NOTE)
     ],
-    Case("tax.mapped", E.INVOICE, lambda s, ctx: TAX_RATES.map(s, GST, AU, "OUTPUT9") and None,
-         ("tax_rate", GST), "tax_types",
+    Case("tax.mapped", E.INVOICE, _sales_tax_type("OUTPUT9"), ("tax_rate", GST), "tax_types",
          f"booksync tax-rate map '{GST}' --tenant '{AU}' --tax-type TAX_TYPE",
          lambda s, ctx: TAX_RATES.map(s, GST, AU, "OUTPUT") and None, name="not-in-tool"),
+    Case("tax.mapped", E.INVOICE, _sales_tax_type("output"), ("tax_rate", GST), "tax_types",
+         f"booksync tax-rate map '{GST}' --tenant '{AU}' --tax-type OUTPUT",
+         lambda s, ctx: TAX_RATES.map(s, GST, AU, option(ctx["fix"], "--tax-type")) and None,
+         name="lower-case"),
+    Case("tax.purchase_mapped", E.PURCHASE_ORDER, _purchase_tax_type(None),
+         ("tax_rate", "GST on Expenses"), "purchase_tax_types",
+         f"booksync tax-rate map 'GST on Expenses' --tenant '{AU}' --purchase-tax-type TAX_TYPE",
+         lambda s, ctx: TAX_RATES.map(s, "GST on Expenses", AU, purchase_tax_type="INPUT") and None,
+         name="unmapped"),
+    Case("tax.purchase_mapped", E.PURCHASE_ORDER, _purchase_tax_type("BOGUS"),
+         ("tax_rate", "GST on Expenses"), "purchase_tax_types",
+         f"booksync tax-rate map 'GST on Expenses' --tenant '{AU}' --purchase-tax-type TAX_TYPE",
+         lambda s, ctx: TAX_RATES.map(s, "GST on Expenses", AU, purchase_tax_type="INPUT") and None,
+         name="not-in-tool"),
     Case("account_code.set", E.INVOICE, _edit(ITEM_GROUPS, "Backup", income_account=""),
          ("product", BACKUP_1TB), "income_account",
          f"booksync product edit '{BACKUP_1TB}' --income-account CODE",
@@ -328,6 +442,38 @@ CASES: list[Case] = [
     Case("account_code.matches_tool", E.SALES_ORDER, _edit(ACCOUNT_CODES, "200", code="250"),
          ("account_code", "250"), "code", "booksync account-code edit {sales} --code CODE",
          _set_code("200"), name="archived"),
+    *[
+        Case("contact.not_archived", kind, _archived_in_tool(active=False), ("client", ACME),
+             "remote_id", f"booksync tenant import '{AU}'", _archived_in_tool(active=True))
+        for kind in (E.CLIENT, E.INVOICE)
+    ],
+    Case("currency.enabled", E.INVOICE, _edit(DOCUMENTS[E.INVOICE], "INV-1007", currency="USD"),
+         ("invoice", "INV-1007"), "currency", "booksync invoice edit INV-1007 --currency AUD",
+         _edit(DOCUMENTS[E.INVOICE], "INV-1007", currency="AUD")),
+    Case("currency.enabled", E.CLIENT, _edit(CLIENTS, ACME, currency="USD"), ("client", ACME),
+         "currency", f"booksync client edit '{ACME}' --currency AUD",
+         _tenant_settings(currencies=["AUD", "USD"]), name="enabled-in-the-tool"),
+    Case("tracking.matches_tool", E.CLIENT, _edit(CLIENTS, ACME, tracking={"Region": "East"}),
+         ("client", ACME), "tracking", f"booksync client edit '{ACME}' --tracking CATEGORY=OPTION",
+         _edit(CLIENTS, ACME, tracking={"Region": "North"})),
+    Case("tracking.matches_tool", E.INVOICE, _edit(CLIENTS, ACME, tracking={"Area": "North"}),
+         ("client", ACME), "tracking", f"booksync client edit '{ACME}' --tracking CATEGORY=OPTION",
+         _tenant_settings(tracking_categories={"Region": ["North"], "Area": ["North"]}),
+         name="through-the-client"),
+    Case("document.number_free", E.INVOICE, _found_in_tool("c-someone-else", "999.00"),
+         ("invoice", "INV-1007"), "number", "booksync invoice edit INV-1007 --number NUMBER",
+         _found_in_tool("c-acme", "107.80")),
+    Case("document.after_lock_date", E.INVOICE, _approved(lock_date=TODAY),
+         ("invoice", "INV-1007"), "issue_date", "booksync invoice edit INV-1007 --date YYYY-MM-DD",
+         _edit(DOCUMENTS[E.INVOICE], "INV-1007", issue_date=TODAY + timedelta(days=1))),
+    Case("document.due_date_set", E.INVOICE, _approved(payment_terms=None),
+         ("invoice", "INV-1007"), "due_date", "booksync invoice edit INV-1007 --due YYYY-MM-DD",
+         _edit(DOCUMENTS[E.INVOICE], "INV-1007", due_date=TODAY)),
+    Case("tool.totals_match", E.INVOICE,
+         _verified([{"field": "total", "booksync": "107.80", "tool": "98.00"}]),
+         ("invoice", "INV-1007"), None,
+         "check invoice 'INV-1007' in the tool and correct it there, or edit it in booksync so "
+         "the next push sends it again", _verified(None)),
     Case("tool.accepted", E.CLIENT, _rejected_by_the_tool, ("client", ACME), None,
          f"booksync client edit '{ACME}' --email EMAIL",
          _edit(CLIENTS, ACME, email="accounts@acme.example.com"), engine_pushes=True),
@@ -401,14 +547,24 @@ def test_before_connecting_and_importing_the_tool_checks_are_not_yet_known(
     build(store, connected=False, imported=False)
     ev = evaluation(store, E.INVOICE)
     unknown = {c.rule.id: c for c in ev.checks() if c.status is Status.UNKNOWN}
-    assert set(unknown) == {"tenant.connected", "tax.mapped", "account_code.matches_tool"}
+    # Booksync's own checks before sending are unknown too (never passed blindly), but only the
+    # guide's hold the record back: a tool that cannot report its settings still syncs.
+    assert set(unknown) == {
+        "tenant.connected",
+        "tax.mapped",
+        "account_code.matches_tool",
+        "contact.not_archived",
+        "currency.enabled",
+        "document.number_free",
+    }
     fixes = {
         rule: command_line(c.findings[0].fix) for rule, c in unknown.items() if c.findings[0].fix
     }
     assert fixes == {
         "tenant.connected": f"booksync tenant connect '{AU}'",
-        "tax.mapped": f"booksync tenant import '{AU}'",
-        "account_code.matches_tool": f"booksync tenant import '{AU}'",
+        **{
+            rule: f"booksync tenant import '{AU}'" for rule in unknown if rule != "tenant.connected"
+        },
     }
     assert unknown["tenant.connected"].findings[0].subject.ref == AU
     assert unknown["tax.mapped"].findings[0].subject.ref == GST

@@ -44,9 +44,10 @@ def ready_books(
         )
         TENANTS.create_for(s, "ledger", {"name": TENANT, "remote_tenant_id": REMOTE_TENANT})
         TAX_RATES.create(s, {"name": "GST on Income", "percent": "10"})
-        TAX_RATES.map(s, "GST on Income", TENANT, "OUTPUT")
+        # Purchase orders take the purchase side of a rate (tax.purchase_mapped).
+        TAX_RATES.map(s, "GST on Income", TENANT, "OUTPUT", purchase_tax_type="INPUT")
         TAX_RATES.create(s, {"name": "GST on Expenses", "percent": "10"})
-        TAX_RATES.map(s, "GST on Expenses", TENANT, "INPUT")
+        TAX_RATES.map(s, "GST on Expenses", TENANT, "INPUT", purchase_tax_type="INPUT")
         ACCOUNT_CODES.create(s, {"name": "Sales", "code": "200", "kind": "income"})
         ACCOUNT_CODES.create(s, {"name": "Purchases", "code": "300", "kind": "expense"})
         ITEM_GROUPS.create(

@@ -50,7 +50,7 @@ MOVES: dict[str, Move] = {
     "retry": lambda s, j: jobs.retry(s, j, NOW),
 }
 #: The rest move many jobs in one statement, or happen in the outbox; tested one by one below.
-BULK = {"queue", "claim", "recover", "succeed", "release", "wake"}
+BULK = {"queue", "claim", "recover", "defer", "succeed", "release", "wake"}
 _names = itertools.count()
 
 

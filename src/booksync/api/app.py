@@ -20,6 +20,7 @@ from booksync.api import docs, errors
 from booksync.api.deps import require_api_key
 from booksync.api.guard import reject_unstorable_text
 from booksync.api.middleware import BodyLimit, NoSniff, max_body_bytes
+from booksync.api.routes import metrics as metrics_route
 from booksync.api.routes import routers
 from booksync.api.schemas import ProblemsOut
 from booksync.store.db import Store
@@ -87,6 +88,7 @@ def create_app(store: Store | None = None, *, max_body: int | None = None) -> Fa
             dependencies=[Depends(require_api_key), Depends(reject_unstorable_text)],
             responses=ERROR_RESPONSES,
         )
+    app.include_router(metrics_route.router)  # /metrics, for Prometheus (API key required)
     _mount_web(app, opened)
     return app
 

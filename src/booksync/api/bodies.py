@@ -89,6 +89,18 @@ class ClientDocumentCreate(ClientDocumentUpdate):
     lines: list[LineInput] = Field(min_length=1)
 
 
+class CreditNoteUpdate(ClientDocumentUpdate):
+    credits: Ref | None = Field(
+        None, description='the invoice it credits (its number or id; of the same client); "" clears'
+    )
+
+
+class CreditNoteCreate(ClientDocumentCreate):
+    credits: Ref | None = Field(
+        None, description="the invoice it credits (its number or id; of the same client)"
+    )
+
+
 class SupplierDocumentCreate(SupplierDocumentUpdate):
     number: Name
     party: Ref = Field(alias="supplier", description="the supplier (name or id)")
@@ -99,7 +111,13 @@ class TaxTypeBody(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     tax_type: Annotated[str, Field(min_length=1, max_length=100)] = Field(
-        description="the tool's tax type, e.g. OUTPUT2"
+        description="the tool's tax type for sales, e.g. OUTPUT2; once the tenant's tax types are "
+        "imported, one of those, spelt exactly"
+    )
+    purchase_tax_type: Annotated[str, Field(max_length=100)] | None = Field(
+        None,
+        description="the tool's tax type for purchase orders, e.g. INPUT2; left out: unchanged; "
+        'null or "": none',
     )
 
 

@@ -8,14 +8,29 @@ passes through a float.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
-from booksync.connectors.registry import tools
-from booksync.connectors.tool import ConnectionMethod
-from booksync.domain.types import EntityType
+from booksync.api.record_schemas import (  # noqa: F401 - re-exported: `schemas` has every answer
+    FOLDER_DETAIL,
+    AccountCodeOut,
+    AddressOut,
+    ClientDocumentOut,
+    CreditNoteOut,
+    ImportOut,
+    IntegrationOut,
+    ItemGroupOut,
+    LineOut,
+    PartyOut,
+    PaymentTermsOut,
+    ProductOut,
+    SupplierDocumentOut,
+    TaxRateOut,
+    TaxTypeMappingOut,
+    TenantOut,
+)
 
 T = TypeVar("T")
 
@@ -31,159 +46,7 @@ class Page(BaseModel, Generic[T]):
     next_offset: int | None
 
 
-# -- records ---------------------------------------------------------------------------------------
-
-
-class IntegrationOut(BaseModel):
-    id: int | None = Field(description="null for an integration never set up")
-    kind: str
-    enabled: bool
-    entities_to_sync: list[EntityType]
-    show_success_messages: bool
-    tenants: list[str]
-
-
-#: What a caller sees instead of a path on the server.
-FOLDER_DETAIL = "a folder on the server"
-
-
-class TenantOut(BaseModel):
-    id: int
-    name: str
-    integration: str
-    remote_tenant_id: str
-    base_currency: str
-    connection: str
-    connection_detail: str = Field(
-        description="where the tenant lives (an API URL); for a tool whose books are files on "
-        "the server, only that, never the server's path"
-    )
-    connected_at: datetime | None
-    accounts_imported_at: datetime | None
-    tax_types_imported_at: datetime | None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_server_path(cls, data: Any) -> Any:
-        """A folder tool's detail is a path on the server (or an error naming it): not for callers."""
-        if not isinstance(data, dict) or not data.get("connection_detail"):
-            return data
-        tool = tools().get(str(data.get("integration")))
-        if tool is None or tool.connection is ConnectionMethod.FOLDER:
-            return {**data, "connection_detail": FOLDER_DETAIL}
-        return data
-
-
-class TaxRateOut(BaseModel):
-    id: int
-    name: str
-    percent: Decimal
-    is_default: bool
-    tax_types: dict[str, str] = Field(description="tenant name -> the tool's tax type")
-
-
-class AccountCodeOut(BaseModel):
-    id: int
-    name: str
-    code: str
-    kind: str
-    tenant: str | None
-    imported_from_tool: bool
-    active: bool
-
-
-class ItemGroupOut(BaseModel):
-    id: int
-    name: str
-    tax_rate: str | None
-    income_account: str | None
-    expense_account: str | None
-
-
-class PartyOut(BaseModel):
-    """A client or a supplier."""
-
-    id: int
-    name: str
-    email: str | None
-    currency: str
-    tax_rate: str | None
-    exclude_from_accounting: bool
-    tenant: str | None
-    remote_id: str | None
-    version: int
-
-
-class ProductOut(BaseModel):
-    id: int
-    name: str
-    code: str | None
-    description: str
-    price: Decimal
-    cost: Decimal
-    item_group: str | None
-    use_item_group_tax: bool
-    tax_rate: str | None
-    income_account: str | None
-    expense_account: str | None
-    exclude_from_accounting: bool
-    tenant: str | None
-    remote_id: str | None
-    version: int
-
-
-class LineOut(BaseModel):
-    position: int
-    product: str
-    description: str
-    quantity: Decimal
-    unit_price: Decimal
-    tax_rate: str | None
-    amount: Decimal
-
-
-class _DocumentOut(BaseModel):
-    id: int
-    type: EntityType
-    number: str
-    issue_date: date
-    due_date: date | None
-    currency: str
-    status: str
-    reference: str
-    remote_id: str | None
-    version: int
-    lines: list[LineOut]
-    subtotal: Decimal
-
-
-class ClientDocumentOut(_DocumentOut):
-    """An invoice, sales order or credit note: raised to a client."""
-
-    client: str | None
-
-
-class SupplierDocumentOut(_DocumentOut):
-    """A purchase order: raised to a supplier."""
-
-    supplier: str | None
-
-
-class TaxTypeMappingOut(BaseModel):
-    tax_rate: str
-    tenant: str
-    tax_type: str
-
-
-class ImportOut(BaseModel):
-    tenant: str
-    account_codes: int
-    archived_account_codes: int
-    tax_types: int
-    contacts: int
-    items: int
-    linked: list[str] = Field(description="records given the remote ID of a matching tool object")
-
+# -- records: see record_schemas ------------------------------------------------------------------
 
 # -- doctor ----------------------------------------------------------------------------------------
 
@@ -336,6 +199,15 @@ class NoticeOut(BaseModel):
     fix: str | None
 
 
+class WaitOut(BaseModel):
+    """A tenant's jobs handed back until it may be called again."""
+
+    tenant: str
+    jobs: int
+    until: datetime = Field(description="when they fall due again (UTC)")
+    reason: str = Field(description="its rate budget is spent, or the tool asked to wait")
+
+
 class PassOut(BaseModel):
     """What one sync pass did."""
 
@@ -345,6 +217,9 @@ class PassOut(BaseModel):
     calls: int = Field(description="calls made to the accounting tools")
     tenants: dict[str, dict[str, int]] = Field(description="tenant name -> outcome -> records")
     notices: list[NoticeOut]
+    waiting: list[WaitOut] = Field(
+        default_factory=list, description="tenants that must wait, and until when"
+    )
 
 
 class RetryOut(BaseModel):

@@ -44,6 +44,12 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         "The sync timeline of one record: each change, evaluation and attempt, what was sent and "
         "what came back.",
     ),
+    "link": (
+        ("booksync.cli.plan",),
+        "Link a record to an object already in its tenant's tool, so the next pass updates that "
+        "object instead of creating another (refused when another record already uses that remote "
+        "ID).",
+    ),
     "demo": (
         ("booksync.cli.demo",),
         "Load the sample MSP books, connect embedded ledgers, sync them, and show what stayed "
@@ -182,7 +188,26 @@ def root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            envvar="BOOKSYNC_LOG_FORMAT",
+            metavar="text|json",
+            help="json: logs as one JSON object per line on standard error, secrets masked (for "
+            "log shippers); a worker then logs what it would print.",
+            show_envvar=True,
+        ),
+    ] = "text",
 ) -> None:
+    if log_format not in ("text", "json"):
+        raise typer.BadParameter(
+            f"'{log_format}' is not a log format; accepted: text, json", param_hint="--log-format"
+        )
+    if log_format == "json":
+        from booksync.cli._logging import configure
+
+        configure(log_format)
     state = State(db)
     ctx.obj = state
     ctx.call_on_close(state.close)

@@ -28,6 +28,7 @@ from booksync.cli._common import (
     session,
 )
 from booksync.services.errors import BadInput
+from booksync.services.input_fields import terms_text, tracking_text
 from booksync.services.serialize import to_dict
 from booksync.store.models import Base
 
@@ -43,6 +44,8 @@ class Opt:
 
     `flags` defaults to `--field-name`; a boolean gives its pair, e.g. `--default/--no-default`.
     `parse` turns the typed text into the service's value (and raises BadInput naming the flag).
+    `into` puts the value inside one of the service's structured fields, e.g. `--city` into
+    `address`, where an edit changes only the parts given.
     """
 
     field: str
@@ -55,6 +58,17 @@ class Opt:
     required_on_add: bool = False
     on_add: bool = True
     on_edit: bool = True
+    into: str | None = None
+
+    @property
+    def param(self) -> str:
+        """The command function's parameter for this option (unique within the command)."""
+        return f"{self.into}_{self.field}" if self.into else self.field
+
+    @property
+    def path(self) -> str:
+        """The service's field path, as its errors name it (`address.city`)."""
+        return f"{self.into}.{self.field}" if self.into else self.field
 
     @property
     def decl(self) -> str:
@@ -163,7 +177,7 @@ def _options(spec: RecordCommands, *, adding: bool) -> list[inspect.Parameter]:
             continue
         required = adding and opt.required_on_add
         default = inspect.Parameter.empty if required else None
-        params.append(_param(opt.field, opt.annotation(required=required), default))
+        params.append(_param(opt.param, opt.annotation(required=required), default))
     return params
 
 
@@ -173,10 +187,14 @@ def _values(spec: RecordCommands, given: dict[str, Any], *, adding: bool) -> dic
     for opt in spec.options:
         if not (opt.on_add if adding else opt.on_edit):
             continue
-        raw = given.get(opt.field)
+        raw = given.get(opt.param)
         if raw is None or (opt.multiple and not raw):
             continue
-        values[opt.field] = opt.parse(raw) if opt.parse is not None else raw
+        value = opt.parse(raw) if opt.parse is not None else raw
+        if opt.into:
+            values.setdefault(opt.into, {})[opt.field] = value
+        else:
+            values[opt.field] = value
     return values
 
 
@@ -190,7 +208,9 @@ def _as_typed(spec: RecordCommands, exc: BadInput, lines: Sequence[str] = ()) ->
         name = f"--line '{raw}' {match.group(2) or ''}".rstrip()
     else:
         for opt in spec.options:
-            if name in (opt.field, opt.flag.removeprefix("--").replace("-", "_")):
+            if name in (opt.path, opt.flag.removeprefix("--").replace("-", "_")) or (
+                opt.into and name.startswith(opt.path + "[")
+            ):
                 name = opt.flag
                 break
     if name == exc.field:
@@ -291,7 +311,7 @@ def _list(spec: RecordCommands) -> Callable[..., None]:
         print_table(
             spec.title,
             [header for header, _ in spec.columns],
-            [[readable_value(row.get(key)) for _, key in spec.columns] for row in rows],
+            [[readable_field(key, row.get(key)) for _, key in spec.columns] for row in rows],
         )
 
     return _command(params, run)
@@ -335,5 +355,18 @@ def readable_value(value: Any) -> str:
     return str(value)
 
 
+def readable_field(key: str, value: Any) -> str:
+    """A field as a person reads it: payment terms and addresses in words, the rest as values."""
+    if key == "payment_terms" and isinstance(value, dict):
+        return terms_text(value)
+    if key == "address" and isinstance(value, dict):
+        parts = [*value.get("lines", ())]
+        parts += [value[k] for k in ("city", "region", "postal_code", "country") if value.get(k)]
+        return ", ".join(str(p) for p in parts)
+    if key == "tracking" and isinstance(value, dict):
+        return tracking_text(value)
+    return readable_value(value)
+
+
 def readable(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v if k == "lines" else readable_value(v)) for k, v in data.items()}
+    return {k: (v if k == "lines" else readable_field(k, v)) for k, v in data.items()}

@@ -6,7 +6,6 @@ its five commands. Document lines are typed as `--line "PRODUCT:QUANTITY[:UNIT_P
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 import typer
@@ -14,6 +13,21 @@ import typer
 from booksync.cli import app
 from booksync.cli._common import handles_errors, session
 from booksync.cli._record_commands import Opt, RecordCommands, register, say
+from booksync.cli._record_options import (
+    CLEARS,
+    CREDITS,
+    EXCHANGE_RATE,
+    EXCLUDED,
+    LINE_FORM,
+    PARTY_DETAILS,
+    REMOTE_ID,
+    TENANT,
+    account_opt,
+    date_parser,
+    parse_lines,
+    tax_rate_opt,
+    tracking_opt,
+)
 from booksync.domain.types import EntityType
 from booksync.services.errors import BadInput
 from booksync.services.records import (
@@ -26,73 +40,14 @@ from booksync.services.records import (
     TAX_RATES,
 )
 
-LINE_FORM = (
-    "PRODUCT:QUANTITY[:UNIT_PRICE[:TAX_RATE]], e.g. 'Backup 1TB:2:49.00' "
-    "(give a product whose name contains ':' by its id)"
-)
-
-
-def parse_line(text: str) -> dict[str, str]:
-    """`Backup 1TB:2:49.00:GST` -> a line input; amounts are left as text for the service to check."""
-    parts = [part.strip() for part in text.split(":", 3)]
-    if len(parts) < 2 or not parts[0] or not parts[1]:
-        raise BadInput("--line", text, "is not a document line", LINE_FORM)
-    line = {"product": parts[0], "quantity": parts[1]}
-    if len(parts) > 2 and parts[2]:
-        line["unit_price"] = parts[2]
-    if len(parts) > 3 and parts[3]:
-        line["tax_rate"] = parts[3]
-    return line
-
-
-def parse_lines(texts: list[str]) -> list[dict[str, str]]:
-    return [parse_line(text) for text in texts]
-
-
-def date_parser(flag: str) -> Any:
-    """A parser for a date option; an empty value clears the date."""
-
-    def parse(text: str) -> date | None:
-        text = text.strip()
-        if not text:
-            return None
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            raise BadInput(flag, text, "is not a date", "YYYY-MM-DD, e.g. 2025-07-01") from None
-
-    return parse
-
-
-# -- shared options ----------------------------------------------------------------------------
-
-CLEARS = "an empty value clears it"
-TENANT = Opt("tenant", f"Accounting tenant (name or id); {CLEARS}.")
-REMOTE_ID = Opt("remote_id", f"The accounting tool's unique ID for this record; {CLEARS}.")
-EXCLUDED = Opt(
-    "exclude_from_accounting",
-    "Exclude from Accounting Integration (never synced), or include it again.",
-    flags="--exclude-from-accounting/--include-in-accounting",
-    kind=bool,
-)
-
-
-def _tax_rate(whose: str) -> Opt:
-    return Opt("tax_rate", f"Tax rate for {whose} (name or id); {CLEARS}.")
-
-
-def _account(kind: str, whose: str) -> Opt:
-    return Opt(
-        f"{kind}_account",
-        f"{kind.capitalize()} account code for {whose} (code, name or id); {CLEARS}.",
-    )
-
 
 def _party(command: str, label: str, help_text: str, service: Any) -> RecordCommands:
     options = [
         Opt("email", f"Billing email; {CLEARS}."),
         Opt("currency", "ISO 4217 currency, e.g. AUD (default: AUD)."),
-        _tax_rate(f"this {command} (overrides the product's)"),
+        tax_rate_opt(f"this {command} (overrides the product's)"),
+        *PARTY_DETAILS,
+        tracking_opt("its documents default to"),
         TENANT,
         REMOTE_ID,
         EXCLUDED,
@@ -111,6 +66,7 @@ def _party(command: str, label: str, help_text: str, service: Any) -> RecordComm
             ("email", "email"),
             ("currency", "currency"),
             ("tax rate", "tax_rate"),
+            ("terms", "payment_terms"),
             ("tenant", "tenant"),
             ("excluded", "exclude_from_accounting"),
             ("remote id", "remote_id"),
@@ -156,6 +112,9 @@ def _document(kind: EntityType) -> RecordCommands:
             Opt("currency", f"ISO 4217 currency, e.g. AUD (default: the {party}'s)."),
             Opt("status", "draft, submitted, authorised, paid or voided (default: draft)."),
             Opt("reference", f"Your reference, e.g. a PO number; {CLEARS}."),
+            EXCHANGE_RATE,
+            tracking_opt(f"for the whole {kind.label}, over the {party}'s and products'"),
+            *([CREDITS] if kind is EntityType.CREDIT_NOTE else []),
         ],
         columns=[
             ("id", "id"),
@@ -193,9 +152,10 @@ SPECS = [
                 flags="--use-item-group-tax/--no-use-item-group-tax",
                 kind=bool,
             ),
-            _tax_rate("this product"),
-            _account("income", "sales of this product"),
-            _account("expense", "purchases of this product"),
+            tax_rate_opt("this product"),
+            account_opt("income", "sales of this product"),
+            account_opt("expense", "purchases of this product"),
+            tracking_opt("its lines default to"),
             TENANT,
             REMOTE_ID,
             EXCLUDED,
@@ -222,9 +182,9 @@ SPECS = [
         key="name",
         key_help="The item group's name.",
         options=[
-            _tax_rate("the group's products"),
-            _account("income", "the group's products"),
-            _account("expense", "the group's products"),
+            tax_rate_opt("the group's products"),
+            account_opt("income", "the group's products"),
+            account_opt("expense", "the group's products"),
         ],
         columns=[
             ("id", "id"),
@@ -267,12 +227,18 @@ SPECS = [
         key_help="The account's name, e.g. Sales.",
         ref_help="Code, name or id.",
         options=[
-            Opt("code", "The code as in the accounting tool, e.g. 200."),
+            Opt(
+                "code",
+                "The code as in the accounting tool, e.g. 200. Changing the code (or tenant) of "
+                "an account imported from the tool makes it your own: the doctor then checks the "
+                "new code against the tool.",
+            ),
             Opt("kind", "income (sales) or expense (purchases).", required_on_add=True),
             TENANT,
             Opt(
                 "imported_from_tool",
-                "Whether the account was imported from the tenant's tool.",
+                "Whether the account was imported from the tenant's tool: set by `booksync tenant "
+                "import` only; --not-imported-from-tool makes it your own.",
                 flags="--imported-from-tool/--not-imported-from-tool",
                 kind=bool,
             ),
@@ -299,6 +265,14 @@ GROUPS: dict[str, typer.Typer] = {spec.command: register(app, spec) for spec in 
 tax_rate_app = GROUPS["tax-rate"]
 
 
+#: The service's field -> the flag `tax-rate map` takes it from.
+MAP_FLAGS = {
+    "tax_type": "--tax-type",
+    "purchase_tax_type": "--purchase-tax-type",
+    "tenant": "--tenant",
+}
+
+
 @tax_rate_app.command("map")
 @handles_errors
 def tax_rate_map(
@@ -306,13 +280,32 @@ def tax_rate_map(
     rate: Annotated[str, typer.Argument(help="Tax rate (name or id).", show_default=False)],
     tenant: Annotated[str, typer.Option(help="Tenant (name or id).", show_default=False)],
     tax_type: Annotated[
-        str, typer.Option(help="The tool's tax type, e.g. OUTPUT2.", show_default=False)
-    ],
+        str | None,
+        typer.Option(
+            help="The tool's tax type for sales, e.g. OUTPUT2, spelt as the tool does (once the "
+            "tenant is imported, one of its tax types). Required the first time.",
+            show_default=False,
+        ),
+    ] = None,
+    purchase_tax_type: Annotated[
+        str | None,
+        typer.Option(
+            help="The tool's tax type for purchase orders, e.g. INPUT2; an empty value removes it.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Map a tax rate to a tax type of one tenant's tool (replacing any earlier mapping)."""
-    with session(ctx) as s:
-        mapping = TAX_RATES.map(s, rate, tenant, tax_type)
-        shown = f"'{mapping.tax_rate.name}' maps to {mapping.tax_type} in '{mapping.tenant.name}'"
+    """Map a tax rate to the tax types of one tenant's tool (replacing any earlier mapping)."""
+    try:
+        with session(ctx) as s:
+            mapping = TAX_RATES.map(s, rate, tenant, tax_type, purchase_tax_type=purchase_tax_type)
+            shown = f"'{mapping.tax_rate.name}' maps to {mapping.tax_type}"
+            if mapping.purchase_tax_type:
+                shown += f" (purchases: {mapping.purchase_tax_type})"
+            shown += f" in '{mapping.tenant.name}'"
+    except BadInput as exc:
+        flag = MAP_FLAGS.get(exc.field, exc.field)
+        raise type(exc)(flag, exc.value, exc.problem, exc.accepted) from None
     say(f"Tax rate {shown}.")
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -21,18 +22,29 @@ from booksync.cli._common import (
     session,
     state,
 )
+from booksync.cli._logging import json_active as json_logs
 from booksync.cli.integrations import tenant_app
+from booksync.cli.plan import sync_plan
 from booksync.services import sync as sync_service
 from booksync.services.tenants import connect_tenant, import_from_tool
 from booksync.sync.engine import Notice, PassResult
 
+if TYPE_CHECKING:
+    from booksync.services.operations import Operations
+
 sync_app = typer.Typer(help="Push changes to the accounting tools.", no_args_is_help=True)
 app.add_typer(sync_app, name="sync")
+sync_app.command("plan")(sync_plan)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
 def print_notice(notice: Notice) -> None:
+    if json_logs():
+        level = logging.INFO if notice.level in ("success", "info") else logging.ERROR
+        extra = {"outcome": notice.level} | ({"fix": notice.fix} if notice.fix else {})
+        logging.getLogger("booksync.sync").log(level, notice.text, extra=extra)
+        return
     if notice.level == "success":
         console.print(f"[green]✓[/] {notice.text}")
     else:
@@ -58,6 +70,12 @@ def print_summary(result: PassResult, status: sync_service.StatusReport) -> None
         f"This pass: {result.count('synced')} synced, {result.count('blocked')} blocked, "
         f"{result.count('failed')} failed, in {result.calls} call(s) to the tools."
     )
+    for tenant, wait in sorted(result.waits.items()):
+        console.print(
+            f"Waiting: {wait.jobs} job(s) of '{tenant}' until "
+            f"{wait.until.strftime('%Y-%m-%d %H:%M:%S UTC')} ({wait.reason}); "
+            "the worker or the next pass pushes them then."
+        )
 
 
 def run_with_progress(
@@ -101,7 +119,8 @@ def sync_run(
     wait: Annotated[
         float,
         typer.Option(
-            help="Wait up to this many seconds for retries and Retry-After pauses within the pass."
+            help="Wait up to this many seconds for retries and rate limits within the pass; "
+            "what must wait longer is handed back and said, with its due time."
         ),
     ] = 30.0,
 ) -> None:
@@ -146,6 +165,23 @@ def worker(
             "lease, whatever it is doing).",
         ),
     ] = 300.0,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            help="Serve Prometheus metrics on http://0.0.0.0:PORT/metrics (needs the metrics extra).",
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Calls in flight at once, across tenants (one per tenant; each tenant's own "
+            "limit is shared by every worker).",
+        ),
+    ] = 1,
 ) -> None:
     """Keep syncing: picks up new changes within a second; stops cleanly on SIGTERM or Ctrl-C
     (within seconds, even in a long Retry-After pause, handing back the jobs it holds unsent)."""
@@ -157,31 +193,50 @@ def worker(
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     engine = sync_service.make_engine(
-        state(ctx).store, on_notice=print_notice, lease=timedelta(seconds=lease)
+        state(ctx).store,
+        on_notice=print_notice,
+        lease=timedelta(seconds=lease),
+        concurrency=concurrency,
     )
-    console.print(
-        f"booksync worker {engine.worker} started (lease {lease:g} s); SIGTERM or Ctrl-C stops it."
-    )
-    try:
-        engine.run_forever(stop, poll=poll)
-    finally:
-        engine.close()
-    console.print("booksync worker stopped.")
+    from booksync.services.operations import observe_worker
+
+    with observe_worker(state(ctx).store, engine, metrics_port=metrics_port):
+        say(
+            f"booksync worker {engine.worker} started (lease {lease:g} s); {concurrency} call(s) "
+            f"at once, rate budget kept in {engine.counts.where}; SIGTERM or Ctrl-C stops it."
+        )
+        try:
+            engine.run_forever(stop, poll=poll)
+        finally:
+            engine.close()
+    say("booksync worker stopped.")
+
+
+def say(text: str) -> None:
+    """A line for the person watching, or a log line under `--log-format json`."""
+    if json_logs():
+        logging.getLogger("booksync.worker").info(text)
+    else:
+        console.print(text)
 
 
 @app.command("status")
 @handles_errors
 def status(ctx: typer.Context, json_: JsonOpt = False) -> None:
     """Where every sync job stands, per tenant, and the latest errors with their fixes."""
+    from booksync.services import operations
+
     with session(ctx) as s:
         report = sync_service.sync_status(s)
+        ops = operations.snapshot(s, report.by_tenant)
     if json_:
-        print_json(report.to_json())
+        print_json(report.to_json() | ops.to_json())
         return
     rows = [
         [t, *(c[s] for s in sync_service.STATUSES)] for t, c in sorted(report.by_tenant.items())
     ]
     print_table("Sync jobs", ["tenant", *sync_service.STATUSES], rows)
+    print_operations(ops)
     if report.errors:
         print_table(
             "Latest errors",
@@ -197,6 +252,50 @@ def status(ctx: typer.Context, json_: JsonOpt = False) -> None:
                 for e in report.errors
             ],
         )
+
+
+def print_operations(ops: Operations) -> None:
+    """The workers (or that none runs) and each tenant's backlog with its budget left."""
+    from booksync.store.types import utcnow
+
+    now = utcnow()
+    if ops.workers:
+        print_table(
+            "Workers",
+            ["host", "pid", "started", "last heartbeat", "jobs held", "concurrency", "state"],
+            [
+                [
+                    w.host,
+                    w.pid,
+                    w.started_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                    f"{max(0, (now - w.heartbeat_at).total_seconds()):.0f} s ago",
+                    w.jobs_held,
+                    w.concurrency,
+                    "alive" if w.alive else "silent (died?)",
+                ]
+                for w in ops.workers
+            ],
+        )
+    else:
+        console.print("No worker is running: start one with `booksync worker`.")
+    waiting = {t: n for t, n in ops.backlog.items() if n}
+    if waiting:
+        print_table(
+            "Backlog",
+            ["tenant", "jobs to push", "budget left"],
+            [[t, n, _left(ops.budget_left.get(t))] for t, n in sorted(waiting.items())],
+        )
+    for kind, left in sorted(ops.app_budget_left.items()):
+        if left is not None:
+            console.print(f"App budget left ({kind}): {_left(left)}.")
+
+
+def _left(windows: dict[str, int] | None) -> str:
+    """A budget's calls left, e.g. "42 this minute, 4,980 today" ("—" when it cannot tell)."""
+    if windows is None:
+        return "—"
+    said = {"minute": "this minute", "day": "today"}
+    return ", ".join(f"{calls:,} {said.get(w, w)}" for w, calls in windows.items()) or "—"
 
 
 @app.command("log")
@@ -284,3 +383,5 @@ def print_import(summary: Any) -> None:
     )
     for line in summary.linked:
         console.print(f"  linked {line}")
+    for note in summary.notes:
+        console.print(f"  {note}", markup=False)

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import tenacity
 
+from booksync import metrics
 from booksync.clock import Clock
 from booksync.connectors.bearer import Authorizer, BearerAuth, as_auth
 from booksync.connectors.budget import (
@@ -232,6 +233,8 @@ class HttpClient:
         """A 429 applied nothing: wait for its Retry-After when that is short (the budget's hold
         does the waiting when there is one), otherwise hand the wait to the engine."""
         wait = retry_after(response.headers.get("Retry-After"), self.clock)
+        name = self.budget.headers.problem if self.budget else None
+        metrics.rate_limited(self.tool, response.headers.get(name) if name else None)
         held = False
         if self.budget is not None and tenant is not None:
             self.budget.hold(tenant, wait if wait is not None else 60.0)

@@ -367,3 +367,26 @@ class DocumentImport(Protocol):
     def documents(
         self, tenant: str, entity: EntityType, numbers: Sequence[str]
     ) -> list[RemoteDocument]: ...
+
+
+# --- reading what the tool holds, for a plan (`booksync sync plan`) --------------------------------
+
+#: A record as the tool holds it, in the payload's terms: keys are the field names of the record's
+#: payload (`PartyPayload`, `ItemPayload`, `DocumentPayload`; `lines` a list of mappings keyed by
+#: `LinePayload`'s fields), values as the payload carries them (text, Decimal money, dates). A
+#: field the tool does not report is left out, and a plan shows it as not compared.
+RemoteFields = Mapping[str, Any]
+
+
+@runtime_checkable
+class RemoteRead(Protocol):
+    """Optional beside `Connector`: the tool's current version of records booksync is linked to,
+    read only, so a plan can show field by field what the next push would change. Each call counts
+    against the tenant's budget like any other. A connector without it plans no field diffs."""
+
+    def fetch(
+        self, tenant: str, entity: EntityType, remote_ids: Sequence[str]
+    ) -> dict[str, RemoteFields]:
+        """The fields of each object found, keyed by remote id; an id the tool does not have (or
+        has deleted) is left out."""
+        ...

@@ -114,6 +114,10 @@ class Tool:
     view_hint: ClassVar[str] = ""
     #: What `check_books` runs, for messages ("beancount's loader").
     checker: ClassVar[str] = "the tool's own check"
+    #: How the tool rounds a document's tax: "line" (each line's tax to the cent, then summed, as
+    #: Xero does) or "document" (once per tax rate on the document, as QuickBooks does). booksync
+    #: computes a document's total the same way, and checks the tool's answer against it.
+    tax_rounding: ClassVar[str] = "line"
 
     def connector(self, link: TenantLink | None = None, **settings: Any) -> Connector:
         """A connector for the tenant `link` (None: one not bound to a stored tenant, for tests)."""

@@ -11,12 +11,15 @@ from dataclasses import dataclass, field
 
 from booksync.domain.findings import SEVERITY, Finding, Readiness, Status
 from booksync.domain.records import Record, Subject
-from booksync.domain.rulebook import RuleInfo, Target
+from booksync.domain.rulebook import RuleInfo, Scope, Target
 from booksync.domain.rules import RULES, holds, rules_for
 from booksync.domain.tax import TaxResolution
 
 #: The rule that reports the tool's own answer: a rejection is retried by the engine, not held.
 TOOL_ACCEPTED = "tool.accepted"
+#: The rules about what the tool said of the last push (`tool.accepted`, `tool.totals_match`):
+#: they ask for a person's attention, but never stop the next push (which may be the remedy).
+PUSH_RULES = frozenset(r.id for r in RULES if r.scope is Scope.PUSH)
 #: The rules about a document's client, supplier and products: the only ones that can wait.
 DEPENDENCY = "dependency."
 
@@ -70,7 +73,7 @@ def readiness_of(problems: Iterable[Finding]) -> Readiness:
 class Evaluation:
     record: Record
     target: Target
-    #: Every finding that is not a pass, in the checklist's order.
+    #: Every finding that is not a plain pass (an OK one carries a note), in the checklist's order.
     problems: tuple[Finding, ...]
     tax: tuple[LineTax, ...] = field(default=())
 
@@ -85,10 +88,11 @@ class Evaluation:
 
     @property
     def pushable(self) -> bool:
-        """The engine's gate: as `ready`, but a rejection by the tool is retried, not held."""
+        """The engine's gate: as `ready`, but what the tool said of the last push (a rejection,
+        figures it booked differently) does not hold the next one."""
         return all(
-            p.rule == TOOL_ACCEPTED
-            or p.status is Status.WAITING
+            p.rule in PUSH_RULES
+            or p.status in (Status.OK, Status.WAITING)
             or (p.status is Status.UNKNOWN and not holds(p.rule))
             for p in self.problems
         )

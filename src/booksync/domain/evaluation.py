@@ -43,6 +43,9 @@ class _DocumentContext:
     line_class: int
     #: id(LineView) -> (that LineView, its findings), for lines that name no party or document.
     by_line: dict[int, tuple[LineView, tuple[Finding, ...]]]
+    target: Target
+    #: The rules on each document's own fields, and on its last push: never shared.
+    own: tuple[Rule, ...]
     push: tuple[Rule, ...]
 
 
@@ -144,6 +147,8 @@ class Evaluator:
         found: list[Finding] = list(self._target_problems(record.type, target))
         for r in self._scoped(record.type, Scope.RECORD):
             found.extend(r.check(self.books, record))
+        for r in self._scoped(record.type, Scope.OWN):
+            found.extend(r.check(self.books, record, target))
         if isinstance(record, ProductView):
             use = LineUse(EntityType.PRODUCT, record, None, target.tenant)
             found.extend(self._line_problems(use, None))
@@ -188,6 +193,8 @@ class Evaluator:
             tenant=tenant,
             line_class=line_class,
             by_line=by_line,
+            target=target,
+            own=self._scoped(entity, Scope.OWN),
             push=self._scoped(entity, Scope.PUSH),
         )
         if party is not None:
@@ -206,6 +213,8 @@ class Evaluator:
                 found.extend(entry[1])
             else:
                 found.extend(self._document_line(document, context, line))
+        for r in context.own:
+            found.extend(r.check(self.books, document, context.target))
         for r in context.push:
             found.extend(r.check(self.books, document))
         if len(found) < 2:
@@ -260,27 +269,32 @@ class Evaluator:
         """Everything the line rules read about a product's use, and nothing more.
 
         The party and the document are part of the key only where a finding names them: a party
-        in another tenant than the product, or a tax rate (the party's or the line's) that no
-        longer exists. `line_class` is None for a product evaluated as a record of its own.
+        in another tenant than the product (the finding names the document, whose line to change),
+        or a tax rate (the party's or the line's) that no longer exists. `line_class` is None for
+        a product evaluated as a record of its own.
         """
         tax_rates = self.books.tax_rates
         party_key = self._party_key(party)
-        if (
+        cross = (
             party is not None
             and party.tenant_id is not None
             and product.tenant_id is not None
             and party.tenant_id != product.tenant_id
-        ):
+        )
+        if cross and party is not None:
             party_key = (party.type, party.tenant_id, party.tax_rate_id, party.id)
         override = line.tax_rate_id if line is not None else None
         dangling = override is not None and override not in tax_rates
+        named: object = document_id if dangling else None
+        if cross:  # the finding names the document and the line's position
+            named = (document_id, line.position if line is not None else None)
         return (
             line_class,
             product.id,
             party_key,
             override,
             tenant.id if tenant else None,
-            document_id if dangling else None,
+            named,
         )
 
     def _line_problems(self, use: LineUse, key: tuple[object, ...] | None) -> tuple[Finding, ...]:

@@ -12,10 +12,12 @@ from enum import StrEnum
 from booksync.domain.fixes import Action, Fix
 from booksync.domain.records import Subject
 
-__all__ = ["SEVERITY", "Action", "Finding", "Fix", "Readiness", "Status"]
+__all__ = ["SEVERITY", "Action", "Finding", "Fix", "Readiness", "Status", "at_fault"]
 
 
 class Status(StrEnum):
+    #: Passes. A check yields an OK finding only to say more than its pass text (a document that
+    #: "will be linked to" the tool's copy, a due date taken from payment terms).
     OK = "ok"
     #: Cannot sync until something is changed.
     BLOCKED = "blocked"
@@ -58,3 +60,8 @@ class Finding:
     @property
     def key(self) -> tuple[str, str, int | None, str | None]:
         return (self.rule, self.subject.type, self.subject.id, self.field)
+
+
+def at_fault(rule: str, detail: str, fix: Fix, status: Status = Status.BLOCKED) -> Finding:
+    """A finding on the record and field that its fix changes (as most findings are)."""
+    return Finding(rule, status, fix.subject, fix.field, detail, fix)

@@ -92,3 +92,18 @@ def retry_sync(record: Subject) -> Fix:
 
 def tool_advice(record: Subject, advice: str) -> Fix:
     return Fix(Action.TOOL_ADVICE, record, advice=advice)
+
+
+def map_purchase_tax_rate(rate: Subject, tenant: Subject, tax_type: str | None = None) -> Fix:
+    """Map the rate's purchase side (purchase orders) to a tax type of `tenant`."""
+    return Fix(Action.MAP_TAX_RATE, rate, "purchase_tax_types", tax_type, tenant=tenant)
+
+
+def renumber(document: Subject) -> Fix:
+    """Give the document a number the tool does not hold yet (the person chooses it)."""
+    return Fix(Action.SET_FIELD, document, "number")
+
+
+def correct_in_tool(record: Subject, advice: str) -> Fix:
+    """Something only a person in the tool can settle (what it booked, an archived contact)."""
+    return Fix(Action.TOOL_ADVICE, record, advice=advice)

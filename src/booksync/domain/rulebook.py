@@ -8,6 +8,8 @@ Scopes, so that a health report over 100,000 documents evaluates each shared fac
 - `target`: the integration and tenant a record syncs to;
 - `record`: the record itself (a client, supplier or product's flags, a document's client/supplier);
 - `line`: a product as used by a document line (or by the product record itself);
+- `own`: the record's own fields against its tenant's settings (a document's number, dates and
+  currency, a client's currency): checked per record, never shared between documents;
 - `push`: what the tool said about the last push of this very record.
 """
 
@@ -19,6 +21,7 @@ from enum import StrEnum
 
 from booksync.domain.findings import Finding
 from booksync.domain.records import IntegrationView, PartyView, ProductView, TenantView
+from booksync.domain.totals import TaxRounding
 from booksync.domain.types import EntityType
 
 
@@ -26,6 +29,7 @@ class Scope(StrEnum):
     TARGET = "target"
     RECORD = "record"
     LINE = "line"
+    OWN = "own"
     PUSH = "push"
 
 
@@ -81,9 +85,14 @@ class Tools:
     """
 
     labels: Mapping[str, str] = field(default_factory=dict)
+    #: kind -> where the tool rounds tax (`Tool.tax_rounding`); a tool not named rounds per line.
+    rounding: Mapping[str, TaxRounding] = field(default_factory=dict)
 
     def label(self, kind: str) -> str:
         return self.labels.get(kind, kind)
+
+    def tax_rounding(self, kind: str | None) -> TaxRounding:
+        return self.rounding.get(kind, "line") if kind is not None else "line"
 
     @property
     def suggested(self) -> str | None:

@@ -2,13 +2,17 @@
 
 `RULES` is the checklist as data, in the guide's order: each rule's stable id, the question a person
 would ask, what it applies to, and the guide's heading it comes from. It is the one place rule ids
-are defined (the engine, the doctor and the docs read them from it).
+are defined (the engine, the doctor and the docs read them from it). After the guide's questions
+come booksync's own: will the tool accept the document (its currency, tracking, number, lock date
+and due date), and did it accept and book what booksync computed.
 
-Below it, one check per rule, in the same order. A check looks at a record (and, for documents, at
-each line) and returns the problems it finds; none means the check passes. Each problem names the
-record and field at fault and its fix, as data (`booksync.domain.fixes`). The engine gates every
-push on these findings and the doctor explains them: nobody else re-derives them. Checks read
-`Books` only; they do no I/O. Scopes are explained in `rulebook`.
+Below it, one check per rule of the guide, in the same order; the checks of booksync's own
+questions are in `rules_tool` and registered here, so `CHECKLIST` holds every rule. A check looks at
+a record (and, for documents, at each line) and returns the problems it finds; none means the check
+passes. Each problem names the record and field at fault and its fix, as data
+(`booksync.domain.fixes`). The engine gates every push on these findings and the doctor explains
+them: nobody else re-derives them. Checks read `Books` only; they do no I/O. Scopes are explained
+in `rulebook`.
 """
 
 from __future__ import annotations
@@ -16,29 +20,32 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from functools import partial
 
-from booksync.domain import fixes
-from booksync.domain.dependencies import dependency
-from booksync.domain.findings import Finding, Fix, Status
+from booksync.domain import fixes, rules_tool
+from booksync.domain.dependencies import cross_tenant, dependency, knock_on
+from booksync.domain.findings import Finding, Status, at_fault
 from booksync.domain.lines import LineUse, account_for, accounts_sent, tax_for
 from booksync.domain.lines import expense_account as expense_account  # for the payload builders
 from booksync.domain.records import (
-    AccountCodeView,
     Books,
     DocumentView,
     PartyView,
     ProductView,
-    Record,
     Subject,
-    TenantView,
 )
 from booksync.domain.rulebook import CheckFn, Evaluate, Rule, RuleInfo, Scope, Target
-from booksync.domain.types import DOCUMENT_TYPES, ConnectionState, EntityType, SyncStatus
+from booksync.domain.tool_codes import tool_account, tool_tax_type
+from booksync.domain.types import DOCUMENT_TYPES, ConnectionState, EntityType
+
+__all__ = ["CHECKLIST", "RULES", "RULES_BY_ID", "at_fault", "check", "checklist_for", "holds"]
 
 ALL = frozenset(EntityType)
 OWNED = frozenset({EntityType.CLIENT, EntityType.SUPPLIER, EntityType.PRODUCT})
+PARTIES = frozenset({EntityType.CLIENT, EntityType.SUPPLIER})
 PRICED = DOCUMENT_TYPES | {EntityType.PRODUCT}
 CLIENT_DOCUMENTS = DOCUMENT_TYPES - {EntityType.PURCHASE_ORDER}
 PURCHASE_ORDERS = frozenset({EntityType.PURCHASE_ORDER})
+#: The documents that post to the ledger (a lock date stops them); orders never post.
+POSTING = frozenset({EntityType.INVOICE, EntityType.CREDIT_NOTE})
 
 CLIENT_CONNECTED = "Is the client connected to the tenant?"
 PRODUCTS_CONNECTED = "Are the products connected to the tenant?"
@@ -65,6 +72,9 @@ RULES: tuple[RuleInfo, ...] = (
     RuleInfo("record.tenant_set", "Is the integration's tenant set on the record?",
              OWNED, Scope.RECORD, "the tenant is set",
              seed=(CLIENT_CONNECTED, PRODUCTS_CONNECTED, SUPPLIER_CONNECTED)),
+    RuleInfo("contact.not_archived", "Is the contact active (not archived) in the tool?",
+             PARTIES | DOCUMENT_TYPES, Scope.OWN, "the contact is active in the tool",
+             holds_when_unknown=False, seed=(CLIENT_CONNECTED, SUPPLIER_CONNECTED)),
     # -- ... which also stops the documents that use it -------------------------------------------
     RuleInfo("dependency.client", "Is the document's client syncable and linked (has a remote ID)?",
              CLIENT_DOCUMENTS, Scope.RECORD, "the client is linked",
@@ -83,7 +93,11 @@ RULES: tuple[RuleInfo, ...] = (
     RuleInfo("tax.resolved", "Does every line resolve a tax rate?",
              PRICED, Scope.LINE, "a tax rate resolves (see tax below)", seed=(TAX,)),
     RuleInfo("tax.mapped", "Is that tax rate mapped to a tax type of the tenant's tool?",
-             PRICED, Scope.LINE, "mapped to the tool's tax type", seed=(TAX,)),
+             CLIENT_DOCUMENTS | {EntityType.PRODUCT}, Scope.LINE,
+             "mapped to the tool's tax type", seed=(TAX,)),
+    RuleInfo("tax.purchase_mapped",
+             "Is that tax rate mapped to a purchase tax type of the tenant's tool?",
+             PURCHASE_ORDERS, Scope.LINE, "mapped to the tool's purchase tax type", seed=(TAX,)),
     # -- Are accounts codes set? ------------------------------------------------------------------
     RuleInfo("account_code.set",
              "Does every line's product (or its item group) have the account code this document "
@@ -94,9 +108,31 @@ RULES: tuple[RuleInfo, ...] = (
     RuleInfo("account_code.matches_tool",
              "Does that code match an active account imported from the tool?",
              PRICED, Scope.LINE, "the code matches an active account in the tool", seed=(ACCOUNTS,)),
+    # -- Will the tool accept it? (booksync's own checks before sending) --------------------------
+    RuleInfo("currency.enabled", "Is the currency enabled in the tenant?",
+             PARTIES | DOCUMENT_TYPES, Scope.OWN, "the tenant has the currency enabled",
+             holds_when_unknown=False),
+    RuleInfo("tracking.matches_tool",
+             "Does every tracking category and option exist in the tenant's tool?",
+             OWNED | DOCUMENT_TYPES, Scope.OWN, "the tracking exists in the tool",
+             holds_when_unknown=False),
+    RuleInfo("document.number_free",
+             "Is the document's number free in the tool, or is it this document there?",
+             DOCUMENT_TYPES, Scope.OWN, "the number is free in the tool",
+             holds_when_unknown=False),
+    RuleInfo("document.after_lock_date", "Is the document dated after the tool's lock date?",
+             POSTING, Scope.OWN, "dated after the lock date", holds_when_unknown=False),
+    RuleInfo("document.due_date_set",
+             "Does an approved invoice have a due date, its own or from payment terms?",
+             frozenset({EntityType.INVOICE}), Scope.OWN, "the due date is set",
+             holds_when_unknown=False),
     # -- Did the tool accept it? (the guide's "Show a message for each successful sync") ----------
     RuleInfo("tool.accepted", "Did the tool accept the last push?",
              ALL, Scope.PUSH, "the tool accepted the last push", holds_when_unknown=False),
+    RuleInfo("tool.totals_match",
+             "Did the tool book what booksync computed (total, tax, line count, contact)?",
+             DOCUMENT_TYPES, Scope.PUSH, "the tool booked what booksync computed",
+             holds_when_unknown=False),
 )
 # fmt: on
 
@@ -122,11 +158,6 @@ def holds(rule_id: str) -> bool:
 
 def rules_for(entity: EntityType) -> list[RuleInfo]:
     return [r for r in RULES if entity in r.applies_to]
-
-
-def at_fault(rule: str, detail: str, fix: Fix, status: Status = Status.BLOCKED) -> Finding:
-    """A finding on the record and field that its fix changes (as most findings are)."""
-    return Finding(rule, status, fix.subject, fix.field, detail, fix)
 
 
 # --- Is the integration enabled? ------------------------------------------------------------------
@@ -245,17 +276,9 @@ def _linked(rule: str, dep: PartyView | ProductView, evaluate: Evaluate) -> Iter
 
 @check("dependency.same_tenant")
 def same_tenant(rule: str, books: Books, use: LineUse, evaluate: Evaluate) -> Iterator[Finding]:
-    party, product = use.party, use.product
-    if party is None or party.tenant_id is None or product.tenant_id is None:
-        return  # record.tenant_set on the dependency already says so
-    if party.tenant_id != product.tenant_id:
-        mine, theirs = books.tenants.get(product.tenant_id), books.tenants.get(party.tenant_id)
-        detail = (
-            f"{product.subject} belongs to tenant '{mine.name if mine else '?'}' "
-            f"but {party.subject} to '{theirs.name if theirs else '?'}'"
-        )
-        move = fixes.set_field(product.subject, "tenant", theirs.name if theirs else None)
-        yield at_fault(rule, detail, move)
+    found = cross_tenant(books, use)
+    if found is not None:
+        yield found
 
 
 # --- Are tax rates set? ---------------------------------------------------------------------------
@@ -274,34 +297,13 @@ def tax_resolved(rule: str, books: Books, use: LineUse, evaluate: Evaluate) -> I
 
 
 @check("tax.mapped")
+@check("tax.purchase_mapped")
 def tax_mapped(rule: str, books: Books, use: LineUse, evaluate: Evaluate) -> Iterator[Finding]:
-    rate, tenant = tax_for(books, use).rate, use.tenant
-    if rate is None:
-        return
-    name = f"tax rate '{rate.name}'"
-    if tenant is None:
-        detail = f"{name} cannot be checked until a tenant is set"
-        yield Finding(rule, Status.UNKNOWN, rate.subject, "tax_types", detail)
-        return
-    tax_type, offered = rate.tax_types.get(tenant.id), tenant.tool_tax_types
-    mapping = fixes.map_tax_rate(rate.subject, tenant.subject)
-    if tax_type is None:
-        offers = f" (the tool offers: {', '.join(sorted(offered))})" if offered else ""
-        detail = f"{name} is not mapped to a tax type of tenant '{tenant.name}'{offers}"
-        yield at_fault(rule, detail, mapping)
-    elif offered is None:
-        detail = (
-            f"{name} maps to {tax_type}, not yet checked against tenant '{tenant.name}': its tax "
-            "types have not been imported"
-        )
-        importing = fixes.import_tenant(tenant.subject)
-        yield Finding(rule, Status.UNKNOWN, rate.subject, "tax_types", detail, importing)
-    elif tax_type not in offered:
-        detail = (
-            f"{name} maps to {tax_type}, which tenant '{tenant.name}' does not have "
-            f"(it offers: {', '.join(sorted(offered))})"
-        )
-        yield at_fault(rule, detail, mapping)
+    """The sales side (client documents, products) or the purchase side (purchase orders): each
+    checked exactly against the tax types imported from the tenant's tool."""
+    rate = tax_for(books, use).rate
+    if rate is not None:
+        yield from knock_on(books, use, tool_tax_type(rule, rate, use.tenant))
 
 
 # --- Are accounts codes set? ----------------------------------------------------------------------
@@ -339,59 +341,13 @@ def account_code_matches_tool(
 ) -> Iterator[Finding]:
     for account in accounts_sent(books, use):
         if account.code.strip():  # an empty Code is account_code.code_set's finding
-            yield from _matches_tool(rule, account, use.tenant)
+            yield from knock_on(books, use, tool_account(rule, account, use.tenant))
 
 
-def _matches_tool(
-    rule: str, account: AccountCodeView, tenant: TenantView | None
-) -> Iterator[Finding]:
-    code, subject = account.code.strip(), account.subject
-    if tenant is None:
-        detail = f"account code {code} cannot be checked until a tenant is set"
-        yield Finding(rule, Status.UNKNOWN, subject, "code", detail)
-    elif tenant.tool_account_codes is None:
-        detail = (
-            f"account code {code} is not yet checked: tenant '{tenant.name}' has no account codes "
-            "imported yet"
-        )
-        importing = fixes.import_tenant(tenant.subject)
-        yield Finding(rule, Status.UNKNOWN, subject, "code", detail, importing)
-    elif code not in tenant.tool_account_codes or (
-        account.imported_from_tool and not account.active
-    ):
-        where = f"account code {code} ('{account.name}')"
-        if code in tenant.tool_archived_codes or (
-            account.imported_from_tool and not account.active
-        ):
-            detail = f"{where} is archived in tenant '{tenant.name}'"
-        else:
-            detail = f"{where} does not match any account in tenant '{tenant.name}'"
-        yield at_fault(rule, detail, fixes.set_field(subject, "code"))
-
-
-# --- Did the tool accept it? ----------------------------------------------------------------------
-
-
-@check("tool.accepted")
-def tool_accepted(rule: str, books: Books, record: Record) -> Iterator[Finding]:
-    state = books.sync_states.get((record.type, record.id))
-    subject = record.subject
-    if state is None:
-        yield Finding(rule, Status.UNKNOWN, subject, None, f"{subject} has not been pushed yet")
-    elif state.status in (SyncStatus.FAILED, SyncStatus.DEAD):
-        gave_up = " (gave up retrying)" if state.status is SyncStatus.DEAD else ""
-        detail = f"the tool rejected {subject}{gave_up}: {state.last_error or 'no reason given'}"
-        advised = state.error_fix
-        fix = fixes.tool_advice(subject, advised) if advised else fixes.retry_sync(subject)
-        yield Finding(rule, Status.BLOCKED, subject, None, detail, fix)
-    elif state.status is not SyncStatus.SYNCED and state.last_error:
-        detail = f"the last push of {subject} failed and will be retried: {state.last_error}"
-        yield Finding(rule, Status.WAITING, subject, None, detail)
-    elif state.status is not SyncStatus.SYNCED:
-        # Held by the checks above, or on its way now: the tool has not answered for this version.
-        moving = state.status is SyncStatus.IN_FLIGHT
-        doing = "is being pushed now" if moving else "has not been pushed yet"
-        yield Finding(rule, Status.UNKNOWN, subject, None, f"{subject} {doing}")
+# Booksync's own questions (will the tool accept it, did it book it): their checks live in
+# `rules_tool`, registered here so that every rule of `RULES` has its check.
+for _rule_id, _check in rules_tool.CHECKS.items():
+    check(_rule_id)(_check)
 
 
 #: Every rule with its check bound to its id, in the checklist's order (a rule without a check

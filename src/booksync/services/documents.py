@@ -11,9 +11,9 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booksync.domain.types import SUPPLIER_DOCUMENTS, EntityType
+from booksync.domain.types import SUPPLIER_DOCUMENTS, DocumentStatus, EntityType
 from booksync.services.errors import BadInput, Conflict
-from booksync.services.inputs import DocumentInput, LineInput
+from booksync.services.inputs import CreditNoteInput, DocumentInput, LineInput
 from booksync.services.record_type import counted, page, validate
 from booksync.services.references import find
 from booksync.store.models import Client, Document, DocumentLine, Product, Supplier, TaxRate
@@ -35,6 +35,9 @@ class Documents:
             Supplier if kind in SUPPLIER_DOCUMENTS else Client
         )
         self.party_field = "supplier" if kind in SUPPLIER_DOCUMENTS else "client"
+        self.input: type[DocumentInput] = (
+            CreditNoteInput if kind is EntityType.CREDIT_NOTE else DocumentInput
+        )
 
     def get(self, session: Session, ref: str | int) -> Document:
         return find(session, Document, ref, field=self.name, kind=self.kind)
@@ -55,7 +58,7 @@ class Documents:
         return counted(session, Document, (Document.kind == self.kind.value,), search)
 
     def create(self, session: Session, data: Mapping[str, Any] | BaseModel) -> Document:
-        values = validate(DocumentInput, data).given()
+        values = validate(self.input, data).given()
         for name, hint in (
             ("number", f"a {self.label} number"),
             ("party", f"a {self.party_field}"),
@@ -77,7 +80,7 @@ class Documents:
         self, session: Session, ref: str | int, data: Mapping[str, Any] | BaseModel
     ) -> Document:
         document = self.get(session, ref)
-        values = validate(DocumentInput, data).given()
+        values = validate(self.input, data).given()
         for name in ("number", "party", "issue_date"):
             if name in values and not values[name]:
                 raise BadInput(self._field(name), values[name], "cannot be emptied", None)
@@ -119,7 +122,7 @@ class Documents:
                 document.supplier_id, document.client_id = party.id, None
             else:
                 document.client_id, document.supplier_id = party.id, None
-        for name in ("issue_date", "due_date", "status"):
+        for name in ("issue_date", "due_date", "status", "exchange_rate", "tracking"):
             if name in values:
                 setattr(document, name, values[name])
         if "reference" in values:
@@ -135,11 +138,54 @@ class Documents:
                 "is before the issue date",
                 f"{document.issue_date.isoformat()} or later",
             )
+        if "credits" in values:
+            document.credited_document_id = self._credited(session, values["credits"])
+        if document.credited_document_id is not None and values.keys() & {
+            "credits",
+            "party",
+            "currency",
+        }:
+            self._check_credited(session, document)
         if "lines" in values:
             document.lines = [
                 self._line(session, position, line)
                 for position, line in enumerate(values["lines"], start=1)
             ]
+
+    def _credited(self, session: Session, ref: str | None) -> int | None:
+        if not ref:
+            return None
+        return find(session, Document, ref, field="credits", kind=EntityType.INVOICE).id
+
+    def _check_credited(self, session: Session, document: Document) -> None:
+        """A credit note credits an invoice it can be allocated to: the same client's (what it
+        owes is reduced, not somebody else's), in the same currency (an allocation moves one
+        amount), and not voided (nothing is owed on it)."""
+        invoice = session.get(Document, document.credited_document_id)
+        if invoice is None:  # pragma: no cover - the id was just found, in this transaction
+            return
+        client = session.get(Client, document.client_id) if document.client_id else None
+        theirs = invoice.client.name if invoice.client is not None else "no client"
+        if client is None or invoice.client_id != client.id:
+            mine = client.name if client is not None else "this credit note's client"
+            raise BadInput(
+                "credits",
+                invoice.number,
+                f"is an invoice of client '{theirs}', not of '{mine}'",
+                f"an invoice of client '{mine}'",
+            )
+        if invoice.status == DocumentStatus.VOIDED.value:
+            raise BadInput(
+                "credits", invoice.number, "is voided: nothing can be allocated to it",
+                "an invoice that is not voided",
+            )  # fmt: skip
+        if invoice.currency != document.currency:
+            raise BadInput(
+                "credits",
+                invoice.number,
+                f"is in {invoice.currency}, the credit note in {document.currency}",
+                f"an invoice in {document.currency}, or the credit note in {invoice.currency}",
+            )
 
     def _line(self, session: Session, position: int, line: LineInput) -> DocumentLine:
         where = f"lines[{position}]"

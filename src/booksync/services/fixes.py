@@ -26,7 +26,15 @@ PLACEHOLDERS = {
     "expense_account": "CODE",
     "code": "CODE",
     "email": "EMAIL",
+    "purchase_tax_types": "TAX_TYPE",
+    "number": "NUMBER",
+    "issue_date": "YYYY-MM-DD",
+    "due_date": "YYYY-MM-DD",
+    "currency": "CURRENCY",
+    "tracking": "CATEGORY=OPTION",
 }
+#: Fields whose command-line option is not `--FIELD` (a document's dates).
+FLAGS = {"issue_date": "--date", "due_date": "--due"}
 #: The same for a record nobody can name yet, by its type.
 UNNAMED_REFS = {"integration": "KIND", "tenant": "TENANT", "tax_rate": "RATE"}
 #: Yes/no fields whose options are a pair of switches: field -> (switch for yes, switch for no).
@@ -51,7 +59,8 @@ def command_line(fix: Fix) -> str:
         case Action.MAP_TAX_RATE:
             tenant = _ref(fix.tenant) if fix.tenant else "TENANT"
             tax_type = _value(fix.value, "tax_types")
-            return f"booksync tax-rate map {ref} --tenant {tenant} --tax-type {tax_type}"
+            side = "--purchase-tax-type" if fix.field == "purchase_tax_types" else "--tax-type"
+            return f"booksync tax-rate map {ref} --tenant {tenant} {side} {tax_type}"
         case Action.RETRY_SYNC:
             return f"booksync sync retry {subject.type} {ref}"
         case Action.TOOL_ADVICE:
@@ -121,7 +130,7 @@ def _value(value: str | bool | None, field: str) -> str:
 
 def _option(fix: Fix) -> str:
     field = fix.field or ""
-    flag = "--" + field.replace("_", "-")
+    flag = FLAGS.get(field, "--" + field.replace("_", "-"))
     if isinstance(fix.value, bool):
         on, off = SWITCHES.get(field, (flag, f"--no-{flag[2:]}"))
         return on if fix.value else off

@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from booksync.domain.money import (
@@ -28,7 +28,13 @@ from booksync.domain.money import (
     parse_decimal,
 )
 from booksync.domain.types import AccountKind, DocumentStatus, EntityType
-from booksync.services.text import STORABLE, UNSTORABLE, storable
+from booksync.services.input_fields import (
+    AddressInput,
+    ExchangeRate,
+    PaymentTerms,
+    Storable,
+    Tracking,
+)
 from booksync.services.text import check_text as check_text  # re-exported
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -83,16 +89,7 @@ def _bounded_text(value: Any) -> Any:
 Text = Annotated[str, BeforeValidator(_bounded_text), Field(max_length=MAX_TEXT)]
 
 
-class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _storable(cls, value: Any) -> Any:
-        if isinstance(value, str) and not storable(value):
-            raise PydanticCustomError("string_unstorable", f"{UNSTORABLE}; accepted: {STORABLE}")
-        return value
-
+class _Input(Storable):
     def given(self) -> dict[str, Any]:
         """Only the fields the caller set, so an edit leaves the rest alone."""
         return {name: getattr(self, name) for name in self.model_fields_set}
@@ -109,6 +106,13 @@ def _currency(value: str | None) -> str | None:
     return code
 
 
+def _kept_currency(value: str | None) -> str | None:
+    """A currency every record of its kind has: given as null, it is refused, not stored empty."""
+    if value is None:
+        raise ValueError("is empty; accepted: an ISO 4217 currency, e.g. AUD")
+    return _currency(value)
+
+
 class IntegrationSettings(_Input):
     enabled: bool | None = None
     entities_to_sync: list[EntityType] | None = None
@@ -120,7 +124,7 @@ class TenantInput(_Input):
     remote_tenant_id: Ref | None = None
     base_currency: str | None = None
 
-    _check_currency = field_validator("base_currency")(_currency)
+    _check_currency = field_validator("base_currency")(_kept_currency)
 
     @field_validator("remote_tenant_id")
     @classmethod
@@ -179,8 +183,13 @@ class PartyInput(_Input):
     exclude_from_accounting: bool | None = None
     tenant: Ref | None = None
     remote_id: Ref | None = None
+    #: Sets the due date of its documents that have none (else the tenant's default applies).
+    payment_terms: PaymentTerms = None
+    address: AddressInput | None = None
+    #: Tracking its documents default to.
+    tracking: Tracking = None
 
-    _check_currency = field_validator("currency")(_currency)
+    _check_currency = field_validator("currency")(_kept_currency)
 
     @field_validator("email")
     @classmethod
@@ -204,6 +213,8 @@ class ProductInput(_Input):
     exclude_from_accounting: bool | None = None
     tenant: Ref | None = None
     remote_id: Ref | None = None
+    #: Tracking its lines default to.
+    tracking: Tracking = None
 
 
 class LineInput(_Input):
@@ -232,6 +243,8 @@ class DocumentInput(_Input):
     status: DocumentStatus | None = None
     reference: Annotated[str, Field(max_length=255)] | None = None
     lines: list[LineInput] | None = Field(None, max_length=MAX_LINES)
+    exchange_rate: ExchangeRate = None
+    tracking: Tracking = None
 
     _check_currency = field_validator("currency")(_currency)
 
@@ -255,6 +268,13 @@ class DocumentInput(_Input):
                 {"count": f"{len(value):,}", "limit": f"{MAX_LINES:,}"},
             )
         return value
+
+
+class CreditNoteInput(DocumentInput):
+    #: The invoice it credits (its number or id), which the tool allocates it to; "" clears.
+    credits: Ref | None = Field(
+        None, description="the number of the invoice it credits (of the same client)"
+    )
 
 
 INPUTS: dict[str, type[_Input]] = {

@@ -16,9 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from booksync.services.errors import BadInput, Conflict, one_of
+from booksync.services.input_fields import AddressInput, PaymentTermsInput, merged_address
 from booksync.services.inputs import _Input
 from booksync.services.references import find, search_filter
-from booksync.store.models import Base
+from booksync.store.models import AccountCode, Base, Tenant
 
 M = TypeVar("M", bound=Base)
 I = TypeVar("I", bound=_Input)  # noqa: E741
@@ -144,14 +145,22 @@ class RecordType(Generic[M, I]):
         return obj
 
     def _apply(self, session: Session, obj: M, values: dict[str, Any]) -> None:
-        for name, value in values.items():
+        # The tenant first: it narrows the account codes the other references may name.
+        for name, value in sorted(values.items(), key=lambda item: item[0] != "tenant"):
             if name in self.references:
                 model, attr = self.references[name]
-                target = None if value in (None, "") else find(session, model, value, field=name)
+                target = None
+                if value not in (None, ""):
+                    tenant = _tenant_of(session, obj) if model is AccountCode else None
+                    target = find(session, model, value, field=name, tenant=tenant)
                 setattr(obj, attr, target.id if target is not None else None)  # type: ignore[attr-defined]
             else:
                 if name in self.unique and value == "":
                     value = None  # an empty optional key is no key, so it cannot clash
+                if isinstance(value, AddressInput):
+                    value = merged_address(getattr(obj, name), value)
+                elif isinstance(value, PaymentTermsInput):
+                    value = value.stored()
                 setattr(obj, name, value)
         for attr in self.unique:
             self._check_unique(session, obj, attr)
@@ -170,6 +179,11 @@ class RecordType(Generic[M, I]):
             raise Conflict(
                 attr, value, f"is already used by another {self.label}", f"a {attr} not in use"
             )
+
+
+def _tenant_of(session: Session, obj: Base) -> Tenant | None:
+    tenant_id = getattr(obj, "tenant_id", None)
+    return session.get(Tenant, tenant_id) if tenant_id is not None else None
 
 
 def refuse_if_used(session: Session, obj: Base, *, field: str) -> None:

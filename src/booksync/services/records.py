@@ -25,7 +25,6 @@ from booksync.services.inputs import (
     ProductInput,
     TaxRateInput,
     TenantInput,
-    check_text,
 )
 from booksync.services.integration_settings import (
     configure_integration,
@@ -41,6 +40,7 @@ from booksync.services.record_type import (
     validate,
 )
 from booksync.services.references import LABELS, find
+from booksync.services.tax_types import tool_tax_type
 from booksync.store.models import (
     AccountCode,
     Base,
@@ -56,27 +56,70 @@ from booksync.store.models import (
 
 
 class AccountCodes(RecordType[AccountCode, AccountCodeInput]):
+    """Account codes, the user's own and those imported from a tenant's tool.
+
+    An imported account stands for the tool's: the rules take its code as one the tool has. So
+    `imported_from_tool` is set by importing only, and an edit that makes the account differ from
+    the tool's (another code, another tenant) makes it the user's own: the doctor then checks its
+    code against the tool like any other, instead of passing it as imported. Clearing rather than
+    refusing keeps the person's edit (they may be moving to a code they are about to add in the
+    tool) while never letting it pass unchecked; the next import matches the tool's account to it
+    by name and gives it back the tool's code, so no second account of that name appears
+    (`services.tenants`). An account the tool archived is restored in the tool, not here.
+    """
+
     def _apply(self, session: Session, obj: AccountCode, values: dict[str, Any]) -> None:
+        imported = obj.id is not None and bool(obj.imported_from_tool)
+        before = (obj.code, obj.tenant_id, obj.active)
+        if values.get("imported_from_tool") and not imported:
+            raise BadInput(
+                "imported_from_tool",
+                True,
+                "is set only by importing from the tool",
+                "false (your own account code), or import the tenant: booksync tenant import "
+                "TENANT",
+            )
         super()._apply(session, obj, values)
         if obj.kind is None:
             raise BadInput("kind", None, "is required", "income or expense")
-        if obj.code:
-            stmt = select(AccountCode).where(
-                AccountCode.code == obj.code,
-                AccountCode.imported_from_tool == bool(obj.imported_from_tool),
+        if imported and (obj.code, obj.tenant_id) != before[:2]:
+            if values.get("imported_from_tool"):
+                raise BadInput(
+                    "imported_from_tool",
+                    True,
+                    "cannot stay true once the code or tenant differs from the tool's",
+                    "leave it out: the edit makes the account your own",
+                )
+            obj.imported_from_tool = False
+        if obj.imported_from_tool and obj.active and not before[2]:
+            tenant = obj.tenant.name if obj.tenant is not None else "its tenant"
+            raise BadInput(
+                "active",
+                True,
+                f"cannot be set here: the account is archived in tenant '{tenant}''s tool",
+                "restore it in the tool and import the tenant again, or make it your own "
+                "(imported_from_tool false)",
             )
-            if obj.imported_from_tool:
-                stmt = stmt.where(AccountCode.tenant_id == obj.tenant_id)
-            if obj.id is not None:
-                stmt = stmt.where(AccountCode.id != obj.id)
-            with session.no_autoflush:
-                if session.scalars(stmt.limit(1)).first() is not None:
-                    raise Conflict(
-                        "code",
-                        obj.code,
-                        "is already used by another account code",
-                        "a code not in use",
-                    )
+        if obj.code:
+            self._check_code(session, obj)
+
+    def _check_code(self, session: Session, obj: AccountCode) -> None:
+        stmt = select(AccountCode).where(
+            AccountCode.code == obj.code,
+            AccountCode.imported_from_tool == bool(obj.imported_from_tool),
+        )
+        if obj.imported_from_tool:
+            stmt = stmt.where(AccountCode.tenant_id == obj.tenant_id)
+        if obj.id is not None:
+            stmt = stmt.where(AccountCode.id != obj.id)
+        with session.no_autoflush:
+            if session.scalars(stmt.limit(1)).first() is not None:
+                raise Conflict(
+                    "code",
+                    obj.code,
+                    "is already used by another account code",
+                    "a code not in use",
+                )
 
 
 class TaxRates(RecordType[TaxRate, TaxRateInput]):
@@ -90,25 +133,47 @@ class TaxRates(RecordType[TaxRate, TaxRateInput]):
             raise BadInput("percent", None, "is required", "a percentage from 0 to 100")
         super()._apply(session, obj, values)
 
-    def map(self, session: Session, ref: str, tenant_ref: str, tax_type: str) -> TaxRateMapping:
-        """Map a tax rate to a tax type of one tenant's tool (replacing any earlier mapping)."""
+    def map(
+        self,
+        session: Session,
+        ref: str,
+        tenant_ref: str,
+        tax_type: str | None = None,
+        *,
+        purchase_tax_type: str | None = None,
+    ) -> TaxRateMapping:
+        """Map a tax rate to the tax types of one tenant's tool: `tax_type` for sales (replacing
+        any earlier one), `purchase_tax_type` for purchase orders (None: left as it is; "": none).
+
+        Once the tenant's tax types are imported, only those are accepted, exactly as the tool
+        spells them: a tax type the tool lacks would pass here and fail at the push."""
         rate = self.get(session, ref)
         tenant = find(session, Tenant, tenant_ref, field="tenant")
-        tax_type = check_text("tax_type", tax_type.strip())
-        if not tax_type or len(tax_type) > 100:
-            raise BadInput(
-                "tax_type", tax_type, "is not a tax type", "the tool's tax type, e.g. OUTPUT2"
-            )
         mapping = session.scalars(
             select(TaxRateMapping).where(
                 TaxRateMapping.tax_rate_id == rate.id, TaxRateMapping.tenant_id == tenant.id
             )
         ).first()
+        if tax_type is None and (mapping is None or purchase_tax_type is None):
+            raise BadInput(
+                "tax_type",
+                tax_type,
+                "is required" + ("" if mapping is None else " (or a purchase tax type)"),
+                "the tool's tax type, e.g. OUTPUT2",
+            )
+        if tax_type is not None:
+            tax_type = tool_tax_type(session, tenant, "tax_type", tax_type)
+        if purchase_tax_type is not None and purchase_tax_type.strip():
+            purchase_tax_type = tool_tax_type(
+                session, tenant, "purchase_tax_type", purchase_tax_type
+            )
         if mapping is None:
             mapping = TaxRateMapping(tax_rate_id=rate.id, tenant_id=tenant.id, tax_type=tax_type)
             session.add(mapping)
-        else:
+        elif tax_type is not None:
             mapping.tax_type = tax_type
+        if purchase_tax_type is not None:
+            mapping.purchase_tax_type = purchase_tax_type.strip() or None
         session.flush()
         return mapping
 

@@ -61,12 +61,21 @@ def find(
     *,
     field: str,
     kind: EntityType | None = None,
+    tenant: Tenant | None = None,
 ) -> T:
-    """The one record `ref` names, or a NotFound naming the field, the value and what exists."""
+    """The one record `ref` names, or a NotFound naming the field, the value and what exists.
+
+    With `tenant`, an account code named by its code or name is looked for among that tenant's
+    account codes and the user's own (those of no tenant) only: "Sales" on a record of tenant X is
+    X's Sales, never another tenant's. An id is taken as given."""
     text = check_text(field, str(ref).strip())
     base = select(model)
     if kind is not None:
         base = base.where(Document.kind == kind.value)
+    narrowed = tenant is not None and model is AccountCode
+    if narrowed:
+        assert tenant is not None
+        base = base.where(or_(AccountCode.tenant_id == tenant.id, AccountCode.tenant_id.is_(None)))
     for column in NATURAL_KEYS[model]:
         rows = list(session.scalars(base.where(getattr(model, column) == text)).unique())
         if len(rows) > 1 and model is AccountCode:
@@ -87,7 +96,30 @@ def find(
         if row is not None and (kind is None or row.kind == kind.value):  # type: ignore[attr-defined]
             return row
     label = kind.label if kind is not None else LABELS[model]
+    if narrowed:
+        assert tenant is not None
+        raise NotFound(
+            field,
+            text,
+            f"is not an account code of tenant '{tenant.name}' nor one of your own",
+            _tenant_codes(session, tenant),
+        )
     raise NotFound(field, text, f"is not a known {label}", known(session, model, kind=kind))
+
+
+def _tenant_codes(session: Session, tenant: Tenant) -> str:
+    """The account codes a record of `tenant` may name: its own and those of no tenant."""
+    codes = session.scalars(
+        select(AccountCode.code)
+        .where(
+            or_(AccountCode.tenant_id == tenant.id, AccountCode.tenant_id.is_(None)),
+            AccountCode.code != "",
+        )
+        .distinct()
+        .order_by(AccountCode.code)
+        .limit(9)
+    )
+    return one_of(list(codes))
 
 
 def known(session: Session, model: type[Base], *, kind: EntityType | None = None) -> str:

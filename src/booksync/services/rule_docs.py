@@ -38,6 +38,7 @@ SCOPES = {
     Scope.TARGET: "the integration and tenant the record syncs to",
     Scope.RECORD: "the record itself",
     Scope.LINE: "each line's product (and each product on its own)",
+    Scope.OWN: "the record's own fields against its tenant's settings in the tool",
     Scope.PUSH: "the tool's answer to the record's last push",
 }
 
@@ -97,12 +98,18 @@ def _origin(info: RuleInfo) -> str:
     return f'From the guide "{GUIDE_TITLE}": {headings}'
 
 
-def _example(example: Example | None) -> list[str]:
-    if example is None:
+def _example(info: RuleInfo, example: Example | None) -> list[str]:
+    if example is None and info.scope is Scope.PUSH:
         return [
             "The demo books have no record that fails this rule: only the tool itself can refuse "
-            "a push. `booksync status` lists such records and `booksync log TYPE REF` shows what "
-            "the tool answered."
+            "a push or book it differently. `booksync status` lists such records and "
+            "`booksync log TYPE REF` shows what the tool answered."
+        ]
+    if example is None:
+        return [
+            "The demo books have no record that fails this rule on purpose: it turns on what the "
+            "tenant's tool holds (its settings, contacts and documents). `booksync doctor TYPE "
+            "REF` shows it on any record."
         ]
     noun = example.record_type.replace("_", "-")
     command = f"booksync --db {DEMO_DB} doctor {noun} {shlex.quote(example.reference)}"
@@ -155,7 +162,7 @@ def rule_page(rule_id: str) -> str:
         "",
         "## Example from the demo books",
         "",
-        *_example(kept_examples().get(rule_id)),
+        *_example(info, kept_examples().get(rule_id)),
     ]
     if prose.screenshot:
         name, caption = prose.screenshot

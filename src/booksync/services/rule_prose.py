@@ -168,13 +168,21 @@ PROSE: dict[str, RuleProse] = {
     ),
     "dependency.same_tenant": RuleProse(
         why="A document lands in one tenant, and the tool can only refer to a client and items "
-        "of that same tenant. A product set to another tenant would have no counterpart there.",
+        "of that same tenant. A product of another tenant has no counterpart there, and what the "
+        "tenant-specific checks then find on that line (its tax rate not mapped here, its "
+        "account not in this chart) are knock-ons: the doctor shows the line as their one root "
+        "cause, never a fix that would re-map or re-code the product for its own tenant.",
         fails=(
             "A line's product belongs to another tenant than the document's client or supplier.",
         ),
         fixes=(
             FixNote(
-                "move the product to the client's tenant (the doctor's fix names it)",
+                "use a product of the client's tenant on that line (the doctor names the line)",
+                fixes.set_field(_a("invoice"), "line"),
+            ),
+            FixNote(
+                "or, when the product itself is in the wrong tenant and no other document uses "
+                "it, move it",
                 fixes.set_field(_a("product"), "tenant"),
             ),
         ),
@@ -206,11 +214,30 @@ PROSE: dict[str, RuleProse] = {
         "rate must map to one the tenant's tool offers, or the tool refuses the document.",
         fails=(
             "The rate has no tax type for the tenant.",
-            "It maps to a tax type the tenant does not have (the finding lists the ones offered).",
+            "It maps to a tax type the tenant does not have (the finding lists the ones offered; a "
+            "different case counts, as the tool refuses output2 for OUTPUT2).",
             "Not yet known: the tenant's tax types have not been imported, or there is no tenant.",
         ),
         fixes=(
             FixNote("map the rate", fixes.map_tax_rate(_a("tax_rate"), TENANT)),
+            FixNote("import the tenant's tax types", fixes.import_tenant(TENANT)),
+        ),
+    ),
+    "tax.purchase_mapped": RuleProse(
+        why="A tool taxes purchases with its own tax types, and refuses a sales one on a purchase "
+        "(Xero: \"TaxType 'OUTPUT' cannot be used with account code '310'\"). So each rate a "
+        "purchase order uses needs a purchase tax type for the tenant, checked exactly as the "
+        "tool spells its tax types.",
+        fails=(
+            "The rate has no purchase tax type for the tenant.",
+            "It maps to a tax type the tenant does not have (a different case counts: the tool "
+            "refuses output2 for OUTPUT2; the finding suggests the tool's spelling).",
+            "Not yet known: the tenant's tax types have not been imported, or there is no tenant.",
+        ),
+        fixes=(
+            FixNote(
+                "map the rate's purchase side", fixes.map_purchase_tax_rate(_a("tax_rate"), TENANT)
+            ),
             FixNote("import the tenant's tax types", fixes.import_tenant(TENANT)),
         ),
     ),
@@ -236,15 +263,126 @@ PROSE: dict[str, RuleProse] = {
     ),
     "account_code.matches_tool": RuleProse(
         why="A Code the tool does not have (or has archived) is refused, so booksync checks it "
-        "against the chart of accounts imported from the tenant before pushing.",
+        "against the chart of accounts imported from the tenant before pushing. Only the codes "
+        "the import brought count: editing an imported account's Code makes it your own, and "
+        "it passes only once the tool has that code.",
         fails=(
-            "The Code matches no account of the tenant.",
+            "The Code matches no account of the tenant (e.g. an imported account edited to a code "
+            "the tool does not have).",
             "The account is archived in the tool.",
             "Not yet known: the tenant's accounts have not been imported, or there is no tenant.",
         ),
         fixes=(
             FixNote("use a code the tool has", fixes.set_field(_a("account_code"), "code")),
             FixNote("import the tenant's chart of accounts again", fixes.import_tenant(TENANT)),
+        ),
+    ),
+    "contact.not_archived": RuleProse(
+        why="A client or supplier linked to a contact the tool has archived cannot be written to, "
+        "and neither can the documents raised to it. booksync knows which contacts are archived "
+        "from the tenant's last import.",
+        fails=(
+            "The linked contact is archived in the tool.",
+            "Not yet known: the tenant has not been imported (shown, not held back).",
+        ),
+        fixes=(
+            FixNote(
+                "restore the contact in the tool, then import the tenant again",
+                fixes.import_tenant(TENANT),
+            ),
+            FixNote(
+                "or unlink it to have booksync create a new contact",
+                fixes.set_field(_a("client"), "remote_id", ""),
+            ),
+        ),
+    ),
+    "currency.enabled": RuleProse(
+        why="A tool refuses a document in a currency its organisation or company has not "
+        "enabled (a USD invoice to an Australian organisation without USD). booksync checks the "
+        "document's (and the client's or supplier's) currency against the tenant's currencies "
+        "imported from the tool.",
+        fails=(
+            "The currency is not among the tenant's enabled currencies nor its base currency.",
+            "Not yet known: the tenant's settings have not been imported (shown, not held back: a "
+            "tool that cannot report them still syncs).",
+        ),
+        fixes=(
+            FixNote(
+                "change the currency (the doctor suggests the base currency)",
+                fixes.set_field(_a("invoice"), "currency"),
+            ),
+            FixNote(
+                "or enable it in the tool, then import the tenant again",
+                fixes.import_tenant(TENANT),
+            ),
+        ),
+    ),
+    "tracking.matches_tool": RuleProse(
+        why="Tracking (Xero tracking categories, QuickBooks classes and locations) is sent by name, "
+        "and the tool refuses a category or option it does not have.",
+        fails=(
+            "The record (or, on a document, its client, supplier or a line's product) uses a "
+            "category or option the tenant does not have.",
+            "Not yet known: the tenant's settings have not been imported.",
+        ),
+        fixes=(
+            FixNote(
+                "use a category and option the tool has", fixes.set_field(_a("client"), "tracking")
+            ),
+            FixNote(
+                "or add it in the tool, then import the tenant again", fixes.import_tenant(TENANT)
+            ),
+        ),
+    ),
+    "document.number_free": RuleProse(
+        why="A create must never land on someone else's document: Xero's create is "
+        "update-or-create by number, so a bookkeeper's own INV-0042 would be overwritten. When "
+        "the tool holds a document under the number, booksync links to it only if the contact "
+        'and the total agree (the doctor says "will be linked to" and the remote id); '
+        "otherwise it holds its own document back.",
+        fails=(
+            "The tool has another document under this number (another contact or total).",
+            "Not yet known: the tenant has not been imported, or a line's total cannot be told.",
+        ),
+        fixes=(
+            FixNote("renumber the document in booksync", fixes.renumber(_a("invoice"))),
+            FixNote("or, if it is the same document, link them by hand in the tool"),
+        ),
+    ),
+    "document.after_lock_date": RuleProse(
+        why="Tools refuse to post into a locked period (Xero's period and end-of-year lock "
+        "dates, QuickBooks' closing date). An approved invoice or credit note dated on or before "
+        "the tenant's lock date would be refused; a draft posts nothing and is let through.",
+        fails=(
+            "The document is dated on or before the tenant's lock date.",
+            "Not yet known: the tenant's settings have not been imported.",
+        ),
+        fixes=(
+            FixNote(
+                "date the document after the lock date",
+                fixes.set_field(_a("invoice"), "issue_date"),
+            ),
+            FixNote(
+                "or have the lock date moved in the tool, then import the tenant again",
+                fixes.import_tenant(TENANT),
+            ),
+        ),
+    ),
+    "document.due_date_set": RuleProse(
+        why="An approved invoice needs a due date: the tools refuse one without. booksync takes "
+        "the invoice's own, else the client's payment terms, else the tenant's default terms, "
+        "and applies them as the tools do (the doctor says which it used).",
+        fails=(
+            "The approved invoice has no due date, and neither its client nor the tenant has "
+            "payment terms.",
+            "Not yet known: the client has no terms and the tenant's settings (its default terms) "
+            "have not been imported.",
+        ),
+        fixes=(
+            FixNote("give the invoice a due date", fixes.set_field(_a("invoice"), "due_date")),
+            FixNote(
+                "or give the client payment terms", fixes.set_field(_a("client"), "payment_terms")
+            ),
         ),
     ),
     "tool.accepted": RuleProse(
@@ -260,6 +398,22 @@ PROSE: dict[str, RuleProse] = {
                 "queue the record again once the cause is fixed", fixes.retry_sync(_a("invoice"))
             ),
             FixNote("follow the connector's advice, shown as the fix, where it gave one"),
+        ),
+    ),
+    "tool.totals_match": RuleProse(
+        why="After every push booksync compares what the tool booked (its total, tax, line count "
+        "and contact) with what it computed, so a difference is never silent: it is how a "
+        "fidelity gap on a real company (a unit price rounded, tax rounded differently) is "
+        "caught. It needs a person's attention but does not stop the next push of an edit.",
+        fails=(
+            "The tool booked a figure differently; the finding names each field with both figures.",
+            "Not yet known: the record has not been booked by the tool yet.",
+        ),
+        fixes=(
+            FixNote(
+                "check the document in the tool and correct it there, or edit it in booksync so "
+                "the next push sends it again (the doctor's fix says which record)"
+            ),
         ),
     ),
 }

@@ -33,6 +33,7 @@ from booksync.services.sample_data import (
     MAX_INVOICES,
     MIN_CLIENTS,
     NZ,
+    PURCHASE_TAX_TYPES,
     SEED,
     TAX_RATES,
     TENANTS,
@@ -85,7 +86,8 @@ def load_sample(
     for name, percent, mappings in TAX_RATES:
         svc.TAX_RATES.create(session, {"name": name, "percent": percent})
         for tenant_name, tax_type in mappings.items():
-            svc.TAX_RATES.map(session, name, tenant_name, tax_type)
+            purchase = PURCHASE_TAX_TYPES.get(name, {}).get(tenant_name)
+            svc.TAX_RATES.map(session, name, tenant_name, tax_type, purchase_tax_type=purchase)
     for name, code, kind in ACCOUNT_CODES:
         svc.ACCOUNT_CODES.create(session, {"name": name, "code": code, "kind": kind})
     for name, rate, income, expense in ITEM_GROUPS:
@@ -144,6 +146,7 @@ __all__ = [
     "MAX_INVOICES",
     "MIN_CLIENTS",
     "NZ",
+    "PURCHASE_TAX_TYPES",
     "SEED",
     "TAX_RATES",
     "TENANTS",

@@ -42,6 +42,14 @@ TAX_RATES: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("Zero Rated", "0", {NZ: "ZERORATED"}),
     ("Export Sales", "0", {}),
 )
+#: rate -> tenant -> the tool's tax type for purchases (tax.purchase_mapped): every rate a
+#: purchase order of the sample may use.
+PURCHASE_TAX_TYPES: dict[str, dict[str, str]] = {
+    "GST on Income": {AU: "INPUT"},
+    "GST on Expenses": {AU: "INPUT"},
+    "NZ GST on Income": {NZ: "INPUT2"},
+    "NZ GST on Expenses": {NZ: "INPUT2"},
+}
 SALES_TAX = {AU: "GST on Income", NZ: "NZ GST on Income"}
 PURCHASE_TAX = {AU: "GST on Expenses", NZ: "NZ GST on Expenses"}
 #: name, code, kind: the user's own codes. The last two are wrong on purpose.
@@ -169,7 +177,7 @@ RECORD_FAULTS: tuple[tuple[str, str, str, str, tuple[str, str] | None], ...] = (
 )  # fmt: skip
 #: Documents at fault themselves, by their `fault`: rule, field, the record to fix (None: itself).
 DOCUMENT_FAULTS: dict[str, tuple[str, str, tuple[str, str] | None]] = {
-    "same_tenant": ("dependency.same_tenant", "tenant", ("product", CROSS_TENANT_PRODUCT)),
+    "same_tenant": ("dependency.same_tenant", "line", None),
     "export_line": ("tax.mapped", "tax_types", ("tax_rate", UNMAPPED_RATE)),
     "credit_note": ("integration.entity_synced", "entities_to_sync", ("integration", "ledger")),
 }

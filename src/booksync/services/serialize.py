@@ -6,6 +6,8 @@ from datetime import date, datetime
 from decimal import Decimal, localcontext
 from typing import Any
 
+from sqlalchemy.orm import object_session
+
 from booksync.domain.money import (
     MINOR_UNITS,
     MONEY_PRECISION,
@@ -13,6 +15,7 @@ from booksync.domain.money import (
     round_money,
     tax_amount,
 )
+from booksync.domain.types import EntityType
 from booksync.store.models import (
     AccountCode,
     Base,
@@ -58,6 +61,20 @@ def _ref(obj: Base | None) -> str | None:
     return getattr(obj, "reference", None) if obj is not None else None
 
 
+def _address(address: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Every part of an address, those not set as null (lines as an empty list)."""
+    if not address:
+        return None
+    parts = ("city", "region", "postal_code", "country")
+    return {"lines": list(address.get("lines") or [])} | {k: address.get(k) for k in parts}
+
+
+def _credited_number(note: Document) -> str | None:
+    session = object_session(note)
+    invoice = session.get(Document, note.credited_document_id) if session is not None else None
+    return invoice.number if invoice is not None else None
+
+
 def to_dict(obj: Base) -> dict[str, Any]:
     """A record with its references as the names a person would type."""
     data: dict[str, Any]
@@ -82,6 +99,11 @@ def to_dict(obj: Base) -> dict[str, Any]:
             "connected_at": obj.connected_at,
             "accounts_imported_at": obj.accounts_imported_at,
             "tax_types_imported_at": obj.tax_types_imported_at,
+            "currencies": obj.currencies,
+            "lock_date": obj.lock_date,
+            "payment_terms": obj.payment_terms,
+            "tracking_categories": obj.tracking_categories,
+            "settings_imported_at": obj.settings_imported_at,
         }
     elif isinstance(obj, TaxRate):
         data = {
@@ -90,6 +112,9 @@ def to_dict(obj: Base) -> dict[str, Any]:
             "percent": obj.percent,
             "is_default": obj.is_default,
             "tax_types": {m.tenant.name: m.tax_type for m in obj.mappings},
+            "purchase_tax_types": {
+                m.tenant.name: m.purchase_tax_type for m in obj.mappings if m.purchase_tax_type
+            },
         }
     elif isinstance(obj, AccountCode):
         data = {
@@ -120,6 +145,9 @@ def to_dict(obj: Base) -> dict[str, Any]:
             "tenant": _ref(obj.tenant),
             "remote_id": obj.remote_id,
             "version": obj.version,
+            "payment_terms": obj.payment_terms,
+            "address": _address(obj.address),
+            "tracking": obj.tracking or {},
         }
     elif isinstance(obj, Product):
         currency = obj.tenant.base_currency if obj.tenant is not None else None
@@ -139,6 +167,7 @@ def to_dict(obj: Base) -> dict[str, Any]:
             "tenant": _ref(obj.tenant),
             "remote_id": obj.remote_id,
             "version": obj.version,
+            "tracking": obj.tracking or {},
         }
     elif isinstance(obj, Document):
         party = obj.party
@@ -154,6 +183,8 @@ def to_dict(obj: Base) -> dict[str, Any]:
             "reference": obj.reference_text,
             "remote_id": obj.remote_id,
             "version": obj.version,
+            "exchange_rate": obj.exchange_rate,
+            "tracking": obj.tracking or {},
             "lines": [
                 {
                     "position": line.position,
@@ -179,6 +210,9 @@ def to_dict(obj: Base) -> dict[str, Any]:
                 obj.currency,
             ),
         }
+        if obj.kind == EntityType.CREDIT_NOTE.value:
+            credited = obj.credited_document_id
+            data["credits"] = _credited_number(obj) if credited is not None else None
     else:  # pragma: no cover - every record type is listed above
         raise TypeError(f"no JSON form for {type(obj).__name__}")
     return {key: _plain(value) for key, value in data.items()} | (

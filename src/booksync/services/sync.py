@@ -14,6 +14,7 @@ from booksync.domain.types import EntityType, SyncStatus
 from booksync.services.doctor import parse_type
 from booksync.services.records import DOCUMENTS, RECORD_TYPES
 from booksync.services.tenants import tenant_connector
+from booksync.store import outbox
 from booksync.store.db import Store
 from booksync.store.models import Client, Document, Product, Supplier, SyncEvent, SyncJob, Tenant
 from booksync.store.types import utcnow
@@ -177,6 +178,7 @@ def retry(session: Session, entity: str | EntityType, ref: str) -> SyncJob:
             "record", ref, "has no sync job", "a record that was saved since booksync started"
         )
     jobs.retry(session, job, utcnow())
+    outbox.wake(session)  # an idle worker on PostgreSQL pushes it now, not at its next poll
     return job
 
 

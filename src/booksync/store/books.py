@@ -1,13 +1,18 @@
 """The store→domain mapper: reads the store into the `Books` snapshot the rules evaluate.
 
 It lives with the store so that the sync engine, the doctor and the health report all read the books
-the same way without reaching up into the service layer. Small tables (integrations, tenants, tax rates, account codes, item groups) are read whole. The
-large ones (clients, suppliers, products, sync states) are read whole for the health report, or row
-by row on first use when the doctor or the engine looks at a handful of records.
+the same way without reaching up into the service layer. Small tables (integrations, tenants with
+their imported settings, tax rates, account codes, item groups) are read whole. The large ones
+(clients, suppliers, products, sync states) are read whole for the health report, or row by row on
+first use when the doctor or the engine looks at a handful of records; each row is read in the same
+statement as what the rules need with it (a party's archived contact in the tool, a job's
+verification), so the one-record path costs no more queries than before. What a row means is in
+`record_views`.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -47,44 +52,45 @@ from booksync.store.models import (
     Tenant,
     TenantTaxType,
 )
-
-PARTY_COLUMNS = (
-    "id",
-    "name",
-    "currency",
-    "tax_rate_id",
-    "exclude_from_accounting",
-    "tenant_id",
-    "remote_id",
+from booksync.store.record_views import (
+    json_value,
+    party_columns,
+    party_view,
+    payment_terms,
+    product_columns,
+    product_view,
 )
-PRODUCT_COLUMNS = (
-    "id",
-    "name",
-    "code",
-    "item_group_id",
-    "use_item_group_tax",
-    "tax_rate_id",
-    "income_account_id",
-    "expense_account_id",
-    "exclude_from_accounting",
-    "tenant_id",
-    "remote_id",
+from booksync.store.record_views import (
+    sync_state as state_view,
 )
 
 
-def _party(entity: EntityType, row: tuple[object, ...]) -> PartyView:
-    return PartyView(row[0], entity, *row[1:])  # type: ignore[arg-type]
-
-
-def _product(row: tuple[object, ...]) -> ProductView:
-    return ProductView(*row)  # type: ignore[arg-type]
-
-
-def _sync_state(row: tuple[str, str | None, str | None, str | None]) -> SyncState | None:
-    status, last_error, rule, fix = row
-    if status == SyncStatus.PENDING and not last_error:
-        return None  # this version has not been pushed yet
-    return SyncState(SyncStatus(status), last_error, rule, fix)
+def _tenant(
+    t: Tenant, codes: frozenset[str] | None, archived: frozenset[str], tax_types: set[str]
+) -> TenantView:
+    categories = json_value(t.tracking_categories)
+    currencies = json_value(t.currencies)
+    return TenantView(
+        t.id,
+        t.integration_id,
+        t.name,
+        t.remote_tenant_id,
+        t.base_currency,
+        ConnectionState(t.connection_state),
+        t.connection_detail or "",
+        codes,
+        archived,
+        frozenset(tax_types) if t.tax_types_imported_at else None,
+        currencies=frozenset(currencies) if currencies is not None else None,
+        lock_date=t.lock_date,
+        payment_terms=payment_terms(t.payment_terms),
+        tracking_categories=(
+            {str(c): frozenset(map(str, o)) for c, o in categories.items()}
+            if isinstance(categories, dict)
+            else None
+        ),
+        settings_imported=t.settings_imported_at is not None,
+    )
 
 
 def load_books(session: Session, *, whole: bool = False) -> Books:
@@ -121,28 +127,33 @@ def load_books(session: Session, *, whole: bool = False) -> Books:
         )
     ):
         tax_types[tenant_id].add(tax_type)
+    # The tool's codes are those its import wrote: `imported_from_tool` is set by importing only,
+    # and an edit of the code (or tenant) makes the account the user's own (services.records).
     tenants = {
-        t.id: TenantView(
-            t.id,
-            t.integration_id,
-            t.name,
-            t.remote_tenant_id,
-            t.base_currency,
-            ConnectionState(t.connection_state),
-            t.connection_detail or "",
+        t.id: _tenant(
+            t,
             frozenset(imported[t.id]) if t.accounts_imported_at else None,
             frozenset(archived[t.id] - imported[t.id]),
-            frozenset(tax_types[t.id]) if t.tax_types_imported_at else None,
+            tax_types[t.id],
         )
         for t in session.scalars(select(Tenant))
     }
     mappings: dict[int, dict[int, str]] = defaultdict(dict)
-    for rate_id, tenant_id, tax_type in session.execute(
-        select(TaxRateMapping.tax_rate_id, TaxRateMapping.tenant_id, TaxRateMapping.tax_type)
+    purchase: dict[int, dict[int, str]] = defaultdict(dict)
+    for rate_id, tenant_id, tax_type, purchase_type in session.execute(
+        select(
+            TaxRateMapping.tax_rate_id,
+            TaxRateMapping.tenant_id,
+            TaxRateMapping.tax_type,
+            TaxRateMapping.purchase_tax_type,
+        )
     ):
-        mappings[rate_id][tenant_id] = tax_type
+        if tax_type:
+            mappings[rate_id][tenant_id] = tax_type
+        if purchase_type:
+            purchase[rate_id][tenant_id] = purchase_type
     tax_rates = {
-        r.id: TaxRateView(r.id, r.name, r.percent, r.is_default, mappings[r.id])
+        r.id: TaxRateView(r.id, r.name, r.percent, r.is_default, mappings[r.id], purchase[r.id])
         for r in session.scalars(select(TaxRate))
     }
     default = next((r.id for r in tax_rates.values() if r.is_default), None)
@@ -150,38 +161,51 @@ def load_books(session: Session, *, whole: bool = False) -> Books:
         g.id: ItemGroupView(g.id, g.name, g.tax_rate_id, g.income_account_id, g.expense_account_id)
         for g in session.scalars(select(ItemGroup))
     }
-    party_cols = [getattr(Client, c) for c in PARTY_COLUMNS]
-    supplier_cols = [getattr(Supplier, c) for c in PARTY_COLUMNS]
-    product_cols = [getattr(Product, c) for c in PRODUCT_COLUMNS]
+    party_cols = party_columns(Client, EntityType.CLIENT)
+    supplier_cols = party_columns(Supplier, EntityType.SUPPLIER)
+    product_cols = product_columns()
     clients: Mapping[int, PartyView]
     suppliers: Mapping[int, PartyView]
     products: Mapping[int, ProductView]
     states: Mapping[tuple[EntityType, int], SyncState]
-    state_cols = (SyncJob.status, SyncJob.last_error, SyncJob.error_rule, SyncJob.error_fix)
+    state_cols = (
+        SyncJob.status,
+        SyncJob.last_error,
+        SyncJob.error_rule,
+        SyncJob.error_fix,
+        SyncJob.verification,
+    )
     if whole:
         clients = {
-            r[0]: _party(EntityType.CLIENT, tuple(r)) for r in session.execute(select(*party_cols))
+            r[0]: party_view(EntityType.CLIENT, tuple(r))
+            for r in session.execute(select(*party_cols))
         }
         suppliers = {
-            r[0]: _party(EntityType.SUPPLIER, tuple(r))
+            r[0]: party_view(EntityType.SUPPLIER, tuple(r))
             for r in session.execute(select(*supplier_cols))
         }
-        products = {r[0]: _product(tuple(r)) for r in session.execute(select(*product_cols))}
+        products = {r[0]: product_view(tuple(r)) for r in session.execute(select(*product_cols))}
         loaded: dict[tuple[EntityType, int], SyncState] = {}
         kinds = {e.value: e for e in EntityType}
         # Most books have tens of thousands of jobs in a handful of distinct states: share them.
-        seen: dict[tuple[str, str | None, str | None, str | None], SyncState | None] = {}
-        for entity, record_id, status, last_error, rule, fix in plain_rows(
+        seen: dict[tuple[Any, ...], SyncState | None] = {}
+        for entity, record_id, status, last_error, rule, fix, verification in plain_rows(
             session.connection(),
             select(SyncJob.entity_type, SyncJob.record_id, *state_cols).where(
                 (SyncJob.status != SyncStatus.PENDING.value) | SyncJob.last_error.is_not(None)
             ),
         ):
-            row = (status, last_error, rule, fix)
+            # The driver's JSON: text (SQLite) or parsed (PostgreSQL); as text, it can be shared.
+            checked = (
+                verification
+                if verification is None or isinstance(verification, str)
+                else (json.dumps(verification, sort_keys=True))
+            )
+            row = (status, last_error, rule, fix, checked)
             if row in seen:
                 state = seen[row]
             else:
-                state = seen[row] = _sync_state(row)
+                state = seen[row] = state_view(row)
             if state is not None:
                 loaded[(kinds[entity], record_id)] = state
         states = loaded
@@ -193,15 +217,15 @@ def load_books(session: Session, *, whole: bool = False) -> Books:
 
         def client(i: int) -> PartyView | None:
             row = one(select(*party_cols).where(Client.id == i))
-            return _party(EntityType.CLIENT, row) if row else None
+            return party_view(EntityType.CLIENT, row) if row else None
 
         def supplier(i: int) -> PartyView | None:
             row = one(select(*supplier_cols).where(Supplier.id == i))
-            return _party(EntityType.SUPPLIER, row) if row else None
+            return party_view(EntityType.SUPPLIER, row) if row else None
 
         def product(i: int) -> ProductView | None:
             row = one(select(*product_cols).where(Product.id == i))
-            return _product(row) if row else None
+            return product_view(row) if row else None
 
         def sync_state(key: tuple[EntityType, int]) -> SyncState | None:
             row = one(
@@ -209,20 +233,20 @@ def load_books(session: Session, *, whole: bool = False) -> Books:
                     SyncJob.entity_type == key[0].value, SyncJob.record_id == key[1]
                 )
             )
-            return _sync_state(row) if row else None  # type: ignore[arg-type]
+            return state_view(row) if row else None
 
         def many_parties(entity: EntityType, model: type[Client] | type[Supplier]) -> Any:
-            cols = [getattr(model, c) for c in PARTY_COLUMNS]
+            cols = party_columns(model, entity)
 
             def load(ids: list[int]) -> dict[int, PartyView]:
                 rows = session.execute(select(*cols).where(model.id.in_(ids)))
-                return {r[0]: _party(entity, tuple(r)) for r in rows}
+                return {r[0]: party_view(entity, tuple(r)) for r in rows}
 
             return load
 
         def many_products(ids: list[int]) -> dict[int, ProductView]:
             rows = session.execute(select(*product_cols).where(Product.id.in_(ids)))
-            return {r[0]: _product(tuple(r)) for r in rows}
+            return {r[0]: product_view(tuple(r)) for r in rows}
 
         def many_states(
             keys: list[tuple[EntityType, int]],
@@ -238,7 +262,7 @@ def load_books(session: Session, *, whole: bool = False) -> Books:
                     )
                 )
                 for record_id, *rest in rows:
-                    state = _sync_state(tuple(rest))  # type: ignore[arg-type]
+                    state = state_view(tuple(rest))
                     if state is not None:
                         found[(entity, record_id)] = state
             return found

@@ -1,19 +1,64 @@
-"""Documents as the rules see them (`DocumentView`), one at a time or streamed for the health report."""
+"""Documents as the rules see them (`DocumentView`), one at a time or streamed for the health report.
+
+A document not yet in the tool carries the documents the tool holds under its number
+(`remote_documents`, imported per tenant), so `document.number_free` can tell a free number from
+someone else's document and from this very one to be linked.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import ClauseElement, Connection, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ClauseElement, Connection, and_, func, select
+from sqlalchemy.orm import Session, object_session
 
-from booksync.domain.records import DocumentView, LineView
+from booksync.domain.records import DocumentView, LineView, RemoteDocumentView
 from booksync.domain.types import EntityType
-from booksync.store.models import Document, DocumentLine
+from booksync.store.models import Client, Document, DocumentLine, RemoteDocument, Supplier
+from booksync.store.record_views import date_value, tracking
+
+REMOTE_COLUMNS = (
+    RemoteDocument.remote_id,
+    RemoteDocument.number,
+    RemoteDocument.contact_remote_id,
+    RemoteDocument.total,
+    RemoteDocument.currency,
+    RemoteDocument.status,
+)
 
 
-def document_view(document: Document) -> DocumentView:
+def _remote(row: Iterable[Any]) -> RemoteDocumentView:
+    return RemoteDocumentView(*row)
+
+
+def remote_matches(session: Session, document: Document) -> tuple[RemoteDocumentView, ...]:
+    """What the tool of the document's party's tenant holds under its kind and number (one query)."""
+    party = Client if document.client_id is not None else Supplier
+    party_id = document.client_id if document.client_id is not None else document.supplier_id
+    tenant = select(party.tenant_id).where(party.id == party_id).scalar_subquery()
+    rows = session.execute(
+        select(*REMOTE_COLUMNS)
+        .where(
+            RemoteDocument.tenant_id == tenant,
+            RemoteDocument.entity == document.kind,
+            RemoteDocument.number == document.number,
+        )
+        .order_by(RemoteDocument.remote_id)
+    )
+    return tuple(_remote(r) for r in rows)
+
+
+def document_view(
+    document: Document, *, matches: tuple[RemoteDocumentView, ...] | None = None
+) -> DocumentView:
+    """The document as the rules see it. A document without a remote id reads what the tool holds
+    under its number (one query) unless the caller read it already (`matches`)."""
+    if matches is None:
+        session = object_session(document)
+        unsent = document.remote_id is None and document.id is not None and session is not None
+        matches = remote_matches(session, document) if unsent and session else ()
     return DocumentView(
         document.id,
         EntityType(document.kind),
@@ -33,6 +78,12 @@ def document_view(document: Document) -> DocumentView:
             for ln in document.lines
         ),
         document.remote_id,
+        issue_date=document.issue_date,
+        due_date=document.due_date,
+        exchange_rate=document.exchange_rate,
+        tracking=tracking(document.tracking),
+        credited_document_id=document.credited_document_id,
+        remote_matches=matches,
     )
 
 
@@ -60,7 +111,8 @@ def iter_document_views(session: Session, *, batch: int = 10_000) -> Iterator[Do
 
     Reads the driver's plain rows (no ORM objects, no Row wrappers) and shares one `LineView`
     between lines that look the same to the rules: the health report spends its time on the
-    rules, not on loading.
+    rules, not on loading. Quantities and prices are read only for the few documents the tool
+    already holds a document under the number of (`document.number_free` compares totals).
     """
     doc_cols = (
         Document.id,
@@ -71,6 +123,9 @@ def iter_document_views(session: Session, *, batch: int = 10_000) -> Iterator[Do
         Document.currency,
         Document.status,
         Document.remote_id,
+        Document.issue_date,
+        Document.due_date,
+        Document.tracking,
     )
     line_cols = (
         DocumentLine.document_id,
@@ -81,8 +136,9 @@ def iter_document_views(session: Session, *, batch: int = 10_000) -> Iterator[Do
     session.flush()  # plain rows below bypass autoflush: see what this session has written
     conn = session.connection()
     kinds = {e.value: e for e in EntityType}
-    # Quantities and prices play no part in any rule; the health report skips reading them.
+    # Quantities and prices play no part in the other rules; the health report skips reading them.
     shared: dict[tuple[int, int, int | None], LineView] = {}
+    dates: dict[Any, Any] = {None: None}
     last = 0
     while True:
         docs = plain_rows(
@@ -107,11 +163,21 @@ def iter_document_views(session: Session, *, batch: int = 10_000) -> Iterator[Do
                 if position < found[-1].position:
                     shuffled.add(doc_id)
                 found.append(view)
-        for doc_id, kind, number, client_id, supplier_id, currency, status, remote_id in docs:
+        matches = _batch_matches(session, lo, hi)
+        priced = _priced_lines(session, list(matches)) if matches else {}
+        for (
+            doc_id, kind, number, client_id, supplier_id, currency, status, remote_id, issued,
+            due, tracked,
+        ) in docs:  # fmt: skip
             party = client_id if client_id is not None else supplier_id
             mine = lines.get(doc_id)
-            if mine is not None and doc_id in shuffled:
+            if doc_id in priced:
+                mine = priced[doc_id]
+            elif mine is not None and doc_id in shuffled:
                 mine.sort(key=_position)
+            for raw in (issued, due):
+                if raw not in dates:
+                    dates[raw] = date_value(raw)
             yield DocumentView(
                 doc_id,
                 kinds[kind],
@@ -121,5 +187,57 @@ def iter_document_views(session: Session, *, batch: int = 10_000) -> Iterator[Do
                 status,
                 tuple(mine) if mine is not None else (),
                 remote_id,
+                issue_date=dates[issued],
+                due_date=dates[due],
+                tracking=tracking(tracked) if tracked is not None else {},
+                remote_matches=matches.get(doc_id, ()),
             )
         last = hi
+
+
+def _batch_matches(session: Session, lo: int, hi: int) -> dict[int, tuple[RemoteDocumentView, ...]]:
+    """The tool's documents under the numbers of the unsent documents with ids lo..hi, by id."""
+    tenant = func.coalesce(Client.tenant_id, Supplier.tenant_id)
+    rows = session.execute(
+        select(Document.id, *REMOTE_COLUMNS)
+        .select_from(Document)
+        .outerjoin(Client, Client.id == Document.client_id)
+        .outerjoin(Supplier, Supplier.id == Document.supplier_id)
+        .join(
+            RemoteDocument,
+            and_(
+                RemoteDocument.tenant_id == tenant,
+                RemoteDocument.entity == Document.kind,
+                RemoteDocument.number == Document.number,
+            ),
+        )
+        .where(Document.id.between(lo, hi), Document.remote_id.is_(None))
+        .order_by(Document.id, RemoteDocument.remote_id)
+    )
+    found: dict[int, list[RemoteDocumentView]] = defaultdict(list)
+    for doc_id, *remote in rows:
+        found[doc_id].append(_remote(remote))
+    return {doc_id: tuple(views) for doc_id, views in found.items()}
+
+
+def _priced_lines(session: Session, ids: list[int]) -> dict[int, list[LineView]]:
+    """The lines of these documents with their quantities and prices, in position order."""
+    rows = session.execute(
+        select(
+            DocumentLine.document_id,
+            DocumentLine.position,
+            DocumentLine.product_id,
+            DocumentLine.quantity,
+            DocumentLine.unit_price,
+            DocumentLine.description,
+            DocumentLine.tax_rate_id,
+        )
+        .where(DocumentLine.document_id.in_(ids))
+        .order_by(DocumentLine.document_id, DocumentLine.position)
+    )
+    found: dict[int, list[LineView]] = defaultdict(list)
+    for doc_id, position, product_id, quantity, unit_price, description, tax_rate_id in rows:
+        found[doc_id].append(
+            LineView(position, product_id, quantity, unit_price, description, tax_rate_id)
+        )
+    return found

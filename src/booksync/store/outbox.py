@@ -6,6 +6,10 @@ API, web) can save a record without its job. A syncable record's change bumps it
 groups, integration settings, tenants) releases the blocked jobs it may have fixed, for the engine
 to evaluate again. Writes the engine makes itself
 (remote IDs, job states) use plain UPDATE statements and do not pass through here.
+
+On PostgreSQL a transaction that queues or releases a job also sends `NOTIFY booksync_sync_jobs`,
+delivered when it commits, so an idle worker (`booksync.sync.wakeup`) pushes it at once instead of
+at its next poll; `wake(session)` does the same for a job made due by other means (a retry).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from sqlalchemy import case, delete, event, insert, select, update
+from sqlalchemy import case, delete, event, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from booksync.store.models import (
@@ -38,6 +42,10 @@ _RELEASE = "booksync.release_subjects"
 #: flushes (autoflush before a lookup, say) the transaction takes.
 _BUMPED = "booksync.version_bumped"
 ALL = ("*", None)
+#: Set once this transaction has sent its NOTIFY (one is enough: PostgreSQL delivers it on commit).
+_NOTIFIED = "booksync.notified"
+#: The PostgreSQL channel on which a transaction that made a job due says so (`wakeup.py` listens).
+CHANNEL = "booksync_sync_jobs"
 
 #: The states a change can lift: held by a rule, or rejected by the tool for something fixable.
 RELEASABLE = ("blocked", "failed")
@@ -143,9 +151,24 @@ def _after_flush(session: Session, _ctx: Any) -> None:
         release.add((entity, obj.id))
     for subject in sorted(release, key=lambda s: (s[0], s[1] or 0)):
         _release(conn, subject, now)
+    if changed or release:
+        wake(session)
+
+
+def wake(session: Session) -> None:
+    """Tell idle workers, when this transaction commits, that a sync job may be due (PostgreSQL's
+    NOTIFY; once per transaction, and nothing on SQLite, whose workers poll)."""
+    if session.info.get(_NOTIFIED):
+        return
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+    session.info[_NOTIFIED] = True
 
 
 def _after_transaction_end(session: Session, transaction: Any) -> None:
+    # Any end, a savepoint's too: a NOTIFY in a savepoint rolled back is not sent, so say it again.
+    session.info.pop(_NOTIFIED, None)
     if transaction.parent is None:
         session.info.pop(_BUMPED, None)
 

@@ -3,7 +3,10 @@
 A round reads one snapshot of the books (only the rows its records need, in bulk) and evaluates
 every claimed job against it, as the doctor would. A job the rules hold is blocked with its reasons;
 one whose client, supplier or product must sync first waits for it (and makes sure that dependency
-is queued); the rest become `Ready` push items, grouped per tenant and record type.
+is queued); the rest become `Ready` push items, grouped per tenant and record type. Two documents
+never reach the tool as a create: one voided before it was ever sent (nothing to write: synced as
+it stands), and one the tool already has under its number with the same contact and total (linked
+to it, and pushed as an update of it).
 """
 
 from __future__ import annotations
@@ -19,14 +22,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from booksync.clock import Clock
-from booksync.connectors.protocol import PushItem
+from booksync.connectors.protocol import DocumentPayload, PushItem
 from booksync.domain.evaluation import Evaluator
 from booksync.domain.findings import Finding, Readiness, Status
-from booksync.domain.records import Books, Record
+from booksync.domain.matching import linkable
+from booksync.domain.records import Books, DocumentView, Record, RemoteDocumentView
 from booksync.domain.rulebook import Tools
-from booksync.domain.types import EntityType, SyncStatus
+from booksync.domain.types import DocumentStatus, EntityType, SyncStatus
 from booksync.store.books import document_view, load_books, prime
-from booksync.store.models import SYNCABLE_MODELS, Document, DocumentLine, Syncable, SyncJob
+from booksync.store.models import (
+    SYNCABLE_MODELS,
+    Document,
+    DocumentLine,
+    RemoteDocument,
+    Syncable,
+    SyncJob,
+)
 from booksync.sync import jobs
 from booksync.sync.payloads import build_push_item
 from booksync.sync.report import Reporter
@@ -64,12 +75,18 @@ def gate_round(
     ).all()
     records = _load_records(session, claimed)
     _prime(books, records.values())
+    matches = _remote_matches(session, records.values())
     for job in claimed:
         record = records.get((job.entity_type, job.record_id))
         if record is None:
             jobs.drop(session, job, "the record was deleted; nothing to sync")
             continue
-        ready = _gate(session, books, evaluator, job, record, clock, wait_delay, report)
+        view = (
+            document_view(record, matches=matches.get(record.id, ()))
+            if isinstance(record, Document)
+            else _view(books, record)
+        )
+        ready = _gate(session, books, evaluator, job, record, view, clock, wait_delay, report)
         if ready is not None:
             groups[ready[0]].append(ready[1])
     return groups
@@ -81,17 +98,25 @@ def _gate(
     evaluator: Evaluator,
     job: SyncJob,
     record: Syncable,
+    view: Record,
     clock: Clock,
     wait_delay: timedelta,
     report: Reporter,
 ) -> tuple[Group, Ready] | None:
     """Evaluate one job: hold it with its reasons, let it wait on a dependency, or ready it to push."""
     now = clock.utcnow()
-    evaluation = evaluator.evaluate(_view(books, record), with_tax=False)
+    evaluation = evaluator.evaluate(view, with_tax=False)
     tenant = evaluation.target.tenant
     job.tenant_id = tenant.id if tenant else None
     label = f"{record.entity_type.label.capitalize()} {record.reference}"
     tenant_name = tenant.name if tenant else "(no tenant)"
+    if isinstance(record, Document) and nothing_to_send(record, job):
+        # Whatever the rules would say: nothing is written, so nothing can be wrong in the tool.
+        jobs.skip(session, job, record.version, now=now)
+        jobs.event(session, job, "skipped", f"{label} {VOIDED_UNSENT}")
+        report.tally(tenant_name, "synced")
+        report.progress(tenant_name)
+        return None
     if not evaluation.pushable:
         reasons = [
             reason(f)
@@ -135,9 +160,47 @@ def _gate(
         return None
     assert tenant is not None  # pushable implies a connected tenant
     item = build_push_item(books, record, tenant)
+    if isinstance(view, DocumentView) and item.remote_id is None:
+        item = _link(session, books, job, view, item, label)
     return (tenant.id, record.entity_type), Ready(
         job.id, record.version, item, job.uncertain, label
     )
+
+
+#: What a voided document's timeline says when it was never sent.
+VOIDED_UNSENT = "was voided before it was sent: nothing to write to the tool"
+
+
+def nothing_to_send(record: Document, job: SyncJob) -> bool:
+    """A document voided before it ever reached the tool: the tools refuse to create a voided
+    document, and there is nothing in them to void. (One whose push may have landed unanswered is
+    still sent: the lookup before it finds what to void.)"""
+    return (
+        record.status == DocumentStatus.VOIDED.value
+        and record.remote_id is None
+        and not job.uncertain
+    )
+
+
+def _link(
+    session: Session, books: Books, job: SyncJob, view: DocumentView, item: PushItem, label: str
+) -> PushItem:
+    """A document the tool already has under its number, with the same contact and total, is
+    linked (adopted) and pushed as an update of it, never created a second time; any other
+    document under that number is `document.number_free`'s to hold."""
+    total = item.payload.total if isinstance(item.payload, DocumentPayload) else None
+    match = linkable(view, books.party(view), total)
+    if match is None:
+        return item
+    jobs.set_remote_ids(session, item.entity, [(item.record_id, match.remote_id)])
+    jobs.event(
+        session,
+        job,
+        "matched",
+        f"{label} is in the tool already as {match.remote_id} (same number, contact and "
+        "total): linked to it, and updating it instead of creating another",
+    )
+    return dataclasses.replace(item, remote_id=match.remote_id)
 
 
 def reason(finding: Finding) -> dict[str, Any]:
@@ -197,6 +260,36 @@ def _prime(books: Books, records: Iterable[Syncable]) -> None:
     )
 
 
+def _remote_matches(
+    session: Session, records: Iterable[Syncable]
+) -> dict[int, tuple[RemoteDocumentView, ...]]:
+    """What the tools hold under the numbers of the round's unsent documents, in one read: document
+    id -> the documents of its party's tenant under its kind and number (`document.number_free`)."""
+    unsent = [r for r in records if isinstance(r, Document) and r.remote_id is None]
+    if not unsent:
+        return {}
+    rows = session.scalars(
+        select(RemoteDocument)
+        .where(
+            RemoteDocument.entity.in_({d.kind for d in unsent}),
+            RemoteDocument.number.in_({d.number for d in unsent}),
+        )
+        .order_by(RemoteDocument.remote_id)
+    ).all()
+    found: dict[int, tuple[RemoteDocumentView, ...]] = {}
+    for document in unsent:
+        party = document.party
+        tenant = party.tenant_id if party is not None else None
+        found[document.id] = tuple(
+            RemoteDocumentView(
+                r.remote_id, r.number, r.contact_remote_id, r.total, r.currency, r.status
+            )
+            for r in rows
+            if r.tenant_id == tenant and r.entity == document.kind and r.number == document.number
+        )
+    return found
+
+
 def _load_records(session: Session, claimed: Sequence[SyncJob]) -> dict[tuple[str, int], Syncable]:
     wanted: dict[type[Syncable], list[int]] = defaultdict(list)
     for job in claimed:
@@ -205,9 +298,21 @@ def _load_records(session: Session, claimed: Sequence[SyncJob]) -> dict[tuple[st
     for model, ids in wanted.items():
         stmt = select(model).where(model.id.in_(ids))  # type: ignore[attr-defined]
         if model is Document:
-            stmt = stmt.options(selectinload(Document.lines).selectinload(DocumentLine.product))
+            stmt = stmt.options(
+                selectinload(Document.lines).selectinload(DocumentLine.product),
+                selectinload(Document.client),
+                selectinload(Document.supplier),
+            )
         for record in session.scalars(stmt):
             found[(record.entity_type.value, record.id)] = record  # type: ignore[attr-defined]
+    # The invoices credit notes credit, in one read: their remote ids go in the payloads.
+    credited = {
+        r.credited_document_id
+        for r in found.values()
+        if isinstance(r, Document) and r.credited_document_id is not None
+    }
+    if credited:
+        session.scalars(select(Document).where(Document.id.in_(credited))).all()
     return found
 
 

@@ -9,6 +9,7 @@ worker holds a few times per lease, and stops when the worker stops (or dies wit
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -30,6 +31,9 @@ class Heartbeat:
         self.clock = clock
         self.interval = max(0.05, lease.total_seconds() / BEATS_PER_LEASE)
         self.beats = 0
+        #: When the last beat started, on the real monotonic clock (0.0: none yet): a worker whose
+        #: last beat is older than its lease may have lost its claims, and sends nothing.
+        self.last_beat = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -53,8 +57,10 @@ class Heartbeat:
         return self._thread is not None and self._thread.is_alive()
 
     def beat(self) -> None:
+        started = time.monotonic()
         with self.store.session() as session:
             claiming.heartbeat(session, self.worker, self.clock.utcnow())
+        self.last_beat = started
         self.beats += 1
 
     def _run(self) -> None:

@@ -5,6 +5,8 @@ raises `IllegalTransition` when asked to move a job from a state the table does 
 move out of `in_flight` is guarded by the record version the worker pushed: a record edited while
 its push was in flight goes back to `pending` for its new version (the function then returns False).
 Bulk moves (`succeed`, `release_dependents`) filter on the table's source states instead.
+Every move out of `in_flight` is fenced too: it applies only while the job is still under the claim
+the worker got (`claim_token`), so a worker whose lease ran out records nothing (`claiming.py`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, Table, bindparam, delete, insert, or_, select, update
+from sqlalchemy import CursorResult, Table, bindparam, delete, insert, null, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -21,8 +23,12 @@ from booksync.domain.findings import Finding
 from booksync.domain.types import EntityType, SyncStatus
 from booksync.store.models import SYNCABLE_MODELS, SyncJob, SyncJobBlocker
 from booksync.sync.claiming import (
+    Fence,
+    assign_tenants,
     claim,
     counts_by_status,
+    defer,
+    fenced,
     heartbeat,
     held,
     job_name,
@@ -88,16 +94,31 @@ def requeue(
 
 
 def succeed(
-    session: Session, worker: str, synced: Sequence[tuple[int, int, str]], now: datetime
+    session: Session,
+    worker: str,
+    synced: Sequence[tuple[int, int, str]],
+    now: datetime,
+    *,
+    fence: Fence | None = None,
 ) -> list[int]:
     """Mark (job id, version, remote id) synced in one statement; return jobs edited while in flight.
 
     Those keep the remote ID they earned and go back to pending, so their new version is pushed as
-    an update of the object just created.
+    an update of the object just created. Only jobs still under `worker`'s claim (with `fence`, the
+    very claim it got) are marked: one another worker took over is that worker's to record.
     """
     if not synced:
         return []
     table: Table = SyncJob.__table__  # type: ignore[assignment]
+    if fence is not None:
+        synced = [s for s in synced if s[0] in fence]
+        if not synced:
+            return []
+    fenced_by = (
+        table.c.claim_token == bindparam("b_token")
+        if fence is not None
+        else table.c.claimed_by == worker
+    )
     session.execute(
         update(table)
         .where(
@@ -105,6 +126,7 @@ def succeed(
             table.c.record_version == bindparam("b_version"),
             # An IN list cannot take part in an executemany: one equality per source state.
             or_(*(table.c.status == state for state in sources("succeed"))),
+            fenced_by,
         )
         .values(
             status=SyncStatus.SYNCED.value,
@@ -121,18 +143,14 @@ def succeed(
             claimed_at=None,
             updated_at=now,
         ),
-        [{"b_id": j, "b_version": v, "b_remote": r} for j, v, r in synced],
+        [
+            {"b_id": j, "b_version": v, "b_remote": r}
+            | ({"b_token": fence[j]} if fence is not None else {})
+            for j, v, r in synced
+        ],
     )
     remote = {j: r for j, _, r in synced}
-    edited = list(
-        session.scalars(
-            select(SyncJob.id).where(
-                SyncJob.id.in_(remote),
-                SyncJob.status == SyncStatus.IN_FLIGHT.value,
-                SyncJob.claimed_by == worker,
-            )
-        )
-    )
+    edited = list(held(session, worker, remote, fence))
     if edited:
         session.execute(
             update(table)
@@ -220,6 +238,26 @@ def adopt(session: Session, job: SyncJob, version: int, *, remote_id: str, now: 
         "updated_at": now,
     }
     return _move(session, job, version, "adopt", values)
+
+
+def skip(session: Session, job: SyncJob, version: int, *, now: datetime) -> bool:
+    """Nothing to send (a document voided before it ever reached the tool): synced as it stands,
+    with nothing written to the tool, by the `succeed` transition without a remote ID."""
+    values: dict[str, Any] = {
+        "synced_version": version,
+        "last_error": None,
+        "error_rule": None,
+        "error_fix": None,
+        "attempts": 0,
+        "uncertain": False,
+        "blocked_reasons": [],
+        "next_attempt_at": None,
+        "verification": null(),  # SQL NULL: nothing was booked, so nothing differs
+        "updated_at": now,
+    }
+    moved = _move(session, job, version, "succeed", values)
+    _set_blockers(session, job, ())
+    return moved
 
 
 def set_remote_ids(session: Session, entity: EntityType, pairs: Sequence[tuple[int, str]]) -> None:
@@ -317,9 +355,11 @@ _KEPT_WHEN_EDITED = ("uncertain", "remote_id")
 def _move(session: Session, job: SyncJob, version: int, name: str, values: dict[str, Any]) -> bool:
     """Apply transition `name` to `job` if it still stands for `version`; else back to pending."""
     target = check(name, job.status, job_name(job)).target.value
+    # Fenced: still under the claim this job object was read with (the caller's, see `held`).
+    claim = (SyncJob.claim_token == job.claim_token) & (SyncJob.status == job.status)
     result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(SyncJob)
-        .where(SyncJob.id == job.id, SyncJob.record_version == version)
+        .where(SyncJob.id == job.id, SyncJob.record_version == version, claim)
         .values(status=target, claimed_by=None, claimed_at=None, **values)
         .execution_options(synchronize_session=False)
     )
@@ -330,12 +370,14 @@ def _move(session: Session, job: SyncJob, version: int, name: str, values: dict[
         # the object (`uncertain`: look it up before creating again) and the ID it was given.
         target = SyncStatus.PENDING.value
         learned = {k: values[k] for k in _KEPT_WHEN_EDITED if k in values}
-        session.execute(
+        result = session.execute(  # type: ignore[assignment]
             update(SyncJob)
-            .where(SyncJob.id == job.id)
+            .where(SyncJob.id == job.id, claim)
             .values(status=target, claimed_by=None, claimed_at=None, **learned)
             .execution_options(synchronize_session=False)
         )
+        if not result.rowcount:
+            return False  # another worker took it over: its outcome is that worker's to record
     set_committed_value(job, "status", target)  # the object in hand tells the truth too
     return moved
 
@@ -362,13 +404,17 @@ def _set_blockers(session: Session, job: SyncJob, findings: Iterable[Finding]) -
 
 
 __all__ = [
+    "Fence",
     "add_events",
     "adopt",
+    "assign_tenants",
     "block",
     "claim",
     "counts_by_status",
+    "defer",
     "drop",
     "event",
+    "fenced",
     "give_up",
     "heartbeat",
     "held",
@@ -383,6 +429,7 @@ __all__ = [
     "retry",
     "retry_later",
     "set_remote_ids",
+    "skip",
     "start_attempt",
     "succeed",
     "wait",

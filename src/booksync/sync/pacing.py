@@ -1,52 +1,18 @@
-"""Staying within a tool's limits: per-tenant pacing, Retry-After pauses, and backoff with jitter.
+"""Backoff with jitter between attempts, and naps a stopping worker cuts short.
 
-`Clock` and `VirtualClock` live in `booksync.clock` (the connectors and emulators share them); they
-are re-exported here for callers that still import them from this module.
+Pacing calls within a tool's limits is the rate budget's job, and only its: one authority for the
+engine and the connectors alike (`booksync.connectors.budget`, shared across processes by
+`booksync.sync.budget_store`). `Clock` and `VirtualClock` live in `booksync.clock`; they are
+re-exported here for callers that still import them from this module.
 """
 
 from __future__ import annotations
 
 import random
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from booksync.clock import Clock, VirtualClock
-
-
-@dataclass
-class Pacer:
-    """Spaces calls to each tenant so a tool's calls-per-minute limit is never reached, and holds a
-    tenant back for as long as the tool's Retry-After asks.
-
-    One pacer per worker process: several workers sharing a tenant should divide its limit.
-    """
-
-    clock: Clock = field(default_factory=Clock)
-    _next_call: dict[str, float] = field(default_factory=dict)
-
-    def wait(
-        self, tenant: str, calls_per_minute: int | None, stop: threading.Event | None = None
-    ) -> float:
-        """Block until a call to `tenant` is allowed, or until `stop` is set; return how long it
-        waited."""
-        now = self.clock.now()
-        ready_at = self._next_call.get(tenant, now)
-        waited = max(0.0, ready_at - now)
-        if waited:
-            nap(self.clock, waited, stop)
-            if stop is not None and stop.is_set():
-                return waited
-        interval = 60.0 / calls_per_minute if calls_per_minute else 0.0
-        self._next_call[tenant] = max(ready_at, now) + interval
-        return waited
-
-    def pause(self, tenant: str, seconds: float) -> None:
-        """The tool said Retry-After: make the next call to `tenant` wait at least that long."""
-        until = self.clock.now() + max(0.0, seconds)
-        self._next_call[tenant] = max(self._next_call.get(tenant, 0.0), until)
-
-    def ready_in(self, tenant: str) -> float:
-        return max(0.0, self._next_call.get(tenant, 0.0) - self.clock.now())
 
 
 def nap(clock: Clock, seconds: float, stop: threading.Event | None) -> None:
@@ -77,4 +43,4 @@ class Backoff:
         return attempts >= self.max_attempts
 
 
-__all__ = ["Backoff", "Clock", "Pacer", "VirtualClock", "nap"]
+__all__ = ["Backoff", "Clock", "VirtualClock", "nap"]

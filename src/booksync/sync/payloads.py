@@ -1,23 +1,38 @@
 """Turning a record's current version into what a connector pushes: tool-neutral payloads.
 
 Account codes and tax types are resolved here, with the same rules the doctor explains, so the
-tool receives exactly what the checklist vetted.
+tool receives exactly what the checklist vetted: the sales tax type on client documents and
+products, the purchase one on purchase orders. A document also carries what booksync computed
+(tax and total, rounded as the tool rounds: `Tool.tax_rounding`), which the tool's answer is
+checked against after the push (`verification.py`), and what the tools apply when the document
+says nothing: a due date from payment terms, tracking from its client and products.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import object_session
 
 from booksync.connectors.protocol import (
+    Address,
     DocumentPayload,
     ItemPayload,
     LinePayload,
     PartyPayload,
+    PaymentTerms,
     PushItem,
 )
+from booksync.connectors.registry import tools as installed_tools
+from booksync.domain.money import minor_units
 from booksync.domain.records import Books, TenantView
 from booksync.domain.rules import LineUse, account_for, expense_account, tax_for
-from booksync.domain.types import EntityType
+from booksync.domain.terms import DAYS_AFTER_BILL_DATE, due_date
+from booksync.domain.totals import TaxRounding, document_totals
+from booksync.domain.types import SUPPLIER_DOCUMENTS, EntityType
 from booksync.store.books import document_view
 from booksync.store.models import Client, Document, Product, Supplier, Syncable
 
@@ -49,7 +64,11 @@ def reference_of(record: Syncable) -> str:
     return record.number
 
 
-def build_push_item(books: Books, record: Syncable, tenant: TenantView) -> PushItem:
+def build_push_item(
+    books: Books, record: Syncable, tenant: TenantView, *, rounding: str | None = None
+) -> PushItem:
+    """The push item of `record`'s current version for `tenant`; `rounding` is the tool's
+    `Tool.tax_rounding` (None: looked up from the tenant's integration)."""
     entity = record.entity_type
     key = idempotency_key(tenant, entity, record.id, record.version)
     return PushItem(
@@ -58,16 +77,29 @@ def build_push_item(books: Books, record: Syncable, tenant: TenantView) -> PushI
         record_id=record.id,
         reference=reference_of(record),
         remote_id=record.remote_id,
-        payload=_payload(books, record, tenant),
+        payload=_payload(books, record, tenant, rounding or tax_rounding(books, tenant)),
     )
 
 
+def tax_rounding(books: Books, tenant: TenantView) -> TaxRounding:
+    """How the tenant's tool rounds tax (`Tool.tax_rounding`); "line" for a tool not installed."""
+    integration = books.integrations.get(tenant.integration_id)
+    tool = installed_tools().get(integration.kind) if integration else None
+    return "document" if tool is not None and tool.tax_rounding == "document" else "line"
+
+
 def _payload(
-    books: Books, record: Syncable, tenant: TenantView
+    books: Books, record: Syncable, tenant: TenantView, rounding: str
 ) -> PartyPayload | ItemPayload | DocumentPayload:
     if isinstance(record, Client | Supplier):
         return PartyPayload(
-            record.entity_type, record.name, record.email, record.currency, reference_of(record)
+            record.entity_type,
+            record.name,
+            record.email,
+            record.currency,
+            reference_of(record),
+            address=address(record.address),
+            payment_terms=_terms(record.payment_terms),
         )
     if isinstance(record, Product):
         view = books.products[record.id]
@@ -84,10 +116,19 @@ def _payload(
             income_account_code=income.code if income else None,
             expense_account_code=expense.code if expense and expense.code else None,
             tax_type=rate.tax_types.get(tenant.id) if rate else None,
+            purchase_tax_type=rate.purchase_tax_types.get(tenant.id) if rate else None,
         )
     assert isinstance(record, Document)
-    document = document_view(record)
+    return _document(books, record, tenant, rounding)
+
+
+def _document(books: Books, record: Document, tenant: TenantView, rounding: str) -> DocumentPayload:
+    document = document_view(record, matches=())  # what the tool holds plays no part here
     party = books.party(document)
+    party_row = record.party
+    purchase = document.type in SUPPLIER_DOCUMENTS
+    own_tracking = dict(record.tracking or {})
+    party_tracking = dict(party_row.tracking or {}) if party_row is not None else {}
     lines = []
     for line, row in zip(document.lines, record.lines, strict=True):
         product = books.products[line.product_id]
@@ -96,6 +137,9 @@ def _payload(
         rate = tax_for(books, use).rate
         # The engine pushes only what passed tax.resolved; the view was read with its amounts.
         assert rate is not None and line.quantity is not None and line.unit_price is not None
+        types = rate.purchase_tax_types if purchase else rate.tax_types
+        # The document's tracking over its client's (or supplier's) over the product's.
+        tracking = {**(row.product.tracking or {}), **party_tracking, **own_tracking}
         lines.append(
             LinePayload(
                 item_code=product_code(row.product),
@@ -104,19 +148,76 @@ def _payload(
                 quantity=line.quantity,
                 unit_price=line.unit_price,
                 account_code=account.code if account else None,
-                tax_type=rate.tax_types.get(tenant.id),
+                tax_type=types.get(tenant.id),
                 tax_percent=rate.percent,
+                tracking=_pairs(tracking),
             )
         )
+    totals = document_totals(
+        ((ln.quantity, ln.unit_price, ln.tax_percent) for ln in lines),
+        "document" if rounding == "document" else "line",
+        places=minor_units(record.currency),
+    )
     return DocumentPayload(
         entity=document.type,
         number=record.number,
         contact_remote_id=party.remote_id if party else None,
         contact_name=party.name if party else "",
         issue_date=record.issue_date,
-        due_date=record.due_date,
+        due_date=_due_date(record, party_row, tenant),
         currency=record.currency,
         status=record.status,
         reference=record.reference_text or None,
         lines=tuple(lines),
+        exchange_rate=record.exchange_rate,
+        credited_remote_id=_credited_remote_id(record),
+        tax_total=totals.tax,
+        total=totals.total,
+        contact_address=address(party_row.address) if party_row is not None else None,
+        tracking=_pairs(own_tracking),
     )
+
+
+def _due_date(record: Document, party: Client | Supplier | None, tenant: TenantView) -> date | None:
+    """An invoice's own due date, else from its client's payment terms, else the tenant's default
+    (as the tools apply them); other documents keep their own (none: the tool's default)."""
+    if record.due_date is not None or record.entity_type is not EntityType.INVOICE:
+        return record.due_date
+    terms = _terms(party.payment_terms) if party is not None else None
+    if terms is not None:
+        return due_date(record.issue_date, (terms.type, terms.days))
+    if tenant.payment_terms is not None:
+        return due_date(record.issue_date, tenant.payment_terms)
+    return None
+
+
+def _credited_remote_id(record: Document) -> str | None:
+    """The remote id of the invoice a credit note credits (read in bulk by the gating round)."""
+    if record.credited_document_id is None:
+        return None
+    session = object_session(record)
+    credited = session.get(Document, record.credited_document_id) if session else None
+    return credited.remote_id if credited is not None else None
+
+
+def address(value: Mapping[str, Any] | None) -> Address | None:
+    """A stored address ({"lines": [...], "city", ...}) as the payload carries it."""
+    if not value:
+        return None
+    return Address(
+        lines=tuple(str(line) for line in value.get("lines") or ()),
+        city=value.get("city") or None,
+        region=value.get("region") or None,
+        postal_code=value.get("postal_code") or None,
+        country=value.get("country") or None,
+    )
+
+
+def _terms(value: Mapping[str, Any] | None) -> PaymentTerms | None:
+    if not value or value.get("days") is None:
+        return None
+    return PaymentTerms(int(value["days"]), str(value.get("type") or DAYS_AFTER_BILL_DATE))
+
+
+def _pairs(tracking: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((str(k), str(v)) for k, v in tracking.items()))

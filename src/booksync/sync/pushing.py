@@ -1,11 +1,15 @@
-"""Pushing one tenant's ready records of one type: in batches, at the tool's pace, exactly once.
+"""Pushing one batch of a tenant's ready records of one type, exactly once.
 
 Each batch is marked sent (an attempt counted, `uncertain` set) in its own commit just before the
 call, and its results are committed right after (`recording.py`): a worker killed at any point
 leaves jobs that the next worker finishes, and only those that may have reached the tool are looked
 up. Lookups go in one read per batch where the tool allows it (`BatchLookup`), before anything is
 created again; the idempotency key (record + version) makes the tool replay rather than repeat a
-write. A worker asked to stop hands back, unsent, the batches it has not sent yet.
+write. The engine holds the tenant's rate-budget permit around the push (`fairness.py` chooses
+which batch goes next); a Retry-After holds the tenant in the shared budget and is handed back to
+the engine, which reschedules the tenant's other batches instead of sleeping on them. Fenced: the
+"sent" mark and the last look before the call name the claim token the worker got, and a worker whose
+heartbeat fell behind its lease (paused, say) sends nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 from booksync.clock import Clock
+from booksync.connectors.budget import RateBudget
 from booksync.connectors.protocol import (
     AuthError,
     BatchLookup,
@@ -28,7 +33,6 @@ from booksync.domain.types import EntityType
 from booksync.store.db import Store
 from booksync.sync import jobs
 from booksync.sync.gating import Ready
-from booksync.sync.pacing import Pacer
 from booksync.sync.recording import Recorder
 from booksync.sync.report import Reporter
 
@@ -47,97 +51,103 @@ class Destination:
     tool: str
     show_success: bool
 
-    @property
-    def pace_key(self) -> str:
-        """One pacing lane per tenant of a tool (its rate limits are per tenant)."""
-        return f"{self.tool}:{self.remote_id}"
+
+@dataclasses.dataclass(frozen=True)
+class Answer:
+    """What became of a batch, for the engine's schedule: the tenant `refused` our credentials, or
+    the tool asked to `wait` that many seconds before any call to it (Retry-After)."""
+
+    refused: bool = False
+    wait: float | None = None
+    reason: str = ""
 
 
 class Pusher:
     """Sends batches to a connector and hands every answer (or failure) to the `Recorder`."""
 
-    def __init__(
-        self, store: Store, worker: str, *, clock: Clock, pacer: Pacer, recorder: Recorder
-    ) -> None:
+    def __init__(self, store: Store, worker: str, *, clock: Clock, recorder: Recorder) -> None:
         self.store = store
         self.worker = worker
         self.clock = clock
-        self.pacer = pacer
         self.recorder = recorder
         #: Set when the worker must stop: no batch is sent after it, the rest are handed back.
         self.stop = threading.Event()
         self.on_step: StepHook | None = None
+        #: Whether this worker's lease surely still holds (its heartbeat is recent): when it is not,
+        #: nothing is sent (another worker may have taken its jobs over).
+        self.lease_ok: Callable[[], bool] = lambda: True
 
     def step(self, name: str, chunk: Sequence[Ready] | Sequence[int]) -> None:
         if self.on_step is not None:
             self.on_step(name, [r if isinstance(r, int) else r.job_id for r in chunk])
 
-    def push_group(
+    def push(
         self,
         connector: Connector,
         to: Destination,
         entity: EntityType,
-        batch: list[Ready],
+        chunk: list[Ready],
         report: Reporter,
-    ) -> bool:
-        """Push one tenant's records of one type, batch by batch; False if the tenant refused us."""
-        size = connector.limits.batch_for(entity)
-        for start in range(0, len(batch), size):
-            if not self.stop.is_set():
-                self.pacer.wait(to.pace_key, connector.limits.calls_per_minute, self.stop)
-            if self.stop.is_set():
-                self.recorder.release(batch[start:])
-                return True
-            chunk = batch[start : start + size]
-            answered: list[PushResult] | ConnectorError
-            try:
-                chunk = self._resolve_uncertain(connector, to.remote_id, entity, chunk)
-            except ConnectorError as exc:  # the lookup failed: nothing was sent
-                answered = exc
-                if not isinstance(exc, AuthError | TransientError):
-                    answered = TransientError(f"looking up an unanswered push failed: {exc}")
-                self._mark_sent(chunk)  # counts the attempt, so it gives up in the end
-            else:
-                self._mark_sent(chunk)
-                self.step("sent", chunk)
-                chunk = self._still_held(chunk)
-                if not chunk:
-                    continue
-                answered = self._call(connector, to, entity, chunk, report)
-                self.step("answered", chunk)
-            if isinstance(answered, AuthError):
-                self.recorder.disconnected(to.tenant_id, chunk, answered, report)
-                self.recorder.requeue(batch[start + size :])
-                return False
-            if isinstance(answered, TransientError):
-                if answered.retry_after:
-                    self.pacer.pause(to.pace_key, answered.retry_after)
-                self.recorder.retry_later(
-                    chunk, str(answered), answered.retry_after, to.name, report, uncertain=False
-                )
-            elif isinstance(answered, ConnectorError):  # OutcomeUnknown, or a garbled answer
-                self.recorder.retry_later(
-                    chunk, str(answered), None, to.name, report, uncertain=True
-                )
-            else:
-                adopted = self._adopt(connector, to.remote_id, entity, chunk, answered)
-                self.recorder.answers(
-                    chunk, answered, to.tool, to.name, to.show_success, report, adopted=adopted
-                )
-            self.step("recorded", chunk)
-        return True
+        budget: RateBudget | None = None,
+    ) -> Answer:
+        """Push one batch (the caller holds the tenant's permit) and record what became of it."""
+        if not self.lease_ok():
+            self.recorder.release(chunk)
+            return Answer()
+        answered: list[PushResult] | ConnectorError
+        try:
+            chunk = self._resolve_uncertain(connector, to.remote_id, entity, chunk)
+        except ConnectorError as exc:  # the lookup failed: nothing was sent
+            answered = exc
+            if not isinstance(exc, AuthError | TransientError):
+                answered = TransientError(f"looking up an unanswered push failed: {exc}")
+            self._mark_sent(chunk)  # counts the attempt, so it gives up in the end
+        else:
+            self._mark_sent(chunk)
+            self.step("sent", chunk)
+            chunk = self._still_held(chunk)
+            if not chunk:
+                return Answer()
+            if not self.lease_ok():  # paused since the mark: the lookup before a create covers it
+                self.recorder.release(chunk)
+                return Answer()
+            answered = self._call(connector, to, entity, chunk, report)
+            self.step("answered", chunk)
+        answer = Answer()
+        if isinstance(answered, AuthError):
+            self.recorder.disconnected(to.tenant_id, chunk, answered, report)
+            answer = Answer(refused=True)
+        elif isinstance(answered, TransientError):
+            if answered.retry_after:
+                if budget is not None:  # every worker holds back from this tenant, not just us
+                    budget.hold(to.remote_id, answered.retry_after)
+                answer = Answer(wait=answered.retry_after, reason=str(answered))
+            self.recorder.retry_later(
+                chunk, str(answered), answered.retry_after, to.name, report, uncertain=False
+            )
+        elif isinstance(answered, ConnectorError):  # OutcomeUnknown, or a garbled answer
+            self.recorder.retry_later(chunk, str(answered), None, to.name, report, uncertain=True)
+        else:
+            adopted = self._adopt(connector, to.remote_id, entity, chunk, answered)
+            self.recorder.answers(
+                chunk, answered, to.tool, to.name, to.show_success, report, adopted=adopted,
+                connector=connector, tenant=to.remote_id,
+            )  # fmt: skip
+        self.step("recorded", chunk)
+        return answer
 
     def _mark_sent(self, chunk: list[Ready]) -> None:
         """Commit the "sent" mark on the jobs this worker still holds, on its own, before the call."""
         with self.store.session() as session:
-            jobs.start_attempt(session, self.worker, [r.job_id for r in chunk])
+            fence = self.recorder.fence
+            jobs.start_attempt(session, self.worker, [r.job_id for r in chunk], fence)
             jobs.heartbeat(session, self.worker, self.clock.utcnow())
 
     def _still_held(self, chunk: list[Ready]) -> list[Ready]:
         """The jobs still this worker's, right before the call: one another worker took over (this
         worker's lease ran out) is that worker's to push now, and is not sent from here."""
         with self.store.session() as session:
-            mine = jobs.held(session, self.worker, [r.job_id for r in chunk])
+            mine = jobs.held(session, self.worker, [r.job_id for r in chunk], self.recorder.fence)
         return [r for r in chunk if r.job_id in mine]
 
     def _call(
@@ -221,4 +231,4 @@ def look_up(
     return found
 
 
-__all__ = ["Destination", "Pusher", "StepHook", "look_up"]
+__all__ = ["Answer", "Destination", "Pusher", "StepHook", "look_up"]

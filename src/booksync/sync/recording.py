@@ -15,12 +15,12 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from booksync.clock import Clock
-from booksync.connectors.protocol import AuthError, Outcome, PushResult
+from booksync.connectors.protocol import AuthError, Connector, Outcome, PushResult
 from booksync.domain.rulebook import Tools
 from booksync.domain.types import EntityType
 from booksync.store.db import Store
 from booksync.store.models import SyncJob, Tenant
-from booksync.sync import jobs
+from booksync.sync import jobs, verification
 from booksync.sync.gating import Ready, plain
 from booksync.sync.pacing import Backoff
 from booksync.sync.report import Notice, Reporter
@@ -45,6 +45,9 @@ class Recorder:
         self.backoff = backoff
         self.rng = rng
         self.tools = tools
+        #: job id -> the claim token this worker got (set by the engine per round): outcomes are
+        #: recorded only for jobs still under that claim (issue 12: fencing).
+        self.fence: jobs.Fence | None = None
 
     def answers(
         self,
@@ -56,13 +59,22 @@ class Recorder:
         report: Reporter,
         *,
         adopted: dict[int, str] | None = None,
+        connector: Connector | None = None,
+        tenant: str | None = None,
     ) -> None:
         """Write a batch's answers back in one transaction; successes in bulk statements.
 
         `adopted` (job id -> remote id): refusals of a create found in the tool after all (what
-        an unanswered push made): linked to it and pushed again, not failed."""
+        an unanswered push made): linked to it and pushed again, not failed. With the `connector`
+        and its `tenant`, a create refused for a number the tool has is looked up and linked when
+        it is the same document (`verification.py`)."""
         adopted = adopted or {}
         now = self.clock.utcnow()
+        taken = (
+            verification.taken_numbers(connector, tenant, chunk, answers)
+            if connector is not None and tenant is not None
+            else {}
+        )
         synced = [
             (ready, answer)
             for ready, answer in zip(chunk, answers, strict=True)
@@ -72,7 +84,7 @@ class Recorder:
             if synced:
                 self._synced(session, synced, tool, tenant_name, show_success, report, now)
             done = {id(r) for r, _ in synced}
-            mine = jobs.held(session, self.worker, [r.job_id for r in chunk])
+            mine = jobs.held(session, self.worker, [r.job_id for r in chunk], self.fence)
             for ready, answer in zip(chunk, answers, strict=True):
                 if id(ready) in done:
                     continue
@@ -82,7 +94,15 @@ class Recorder:
                 if ready.job_id in adopted:
                     self._adopted(session, job, ready, adopted[ready.job_id], answer, now)
                 elif answer.outcome is Outcome.REJECTED:
-                    self._rejected(session, job, ready, answer, tenant_name, report, now)
+                    refusal = (
+                        verification.settle_taken(
+                            session, job, ready, answer, taken[ready.job_id], now
+                        )
+                        if ready.job_id in taken
+                        else answer
+                    )
+                    if refusal is not None:
+                        self._rejected(session, job, ready, refusal, tenant_name, report, now)
                 else:
                     message = answer.message or "the tool did not say whether it applied this"
                     self._retry_one(
@@ -106,7 +126,11 @@ class Recorder:
             session, entity, [(r.item.record_id, str(a.remote_id)) for r, a in synced]
         )
         jobs.succeed(
-            session, self.worker, [(r.job_id, r.version, str(a.remote_id)) for r, a in synced], now
+            session,
+            self.worker,
+            [(r.job_id, r.version, str(a.remote_id)) for r, a in synced],
+            now,
+            fence=self.fence,
         )
         jobs.release_dependents(session, entity, [r.item.record_id for r, _ in synced], now)
         events = []
@@ -129,6 +153,13 @@ class Recorder:
                 report.notice(Notice("success", text))
             report.progress(tenant_name)
         jobs.add_events(session, events)
+        verification.record(
+            session,
+            [s for s in synced if self.fence is None or s[0].job_id in self.fence],
+            tool_label=self.tools.label(tool),
+            tenant_name=tenant_name,
+            report=report,
+        )
 
     def _adopted(
         self,
@@ -157,7 +188,7 @@ class Recorder:
             return
         with self.store.session() as session:
             jobs.set_remote_ids(session, entity, [(r.item.record_id, rid) for r, rid in found])
-            mine = jobs.held(session, self.worker, [r.job_id for r, _ in found])
+            mine = jobs.held(session, self.worker, [r.job_id for r, _ in found], self.fence)
             for ready, remote_id in found:
                 job = mine.get(ready.job_id)
                 if job is not None:
@@ -171,9 +202,22 @@ class Recorder:
 
     def release(self, batch: list[Ready]) -> None:
         """Hand back unsent jobs: the worker is stopping. No attempt was counted for them."""
-        if batch:
-            with self.store.session() as session:
-                jobs.release(session, self.worker, [r.job_id for r in batch])
+        self.defer(batch, None)
+
+    def defer(self, batch: list[Ready], until: datetime | None, message: str | None = None) -> int:
+        """Hand back unsent jobs due at `until` (None: now), no attempt counted: their tenant must
+        wait (rate budget, Retry-After) and the worker goes on with other tenants."""
+        if not batch:
+            return 0
+        with self.store.session() as session:
+            return jobs.defer(
+                session,
+                self.worker,
+                [r.job_id for r in batch],
+                until,
+                message=message,
+                fence=self.fence,
+            )
 
     def _rejected(
         self,
@@ -219,7 +263,7 @@ class Recorder:
     ) -> None:
         """A call failed as a whole: every job in it is retried after one backoff, or given up."""
         with self.store.session() as session:
-            mine = jobs.held(session, self.worker, [ready.job_id for ready in chunk])
+            mine = jobs.held(session, self.worker, [ready.job_id for ready in chunk], self.fence)
             # One delay for the whole batch, so it is retried as a batch (and replayed as one, where
             # the tool keys its idempotency by request).
             attempts = max((j.attempts for j in mine.values()), default=1)
@@ -288,7 +332,7 @@ class Recorder:
                 .where(Tenant.id == tenant_id)
                 .values(connection_state=state, connection_detail=message[:500])
             )
-            mine = jobs.held(session, self.worker, [ready.job_id for ready in chunk])
+            mine = jobs.held(session, self.worker, [ready.job_id for ready in chunk], self.fence)
             for ready in chunk:
                 job = mine.get(ready.job_id)
                 if job is not None:
@@ -305,7 +349,7 @@ class Recorder:
         if not batch:
             return
         with self.store.session() as session:
-            mine = jobs.held(session, self.worker, [ready.job_id for ready in batch])
+            mine = jobs.held(session, self.worker, [ready.job_id for ready in batch], self.fence)
             for ready in batch:
                 job = mine.get(ready.job_id)
                 if job is not None:

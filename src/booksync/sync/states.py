@@ -69,6 +69,8 @@ TABLE: tuple[Transition, ...] = (
        "the tool refused it for a reason a person must fix"),
     _t("retry_later", {IN_FLIGHT},                                     PENDING,
        "the call failed (rate limit, outage); try again after a backoff"),
+    _t("defer",       {IN_FLIGHT},                                     PENDING,
+       "its tenant's rate budget is spent or the tool asked to wait: due then, no attempt counted"),
     _t("lose_answer", {IN_FLIGHT},                                     PENDING,
        "the push may have landed but its answer was lost: look it up before creating again"),
     _t("adopt",       {IN_FLIGHT},                                     PENDING,

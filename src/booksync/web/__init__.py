@@ -98,7 +98,16 @@ def _cookie_policy() -> bool | None:
 
 def mount(app: FastAPI, store: Store, *, session_key: str | None = None) -> None:
     """Serve the web admin from `app`, reading and writing `store`."""
-    from booksync.web import _health, _integrations, _records, _rules, _security, _sync, _tax_types
+    from booksync.web import (
+        _health,
+        _integrations,
+        _plan,
+        _records,
+        _rules,
+        _security,
+        _sync,
+        _tax_types,
+    )
 
     setattr(app.state, STATE_KEY, Web.create(store))
     app.add_middleware(
@@ -112,7 +121,7 @@ def mount(app: FastAPI, store: Store, *, session_key: str | None = None) -> None
     app.add_middleware(SecureSessionCookie, always=_cookie_policy())
     app.add_exception_handler(_security.SignInRequired, _security.sign_in_redirect)
     app.add_exception_handler(_security.CsrfRejected, _security.csrf_rejected)
-    for module in (_security, _health, _integrations, _sync, _tax_types, _rules, _records):
+    for module in (_security, _health, _integrations, _sync, _tax_types, _rules, _plan, _records):
         app.include_router(module.router)
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="booksync-web-assets")
 

@@ -17,17 +17,18 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from booksync.domain.money import MINOR_UNITS
-from booksync.domain.types import AccountKind, DocumentStatus
+from booksync.domain.types import AccountKind, DocumentStatus, EntityType
 from booksync.services.records import (
     ACCOUNT_CODES,
     CLIENTS,
+    DOCUMENTS,
     ITEM_GROUPS,
     PRODUCTS,
     SUPPLIERS,
     TAX_RATES,
     TENANTS,
 )
-from booksync.services.serialize import money, number
+from booksync.services.serialize import number
 
 #: How many options a select or suggestion list offers; beyond that a person types the name.
 MAX_CHOICES = 1000
@@ -59,6 +60,9 @@ class Field:
     empty: str | None = None
     #: The value a new record's form starts with.
     default: str | bool = ""
+    #: Turns the typed text into the service's input (e.g. 'Region=North' into a mapping); it
+    #: raises BadInput naming the field. Not called on an emptied field (that sends `blank`).
+    parse: Callable[[str], Any] | None = None
 
     @property
     def input_key(self) -> str:
@@ -97,7 +101,9 @@ def submitted_values(fields: tuple[Field, ...], form: FormData) -> dict[str, str
             values[f.name] = f.name in form
         else:
             raw = form.get(f.name, "")
-            values[f.name] = raw.strip() if isinstance(raw, str) else ""
+            text = raw.strip() if isinstance(raw, str) else ""
+            # Browsers send a textarea's new lines as CRLF; a parsed field compares by its lines.
+            values[f.name] = text.replace("\r\n", "\n") if f.parse is not None else text
     return values
 
 
@@ -106,17 +112,26 @@ def changes(
     sent: Mapping[str, str | bool],
     current: Mapping[str, str | bool] | None,
 ) -> dict[str, Any]:
-    """Service input for the fields that differ from `current` (every filled-in one when creating)."""
+    """Service input for the fields that differ from `current` (every filled-in one when creating).
+
+    A key with a dot (`address.city`) is a part of a structured input: the parts changed are sent
+    together (`{"address": {"city": ...}}`), and the service changes only those."""
     data: dict[str, Any] = {}
     for f in fields:
-        value = sent[f.name]
+        value: Any = sent[f.name]
         if current is not None and value == current.get(f.name):
             continue
         if value == "":
             if current is None:
                 continue  # a new record simply does not set it
             value = "" if f.ref else f.blank
-        data[f.input_key] = value
+        elif f.parse is not None and isinstance(value, str):
+            value = f.parse(value)
+        outer, dot, inner = f.input_key.partition(".")
+        if dot:
+            data.setdefault(outer, {})[inner] = value
+        else:
+            data[f.input_key] = value
     return data
 
 
@@ -187,6 +202,9 @@ CHOICES: dict[str, Callable[[Session], Choices]] = {
     "clients": _names(CLIENTS),
     "suppliers": _names(SUPPLIERS),
     "products": _names(PRODUCTS),
+    "invoices": lambda session: [
+        (d.number, d.number) for d in DOCUMENTS[EntityType.INVOICE].list(session, limit=MAX_CHOICES)
+    ],
     "tool_codes": _tool_codes,
     "currencies": lambda _s: [(c, c) for c in sorted(MINOR_UNITS)],
     "account_kinds": lambda _s: [(k.value, k.value) for k in AccountKind],
@@ -196,177 +214,3 @@ CHOICES: dict[str, Callable[[Session], Choices]] = {
 
 def choices_for(session: Session, fields: tuple[Field, ...]) -> dict[str, Choices]:
     return {f.choices: CHOICES[f.choices](session) for f in fields if f.choices}
-
-
-# -- the fields of each record type --------------------------------------------------------------
-
-ACCOUNTING = "Accounting integration"
-
-
-def _price(attr: str) -> Callable[[Any], str]:
-    def read(product: Any) -> str:
-        currency = product.tenant.base_currency if product.tenant is not None else None
-        return money(getattr(product, attr), currency) or ""
-
-    return read
-
-
-def _accounting_fields(kind: str) -> tuple[Field, ...]:
-    return (
-        Field(
-            "exclude_from_accounting",
-            "Exclude from Accounting Integration",
-            "checkbox",
-            section=ACCOUNTING,
-            help=f"When ticked, this {kind} never syncs, nor anything that uses it.",
-        ),
-        Field(
-            "tenant",
-            "Tenant",
-            "select",
-            ref=True,
-            choices="tenants",
-            section=ACCOUNTING,
-            help="The organisation in the accounting tool this record syncs to.",
-        ),
-        Field(
-            "remote_id",
-            "Remote ID",
-            section=ACCOUNTING,
-            help=f"The accounting tool's unique ID for this {kind}; filled in when it syncs.",
-        ),
-    )
-
-
-PARTY_FIELDS = (
-    Field("name", "Name", required=True),
-    Field("email", "Email", "email"),
-    Field("currency", "Currency", "select", choices="currencies", empty="(default: AUD)"),
-    Field(
-        "tax_rate",
-        "Tax rate",
-        "select",
-        ref=True,
-        choices="tax_rates",
-        help="Overrides the products' tax rates, e.g. for exempt or overseas customers.",
-    ),
-)
-CLIENT_FIELDS = PARTY_FIELDS + _accounting_fields("client")
-SUPPLIER_FIELDS = PARTY_FIELDS + _accounting_fields("supplier")
-
-PRODUCT_FIELDS = (
-    Field("name", "Name", required=True),
-    Field("code", "Code", help="The item code in the accounting tool."),
-    Field("description", "Description", "textarea", blank=""),
-    Field("price", "Price", "decimal", read=_price("price"), help="Sales unit price."),
-    Field("cost", "Cost", "decimal", read=_price("cost"), help="Purchase unit price."),
-    Field("item_group", "Item group", "select", ref=True, choices="item_groups", section="Tax"),
-    Field(
-        "use_item_group_tax",
-        "Use Item Group Tax",
-        "checkbox",
-        section="Tax",
-        help="Take the tax rate from the item group instead of the one below.",
-    ),
-    Field("tax_rate", "Tax rate", "select", ref=True, choices="tax_rates", section="Tax"),
-    Field(
-        "income_account",
-        "Income account (sales)",
-        "select",
-        ref=True,
-        choices="income_accounts",
-        section="Account codes",
-        help="Used by invoices, sales orders and credit notes; inherited from the item group when empty.",
-    ),
-    Field(
-        "expense_account",
-        "Expense account (purchases)",
-        "select",
-        ref=True,
-        choices="expense_accounts",
-        section="Account codes",
-        help="Used by purchase orders; inherited from the item group when empty.",
-    ),
-) + _accounting_fields("product")
-
-ITEM_GROUP_FIELDS = (
-    Field("name", "Name", required=True),
-    Field("tax_rate", "Tax rate", "select", ref=True, choices="tax_rates"),
-    Field(
-        "income_account", "Income account (sales)", "select", ref=True, choices="income_accounts"
-    ),
-    Field(
-        "expense_account",
-        "Expense account (purchases)",
-        "select",
-        ref=True,
-        choices="expense_accounts",
-    ),
-)
-
-TAX_RATE_FIELDS = (
-    Field("name", "Name", required=True),
-    Field("percent", "Percentage", "decimal", required=True),
-    Field(
-        "is_default",
-        "Global default",
-        "checkbox",
-        help="Used by any line whose client, product and item group set no tax rate.",
-    ),
-)
-
-ACCOUNT_CODE_FIELDS = (
-    Field("name", "Name", required=True),
-    Field(
-        "code",
-        "Code",
-        "suggest",
-        choices="tool_codes",
-        blank="",
-        help="Must equal a code imported from the accounting tool, or invoices using it cannot sync.",
-    ),
-    Field("kind", "Kind", "select", choices="account_kinds", required=True, empty="(choose)"),
-    Field(
-        "tenant",
-        "Tenant",
-        "select",
-        ref=True,
-        choices="tenants",
-        help="Set on codes imported from a tenant; leave empty for your own.",
-    ),
-    Field("imported_from_tool", "Imported from the tool", "checkbox"),
-    Field(
-        "active", "Active", "checkbox", default=True, help="An archived code cannot be posted to."
-    ),
-)
-
-TENANT_FIELDS = (
-    Field("name", "Name", required=True),
-    Field(
-        "remote_tenant_id",
-        "Remote tenant ID",
-        help="The organisation's ID in the tool (for the ledger: its file name).",
-    ),
-    Field("base_currency", "Base currency", "select", choices="currencies", empty="(default: AUD)"),
-)
-
-
-def document_fields(party: str) -> tuple[Field, ...]:
-    """An invoice's, order's or credit note's own fields; `party` is client or supplier."""
-    return (
-        Field("number", "Number", required=True),
-        Field(
-            party,
-            party.capitalize(),
-            "suggest",
-            key="party",
-            choices=f"{party}s",
-            required=True,
-            read=lambda d: d.party.name if d.party is not None else "",
-        ),
-        Field("issue_date", "Issue date", "date"),
-        Field("due_date", "Due date", "date"),
-        Field("currency", "Currency", "select", choices="currencies", empty=f"(the {party}'s)"),
-        Field("status", "Status", "select", choices="statuses", empty="(draft)"),
-        Field("reference", "Reference", blank="", read=lambda d: d.reference_text or ""),
-    )

@@ -19,6 +19,7 @@ from booksync.connectors.tool import Tool
 from booksync.domain.money import MINOR_UNITS
 from booksync.domain.types import EntityType
 from booksync.services.errors import BadInput, BooksyncError
+from booksync.services.input_fields import terms_text
 from booksync.services.records import TENANTS, configure_integration
 from booksync.services.serialize import to_dict
 from booksync.services.tenants import connect_tenant, import_from_tool, imported_counts
@@ -54,6 +55,7 @@ def tenant_context(session: Session, tenant: Tenant) -> dict[str, Any]:
     """A tenant's connection section: its state, what was imported, and which buttons apply."""
     return {
         "tenant": to_dict(tenant),
+        "tenant_terms": terms_text(tenant.payment_terms),
         "imported": imported_counts(session, tenant),
         "can_connect": connects_to_folder(tenant),
         "connect_hint": connect_advice(tenant),
@@ -189,12 +191,13 @@ def _tenant_action(request: Request, tenant_id: int, back: str, action: str) -> 
                 linked = (
                     f"; linked {len(summary.linked)} existing record(s)" if summary.linked else ""
                 )
+                notes = "".join(f" {note[0].upper()}{note[1:]}." for note in summary.notes)
                 flash(
                     request,
                     "success",
                     f"Imported from '{summary.tenant}': {summary.account_codes} account codes, "
                     f"{summary.tax_types} tax types, {summary.contacts} contacts, "
-                    f"{summary.items} items{linked}.",
+                    f"{summary.items} items{linked}.{notes}",
                 )
     except BooksyncError as exc:
         flash(request, "error", str(exc))

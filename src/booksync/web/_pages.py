@@ -22,7 +22,8 @@ from booksync.services.records import (
     RecordType,
 )
 from booksync.web._context import local_path
-from booksync.web._forms import (
+from booksync.web._forms import Field
+from booksync.web._record_fields import (
     ACCOUNT_CODE_FIELDS,
     CLIENT_FIELDS,
     ITEM_GROUP_FIELDS,
@@ -30,7 +31,6 @@ from booksync.web._forms import (
     SUPPLIER_FIELDS,
     TAX_RATE_FIELDS,
     TENANT_FIELDS,
-    Field,
     document_fields,
 )
 
@@ -93,7 +93,7 @@ def _document_page(kind: EntityType) -> Page:
         singular=kind.label,
         plural=kind.label.capitalize() + "s",
         service=DOCUMENTS[kind],
-        fields=document_fields(party),
+        fields=document_fields(party, credit_note=kind is EntityType.CREDIT_NOTE),
         columns=(
             ("number", "Number"),
             (party, party.capitalize()),

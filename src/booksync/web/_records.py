@@ -195,8 +195,9 @@ def _invalid(
     lines: list[Line],
     exc: BadInput,
 ) -> Response:
-    field = error_id(exc.field)
     by_key = {f.input_key: f.name for f in page.fields}
+    # A part of a structured field (`address.city`, `address.lines[2]`) is shown on its own control.
+    field = by_key.get(exc.field.split("[")[0]) or error_id(exc.field)
     field = by_key.get(field, field)
     return _render_form(
         request,

@@ -23,6 +23,7 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)]
 def tax_type_rows(session: Session, rate: TaxRate) -> list[dict[str, Any]]:
     """One row per tenant: the tax type this rate maps to there, and what its tool offers."""
     mapped = {m.tenant_id: m.tax_type for m in rate.mappings}
+    purchase = {m.tenant_id: m.purchase_tax_type or "" for m in rate.mappings}
     offered: dict[int, list[dict[str, str]]] = {}
     for row in session.scalars(
         select(TenantTaxType).where(TenantTaxType.active.is_(True)).order_by(TenantTaxType.tax_type)
@@ -41,6 +42,7 @@ def tax_type_rows(session: Session, rate: TaxRate) -> list[dict[str, Any]]:
             "tenant": tenant.name,
             "integration": tenant.integration.kind,
             "tax_type": mapped.get(tenant.id, ""),
+            "purchase_tax_type": purchase.get(tenant.id, ""),
             "offered": offered.get(tenant.id, []),
         }
         for tenant in TENANTS.list(session, limit=1000)
@@ -58,11 +60,21 @@ def _done(request: Request, form: FormData, rate_id: int, level: str, text: str)
 def map_tax_type(request: Request, user: User, form: Form, rate_id: int) -> Response:
     tenant = str(form.get("tenant", ""))
     tax_type = str(form.get("tax_type", ""))
+    purchase = form.get("purchase_tax_type")
     try:
         with web_of(request).store.session() as session:
-            mapping = TAX_RATES.map(session, f"#{rate_id}", tenant, tax_type)
+            mapping = TAX_RATES.map(
+                session,
+                f"#{rate_id}",
+                tenant,
+                tax_type,
+                purchase_tax_type=str(purchase) if purchase is not None else None,
+            )
+            purchases = (
+                f" (purchases: {mapping.purchase_tax_type})" if mapping.purchase_tax_type else ""
+            )
             text = (
-                f"Tax rate '{mapping.tax_rate.name}' maps to {mapping.tax_type} "
+                f"Tax rate '{mapping.tax_rate.name}' maps to {mapping.tax_type}{purchases} "
                 f"in tenant '{mapping.tenant.name}'."
             )
     except BooksyncError as exc:

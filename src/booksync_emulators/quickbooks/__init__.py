@@ -4,12 +4,15 @@ shapes, for any number of companies (realms).
 
 Start one in a test with `QuickBooksEmulator(clock=...).serve().start()` (or the
 `quickbooks_emulator` fixture in tests/emulators/conftest.py), or from a shell with
-`booksync-emulator quickbooks --port 8766`. The seeded companies are Australian (AUD, GST codes).
+`booksync-emulator quickbooks --port 8766`. Companies are Australian (AUD, GST codes) unless made
+with `add_realm(..., country="US")` (USD, sales tax); `companies` sets one up for a test.
 Module map: `app` (paths and the order of checks), `auth` (OAuth), `limits`, `entities` (create /
 read / update / delete, SyncToken), `names` (customers, vendors, employees), `items`,
-`transactions` (invoices, estimates, credit memos, sales receipts, purchase orders), `lines`
-(lines, tax, totals), `refs`, `query`, `batch`, `store` (one realm's data), `seed` (a new
-company's lists), `fields` and `wire` (JSON conventions), `errors` (Fault shapes).
+`transactions` (invoices, estimates, credit memos, sales receipts, purchase orders) with `forms`
+(header fields), `lines` (lines, tax, totals) and `ustax` (US sales tax), `payments`, `voids`,
+`refs`, `query`, `batch`, `store` (one realm's data), `company` (its settings, CompanyInfo,
+Preferences), `seed` / `seed_us` (a new company's lists), `companies` (set-up for tests),
+`fields` and `wire` (JSON conventions), `errors` (Fault shapes).
 """
 
 from booksync_emulators.quickbooks.app import API_PREFIX, QuickBooksEmulator, SeededRealm

@@ -12,7 +12,8 @@ takes.
 So a client points its API base (python-quickbooks' `api_url_v3`) at `{base}/v3` and its OAuth
 client at the discovery URL, and keeps every path.
 
-API paths under `/v3/company/{realmId}`: `POST /{entity}` (create, update, `?operation=delete`),
+API paths under `/v3/company/{realmId}`: `POST /{entity}` (create, update, `?operation=delete`,
+`?operation=void` for invoices, `?operation=update&include=void` for sales receipts and payments),
 `GET /{entity}/{id}`, `GET|POST /query`, `POST /batch`, `GET /companyinfo/{realmId}`,
 `GET /preferences`. `minorversion` is accepted (QBO answers minor version 75 whatever is asked).
 
@@ -35,6 +36,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import unquote
 
 from booksync_emulators.clock import VirtualClock
@@ -42,6 +44,7 @@ from booksync_emulators.exchange import Request, Response
 from booksync_emulators.faults import FaultKind, FaultSwitches
 from booksync_emulators.quickbooks import auth, batch, errors, query
 from booksync_emulators.quickbooks.auth import IntuitOAuth, TokenPolicy, TokenSet
+from booksync_emulators.quickbooks.company import Profile
 from booksync_emulators.quickbooks.entities import Options, entity_named, read, write
 from booksync_emulators.quickbooks.errors import Fault, GatewayError
 from booksync_emulators.quickbooks.limits import QboLimits, RateLimiter
@@ -92,11 +95,26 @@ class QuickBooksEmulator:
     # -- set-up -------------------------------------------------------------------------------------------
 
     def add_realm(
-        self, name: str, realm_id: str | None = None, *, account_numbers: bool = False
+        self,
+        name: str,
+        realm_id: str | None = None,
+        *,
+        account_numbers: bool = False,
+        country: str = "AU",
+        **settings: Any,
     ) -> Realm:
-        """A new company, seeded like a new AU QuickBooks Online company."""
+        """A new company, seeded like a new AU (or US) QuickBooks Online company; `settings` are
+        `Profile` fields (custom_txn_numbers, multicurrency, book_close_date, ...), else QBO's
+        defaults for a new company (`company.Profile`)."""
         realm_id = realm_id or "9130" + "".join(secrets.choice("0123456789") for _ in range(12))
-        realm = Realm.new(realm_id, name, self.clock.utcnow(), account_numbers=account_numbers)
+        profile = Profile.us() if country == "US" else Profile.au()
+        for key, value in settings.items():
+            if not hasattr(profile, key):
+                raise ValueError(f"{key!r} is not a company setting (see company.Profile)")
+            setattr(profile, key, value)
+        realm = Realm.new(
+            realm_id, name, self.clock.utcnow(), account_numbers=account_numbers, profile=profile
+        )
         self.realms[realm_id] = realm
         return realm
 
@@ -104,13 +122,24 @@ class QuickBooksEmulator:
         """Tokens for `client` on one company, as finishing the consent screen would give."""
         return self.auth.connect(self.client.client_id, realm_id)
 
-    def seed(self, realms: int = 1, *, account_numbers: bool = False) -> list[SeededRealm]:
-        """Make `realms` companies, each connected to `client` by its own grant and tokens."""
+    def seed(
+        self, realms: int = 1, *, account_numbers: bool = False, custom_txn_numbers: bool = True
+    ) -> list[SeededRealm]:
+        """Make `realms` companies, each connected to `client` by its own grant and tokens.
+
+        Unlike `add_realm` (QBO's defaults), these number sales forms the way booksync does: an
+        MSP that wants its own invoice numbers in QuickBooks turns custom transaction numbers on,
+        and the fixtures' companies are set up that way. Pass `custom_txn_numbers=False` for a
+        company that numbers its documents itself."""
         if realms < 1:
             raise ValueError(f"realms={realms} must be at least 1")
         seeded = []
         for i in range(realms):
-            realm = self.add_realm(f"Emulated Company {i + 1}", account_numbers=account_numbers)
+            realm = self.add_realm(
+                f"Emulated Company {i + 1}",
+                account_numbers=account_numbers,
+                custom_txn_numbers=custom_txn_numbers,
+            )
             tokens = self.connect(realm.realm_id)
             seeded.append(
                 SeededRealm(realm.realm_id, realm.name, tokens.access_token, tokens.refresh_token)
@@ -250,6 +279,10 @@ class QuickBooksEmulator:
             body = _json(request, entity.name)
             has_id = isinstance(body, dict) and body.get("Id") not in (None, "")
             operation = (request.param("operation") or ("update" if has_id else "create")).lower()
+            if operation == "update" and "void" in include:
+                # Sales receipts and payments are voided as an update with include=void
+                # (python-quickbooks' VoidMixin.get_void_params); invoices with operation=void.
+                operation = "void"
             record = write(realm, entity, body, operation, now, options)
             return _ok({entity.name: record}, now)
         return errors.no_such_path(method, request.path, now)

@@ -86,4 +86,10 @@ def _item(
     operation = item.get("operation")
     if operation is None:
         raise errors.required("BatchItemRequest.operation")
+    extra = item.get("optionsData") or []
+    if str(operation).lower() == "update" and "void" in [str(o).lower() for o in extra]:
+        # "Use for the void operation for those resources that support it. Must be supplied with
+        # operation set to update. Valid value: void." (optionsData, as quoted from Intuit's batch
+        # reference in intuit/QuickBooks-V3-DotNET-SDK#175)
+        operation = "void"
     return {entity.name: write(realm, entity, item[keys[0]], str(operation), now, options)}

@@ -9,10 +9,13 @@
   writable field not sent is cleared (QBO's rule, which is why clients send sparse updates). Each
   update adds one to SyncToken.
 - Delete: `POST /{entity}?operation=delete` with `Id` and `SyncToken`, for transactions only; names
-  and items are made inactive instead (deleting one is 500 Unsupported Operation).
+  and items are made inactive instead (deleting one is 500 Unsupported Operation). Payments applied
+  to a deleted transaction are unlinked, a deleted payment gives its amounts back (`payments`).
+- Void: invoices, sales receipts and payments (`voids.py`).
 - Read: `GET /{entity}/{Id}`, 610 when there is no such object.
 Fields QBO computes (totals, balances, FullyQualifiedName, ...) may be sent; they are ignored.
-Account, TaxCode, TaxRate and TaxAgency are read-only here (the seeded company's settings).
+Account, TaxCode, TaxRate, TaxAgency, Term, CompanyCurrency, Class and Department are read-only
+here (the company's settings, set up by `companies.py` in tests).
 """
 
 from __future__ import annotations
@@ -22,7 +25,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from booksync_emulators.quickbooks import errors, items, names, transactions
+from booksync_emulators.quickbooks import (
+    company,
+    errors,
+    items,
+    names,
+    payments,
+    transactions,
+    voids,
+)
 from booksync_emulators.quickbooks.store import NAME_ENTITIES, Realm, Record, stamp
 
 SYSTEM = frozenset({"Id", "SyncToken", "MetaData", "domain", "sparse", "status"})
@@ -49,6 +60,8 @@ class Entity:
     name_list: bool = False
     #: fields a query may filter and sort on (QBO refuses others with 4001)
     queryable: frozenset[str] = frozenset()
+    #: run once the record has its Id: (realm, record, previous version or None, now)
+    after: Callable[[Realm, Record, Record | None, datetime], None] | None = None
 
 
 def _names(entity: str) -> Complete:
@@ -70,6 +83,12 @@ def _txn(entity: str) -> Complete:
     )
 
 
+def _payment(
+    realm: Realm, draft: Record, existing: Record | None, now: datetime, options: Options
+) -> Record:
+    return payments.complete(realm, draft, existing, now)
+
+
 def _q(*names_: str) -> frozenset[str]:
     return frozenset({"Id", *TIMES, *names_})
 
@@ -86,6 +105,11 @@ ENTITIES: dict[str, Entity] = {
         Entity("TaxCode", None, name_list=True, queryable=_q("Name", "Active", "Taxable", "TaxGroup")),
         Entity("TaxRate", None, name_list=True, queryable=_q("Name", "Active", "RateValue", "AgencyRef")),
         Entity("TaxAgency", None, queryable=_q("DisplayName")),
+        Entity("Term", None, name_list=True, queryable=_q("Name", "Active", "Type", "DueDays")),
+        Entity("CompanyCurrency", None, name_list=True, queryable=_q("Code", "Name", "Active")),
+        Entity("Class", None, name_list=True, queryable=_q("Name", "Active", "FullyQualifiedName")),
+        Entity("Department", None, name_list=True,
+               queryable=_q("Name", "Active", "FullyQualifiedName")),
         Entity("Customer", _names("Customer"), names.READ_ONLY, name_list=True, queryable=_q(*_NAME_FIELDS)),
         Entity("Vendor", _names("Vendor"), names.READ_ONLY, name_list=True, queryable=_q(*_NAME_FIELDS)),
         Entity("Employee", _names("Employee"), names.READ_ONLY, name_list=True, queryable=_q(*_NAME_FIELDS)),
@@ -101,6 +125,8 @@ ENTITIES: dict[str, Entity] = {
                queryable=_q(*_SALES_FIELDS)),
         Entity("PurchaseOrder", _txn("PurchaseOrder"), transactions.READ_ONLY, deletable=True,
                queryable=_q("DocNumber", "TxnDate", "VendorRef", "TotalAmt", "POStatus")),
+        Entity("Payment", _payment, payments.READ_ONLY, deletable=True,
+               queryable=_q("TxnDate", "CustomerRef", "TotalAmt"), after=payments.apply),
     )
 }  # fmt: skip
 
@@ -133,7 +159,10 @@ def write(
             f"Operation {operation} is not supported for {entity.name}."
         )
     if operation == "delete":
-        return _delete(realm, entity, body)
+        return _delete(realm, entity, body, now)
+    if operation == "void":
+        existing = _current(realm, entity, body)
+        return voids.void(realm, entity.name, existing, now)
     if operation not in ("create", "update"):
         raise errors.unsupported_operation(f"Operation {operation} is not supported.")
     if body.get("Id") in (None, ""):
@@ -144,6 +173,7 @@ def write(
         record["Id"] = realm.new_id(entity.name)
         record["SyncToken"] = "0"
         stamp(record, now, created=True)
+        previous = None
     else:
         existing = _current(realm, entity, body)
         sparse = body.get("sparse") is True or str(body.get("sparse")).lower() == "true"
@@ -158,7 +188,10 @@ def write(
             record[name] = existing[name]
         record["SyncToken"] = str(int(existing["SyncToken"]) + 1)
         stamp(record, now, created=False)
+        previous = existing
     realm.table(entity.name)[record["Id"]] = record
+    if entity.after is not None:
+        entity.after(realm, record, previous, now)
     return record
 
 
@@ -175,12 +208,17 @@ def _current(realm: Realm, entity: Entity, body: dict[str, Any]) -> Record:
     return existing
 
 
-def _delete(realm: Realm, entity: Entity, body: dict[str, Any]) -> Record:
+def _delete(realm: Realm, entity: Entity, body: dict[str, Any], now: datetime) -> Record:
     if not entity.deletable:
         hint = "make it inactive instead" if entity.name in (*NAME_ENTITIES, "Item") else ""
         raise errors.unsupported_operation(
             f"Operation Delete is not supported for {entity.name}{f'; {hint}' if hint else ''}."
         )
     existing = _current(realm, entity, body)
+    company.check_books_open(realm, entity.name, existing.get("TxnDate"))
+    if entity.name == "Payment":
+        payments.release(realm, existing, now)
+    else:
+        payments.unlink(realm, entity.name, existing["Id"], now)
     del realm.table(entity.name)[existing["Id"]]
     return {"domain": "QBO", "status": "Deleted", "Id": existing["Id"]}

@@ -122,6 +122,23 @@ def duplicate_doc_number(number: str, txn_type: str, txn_id: str) -> Fault:
     )
 
 
+def period_closed() -> Fault:
+    """6210 (seen): a posting transaction dated on or before the books' close date. Words as
+    Harvest's support page quotes them ("Account Period Closed Cannot Update Through Services
+    API: The account period has closed and the account books cannot be updated through the QBO
+    Services API. Please use the QBO website to make these changes."); code as Intuit's list of
+    frequent errors gives it (https://developer.intuit.com/hub/blog/2017/06/08/top-quickbooks-
+    online-api-errors-and-how-to-handle-them, item 11)."""
+    return Fault(
+        FaultError(
+            "6210",
+            "Account Period Closed, Cannot Update Through Services API",
+            "The account period has closed and the account books cannot be updated through the "
+            "QBO Services API. Please use the QBO website to make these changes.",
+        )
+    )
+
+
 def business(detail: str, element: str = "") -> Fault:
     """6000 (seen): a business rule refused the object; `detail` says which."""
     return Fault(

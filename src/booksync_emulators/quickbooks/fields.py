@@ -45,9 +45,14 @@ def boolean(body: dict[str, Any], name: str) -> bool | None:
 
 
 def day(body: dict[str, Any], name: str) -> str | None:
-    """A `YYYY-MM-DD` date field, returned in that form."""
+    """A `YYYY-MM-DD` date field, returned in that form; an empty string is a date not supplied.
+
+    QBO reads "" as absent ("If the date is not supplied, the current date on the server is used",
+    TxnDate in https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/
+    invoice): python-quickbooks sends `TxnDate`, `DueDate` and `ShipDate` as "" on every invoice
+    it creates (quickbooks/objects/invoice.py, 0.9.12), and QBO takes those invoices."""
     value = body.get(name)
-    if value is None:
+    if value is None or value == "":
         return None
     try:
         return date.fromisoformat(str(value)[:10]).isoformat()

@@ -11,8 +11,13 @@
   QBO does not fall back on the item's tax code. `GlobalTaxCalculation: NotApplicable` charges no
   tax. `TaxInclusive` is not emulated (6000, emulator wording).
 - Tax is computed **per line**, rounded half-up to 2 decimals there, then summed per tax rate into
-  `TxnTaxDetail.TaxLine` (three lines of 0.33 at 10 % carry 0.03 each: 0.09, not 0.10). QBO does
-  not document its rounding; this is the rule booksync's sample books use.
+  `TxnTaxDetail.TaxLine` (three lines of 0.33 at 10 % carry 0.03 each: 0.09, not 0.10). Intuit's
+  staff: "QuickBooks Online will always calculate line-by-line" (https://quickbooks.intuit.com/
+  learn-support/en-ca/sales-customers/if-my-subtotal-is-95-40-and-my-gst-hst-is-15-the-total-tax/
+  01/306952).
+- A US company (`ustax`): a sales line's `TaxCodeRef` is the pseudo code `TAX` or `NON` (a real
+  tax code on a line is 6000, emulator wording), absent meaning NON; the rate is the
+  transaction's (`us_code`), charged on each TAX line. Purchase lines carry no tax.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ ITEM_EXPENSE = "ItemBasedExpenseLineDetail"
 ACCOUNT_EXPENSE = "AccountBasedExpenseLineDetail"
 NOT_EMULATED = frozenset({"DiscountLineDetail", "GroupLineDetail", "TDSLineDetail"})
 NO_TAX_CODE = "Make sure all your transactions have a GST rate before you save."  # seen, 6000
+US_PSEUDO = ("TAX", "NON")
 ZERO = Decimal("0.00")
 #: accounts an account-based purchase line may post to
 EXPENSE_LINE_TYPES = refs.EXPENSE_TYPES | {"Other Current Asset", "Fixed Asset", "Other Asset"}
@@ -55,13 +61,26 @@ class Computed:
     subtotal: Decimal
     total_tax: Decimal
     tax_lines: list[Record] = field(default_factory=list)
+    #: US: the transaction's tax code (TxnTaxDetail.TxnTaxCodeRef)
+    tax_code: str | None = None
 
     def tax_detail(self) -> Record:
-        return {"TotalTax": self.total_tax, "TaxLine": self.tax_lines}
+        detail: Record = {"TotalTax": self.total_tax, "TaxLine": self.tax_lines}
+        if self.tax_code is not None:
+            detail = {"TxnTaxCodeRef": {"value": self.tax_code}, **detail}
+        return detail
 
 
-def compute(realm: Realm, raw_lines: Any, *, side: Side, calculation: str) -> Computed:
-    """Validate and compute every line; raise the first `Fault` found, as QBO does."""
+def compute(
+    realm: Realm,
+    raw_lines: Any,
+    *,
+    side: Side,
+    calculation: str = TAX_EXCLUDED,
+    us_code: Record | None = None,
+) -> Computed:
+    """Validate and compute every line; raise the first `Fault` found, as QBO does. `us_code` is
+    a US company's transaction tax code (None: no tax, or a purchase)."""
     if calculation == TAX_INCLUSIVE:
         raise errors.business(
             "GlobalTaxCalculation TaxInclusive is not emulated; send TaxExcluded (amounts before "
@@ -77,7 +96,7 @@ def compute(realm: Realm, raw_lines: Any, *, side: Side, calculation: str) -> Co
     for raw in raw_lines:
         if not isinstance(raw, dict):
             raise errors.invalid_property("Line", "each line must be an object")
-        line = _line(realm, raw, len(lines) + 1, side, calculation, taxes)
+        line = _line(realm, raw, len(lines) + 1, side, calculation, taxes, us_code)
         if line is not None:
             lines.append(line)
     if not any(line["DetailType"] != DESCRIPTION for line in lines):
@@ -109,6 +128,7 @@ def _line(
     side: Side,
     calculation: str,
     taxes: dict[str, _TaxLine],
+    us_code: Record | None = None,
 ) -> Record | None:
     kind = raw.get("DetailType")
     if kind is None:
@@ -144,7 +164,28 @@ def _line(
         out_detail.setdefault("BillableStatus", "NotBillable")
     else:
         out_detail = _item_detail(realm, kind, detail, amount, side, out)
+    class_id = fields.ref_id(detail, "ClassRef", label=f"Line.{kind}.ClassRef")
+    if class_id is not None:  # an active Class, else 2500 (refs.py)
+        found = refs.record(realm, "Class", class_id, f"Line.{kind}.ClassRef")
+        out_detail["ClassRef"] = refs.out(found, "FullyQualifiedName")
     code_id = fields.ref_id(detail, "TaxCodeRef", label=f"Line.{kind}.TaxCodeRef")
+    if realm.profile.is_us:
+        out_detail.pop("TaxCodeRef", None)
+        if code_id not in (None, *US_PSEUDO):
+            raise errors.business(
+                f"Line.{kind}.TaxCodeRef '{code_id}': a US company's lines take TAX or NON; the "
+                "rate is the transaction's (TxnTaxDetail.TxnTaxCodeRef) or automated sales tax.",
+                f"Line.{kind}.TaxCodeRef",
+            )
+        if side == "sales":
+            out_detail["TaxCodeRef"] = ref(code_id or "NON")
+            if code_id == "TAX" and us_code is not None:
+                _add_tax(realm, us_code, side, amount, taxes)
+        elif code_id is not None:
+            out_detail["TaxCodeRef"] = ref(code_id)
+        out["Amount"] = amount
+        out[kind] = out_detail
+        return out
     if code_id is None and calculation != NOT_APPLICABLE:
         raise errors.business(NO_TAX_CODE, f"Line.{kind}.TaxCodeRef")
     if code_id is not None:

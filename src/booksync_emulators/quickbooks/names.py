@@ -7,16 +7,19 @@
   name for a new one. Making it active again takes the suffix off, if the name is still free.
 - Text limits (2050): DisplayName 500, GivenName / MiddleName / FamilyName / CompanyName 100,
   Title / Suffix 16, PrintOnCheckName 110, Notes 2000, email address 100.
-- The company is single-currency (AUD): another CurrencyRef is refused (6000).
+- CurrencyRef is one of the company's currencies (`company.currency_ref`; 6000 otherwise), the
+  home currency when not sent.
+- BillAddr / ShipAddr (customers) and BillAddr (vendors) are kept as sent, each part within its
+  length (`forms.ADDRESS_LIMITS`); a customer's `SalesTermRef` names a Term. A sales form without
+  addresses of its own takes its customer's (`forms.addresses`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
-from booksync_emulators.quickbooks import errors, fields, refs, seed
+from booksync_emulators.quickbooks import company, errors, fields, forms, refs
 from booksync_emulators.quickbooks.store import Realm, Record
 
 DELETED = " (deleted)"
@@ -54,7 +57,13 @@ def complete(
     email = fields.mapping(draft, "PrimaryEmailAddr")
     if email is not None:
         fields.text(email, "Address", 100, label="PrimaryEmailAddr.Address")
-    _currency(draft)
+    for name in ("BillAddr", "ShipAddr"):
+        forms.address(draft, name)
+    sent = fields.ref_id(draft, "CurrencyRef")
+    kept = (existing or {}).get("CurrencyRef")
+    if kept and sent is not None and sent != kept["value"]:
+        raise errors.business("A name's currency cannot change once it is set.", "CurrencyRef")
+    currency = dict(kept) if kept else company.currency_ref(realm, sent, "CurrencyRef")
     record: Record = dict(draft)
     record.update(
         DisplayName=display,
@@ -63,12 +72,17 @@ def complete(
         Active=active,
     )
     if entity != "Employee":
-        record["CurrencyRef"] = dict(seed.CURRENCY)
+        record["CurrencyRef"] = currency
         record["Balance"] = (existing or {}).get("Balance", Decimal("0"))
     if entity == "Customer":
         code_id = fields.ref_id(draft, "DefaultTaxCodeRef")
         if code_id is not None:
             refs.tax_code(realm, code_id, "sales", "DefaultTaxCodeRef")
+        term_id = fields.ref_id(draft, "SalesTermRef")
+        if term_id is not None:
+            record["SalesTermRef"] = refs.out(
+                refs.record(realm, "Term", term_id, "SalesTermRef"), "Name"
+            )
         record["BalanceWithJobs"] = record["Balance"]
         record.setdefault("Job", False)
         record.setdefault("BillWithParent", False)
@@ -79,13 +93,3 @@ def complete(
     else:
         record.setdefault("BillableTime", False)
     return record
-
-
-def _currency(draft: dict[str, Any]) -> None:
-    code = fields.ref_id(draft, "CurrencyRef")
-    if code is not None and code != seed.CURRENCY["value"]:
-        raise errors.business(
-            f"Currency {code} is not available: multicurrency is off and the home currency is "
-            f"{seed.CURRENCY['value']}.",
-            "CurrencyRef",
-        )

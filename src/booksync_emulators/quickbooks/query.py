@@ -1,7 +1,7 @@
 """QBO's query language (`GET /query?query=...`, or `POST /query` with the statement as the body),
 the subset a connector uses:
 
-    SELECT * | COUNT(*) | Field, ... FROM Entity
+    SELECT * [, Field ...] | COUNT(*) | Field, ... FROM Entity
       [WHERE cond AND cond ...] [ORDERBY Field [ASC|DESC], ...] [STARTPOSITION n] [MAXRESULTS n]
 
 A condition is `Field op value` (`=`, `<`, `<=`, `>`, `>=`), `Field IN (v, ...)` or
@@ -106,6 +106,12 @@ class _Parser:
             count = True
         elif self.peek() == ("op", "*"):
             self.pos += 1
+            # `SELECT *, Sku FROM Item`: all fields, and these too. QBO answers it (python-quickbooks
+            # 0.9.12 sends it for Item.all(), since "the API doesn't retrieve [Sku] by default",
+            # routablehq/python-quickbooks#373); the emulator returns every field anyway.
+            while self.peek() == ("op", ","):
+                self.pos += 1
+                self.expect("word")
         else:
             names = [self.expect("word")]
             while self.peek() == ("op", ","):

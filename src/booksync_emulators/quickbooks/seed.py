@@ -1,5 +1,5 @@
-"""What a brand-new QuickBooks Online company starts with. The emulator seeds an Australian company
-(AUD, GST), which matches booksync's sample books best; US sales tax is not emulated.
+"""What a brand-new QuickBooks Online company starts with: an Australian company (AUD, GST) by
+default, which matches booksync's sample books best, or a US one (USD, sales tax; `seed_us.py`).
 
 - A chart of accounts trimmed to what a billing sync touches: Income (Sales of Product Income,
   Services), Cost of Goods Sold, a few expenses, and the system accounts (A/R, A/P, Undeposited
@@ -10,6 +10,8 @@
   only), `N-T` (not reportable). A line's `TaxCodeRef` names a code by its `Id`.
 - Two service items, `Hours` and `Sales`, with income accounts but no tax code (so a line using
   them must name one).
+- The payment terms a new company lists (Due on receipt, Net 15, Net 30, Net 60; `DefaultTerms` is
+  Net 30, Id 3, as in Intuit's sample Preferences answer).
 Ids are strings of digits, as QBO's are; each list has its own sequence.
 """
 
@@ -80,9 +82,29 @@ ITEMS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-def accounts(account_numbers: bool) -> list[Record]:
+#: (Name, DueDays): Term objects of Type STANDARD
+TERMS: tuple[tuple[str, int], ...] = (
+    ("Due on receipt", 0),
+    ("Net 15", 15),
+    ("Net 30", 30),
+    ("Net 60", 60),
+)
+
+
+def terms() -> list[Record]:
+    return [
+        {"Id": str(index), "Name": name, "Active": True, "Type": "STANDARD", "DueDays": days}
+        for index, (name, days) in enumerate(TERMS, start=1)
+    ]
+
+
+def accounts(
+    account_numbers: bool,
+    chart: tuple[tuple[str, str, str, str, str], ...] = CHART,
+    currency: dict[str, str] = CURRENCY,
+) -> list[Record]:
     out = []
-    for index, (name, kind, subtype, classification, number) in enumerate(CHART, start=1):
+    for index, (name, kind, subtype, classification, number) in enumerate(chart, start=1):
         record: Record = {
             "Id": str(index),
             "Name": name,
@@ -94,7 +116,7 @@ def accounts(account_numbers: bool) -> list[Record]:
             "AccountSubType": subtype,
             "CurrentBalance": Decimal("0"),
             "CurrentBalanceWithSubAccounts": Decimal("0"),
-            "CurrencyRef": dict(CURRENCY),
+            "CurrencyRef": dict(currency),
         }
         if account_numbers:
             record["AcctNum"] = number

@@ -5,7 +5,8 @@ Decimal amounts, `YYYY-MM-DD` dates), which is what a test asserting on "what re
 wants to read. Ids are per list, as in QBO: customers, vendors and employees share the "names"
 sequence, transactions share another, items and the settings lists have their own. Every request
 holds the realm's lock for its whole run, so a batch is applied item by item with nothing
-interleaved.
+interleaved. How the company is set up (country, currencies, numbering, closed books) is its
+`profile` (`company.py`); `companies.py` has helpers that set one up for a test.
 """
 
 from __future__ import annotations
@@ -14,21 +15,22 @@ import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from booksync_emulators.quickbooks import seed
+from booksync_emulators.quickbooks import company, seed, seed_us
+from booksync_emulators.quickbooks.company import Profile
 from booksync_emulators.quickbooks.wire import meta_time
 
 Record = dict[str, Any]
 
 NAME_ENTITIES = ("Customer", "Vendor", "Employee")
-TRANSACTIONS = ("Invoice", "Estimate", "CreditMemo", "SalesReceipt", "PurchaseOrder")
-SETTINGS = ("Account", "TaxCode", "TaxRate", "TaxAgency")
-ENTITIES = (*SETTINGS, *NAME_ENTITIES, "Item", *TRANSACTIONS)
+TRANSACTIONS = ("Invoice", "Estimate", "CreditMemo", "SalesReceipt", "PurchaseOrder", "Payment")
+SETTINGS = ("Account", "TaxCode", "TaxRate", "TaxAgency", "Term", "CompanyCurrency")
+TRACKING = ("Class", "Department")
+ENTITIES = (*SETTINGS, *TRACKING, *NAME_ENTITIES, "Item", *TRANSACTIONS)
 _SEQUENCE = {
     **{e: "names" for e in NAME_ENTITIES},
     **{e: "transactions" for e in TRANSACTIONS},
-    **{e: e for e in (*SETTINGS, "Item")},
+    **{e: e for e in (*SETTINGS, *TRACKING, "Item")},
 }
 FIRST_DOC_NUMBER = 1001
 
@@ -53,37 +55,56 @@ def stamp(record: Record, now: datetime, *, created: bool) -> Record:
 
 @dataclass
 class Realm:
-    """A company: its settings lists (seeded like a new AU company) and what clients created."""
+    """A company: its settings lists (seeded like a new AU or US company) and what clients
+    created."""
 
     realm_id: str
     name: str
     created: datetime
-    account_numbers: bool = False
+    profile: Profile = field(default_factory=Profile.au)
     tables: dict[str, dict[str, Record]] = field(
         default_factory=lambda: {entity: {} for entity in ENTITIES}
     )
     sequences: dict[str, int] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
+    @property
+    def account_numbers(self) -> bool:
+        return self.profile.account_numbers
+
     @classmethod
     def new(
-        cls, realm_id: str, name: str, created: datetime, *, account_numbers: bool = False
+        cls,
+        realm_id: str,
+        name: str,
+        created: datetime,
+        *,
+        account_numbers: bool = False,
+        profile: Profile | None = None,
     ) -> Realm:
-        realm = cls(realm_id, name, created, account_numbers)
-        chart = seed.accounts(account_numbers)
-        rates = seed.tax_rates()
-        agency = {"Id": seed.AGENCY["Id"], "DisplayName": seed.AGENCY["DisplayName"]}
+        profile = profile or Profile.au()
+        profile.account_numbers = profile.account_numbers or account_numbers
+        realm = cls(realm_id, name, created, profile)
+        if profile.is_us:
+            chart = seed.accounts(profile.account_numbers, seed_us.CHART, seed_us.CURRENCY)
+            rates = seed_us.tax_rates()
+            codes, agency = seed_us.tax_codes(rates), dict(seed_us.AGENCY)
+        else:
+            chart = seed.accounts(profile.account_numbers)
+            rates = seed.tax_rates()
+            codes, agency = seed.tax_codes(rates), dict(seed.AGENCY)
         seeded = {
             "Account": chart,
             "TaxRate": rates,
-            "TaxCode": seed.tax_codes(rates),
+            "TaxCode": codes,
             "TaxAgency": [agency],
             "Item": seed.items(chart),
+            "Term": seed.terms(),
         }
         for entity, records in seeded.items():
             for record in records:
                 realm.tables[entity][record["Id"]] = stamp(record, created, created=True)
-            realm.sequences[_SEQUENCE[entity]] = len(records)
+            realm.sequences[_SEQUENCE[entity]] = sum(1 for r in records if r["Id"].isdigit())
         return realm
 
     # -- look-ups --------------------------------------------------------------------------------------
@@ -124,6 +145,10 @@ class Realm:
                 return record
         return None
 
+    def named(self, entity: str, name: str) -> Record | None:
+        """The record of a settings or tracking list called `name` (for set-up and assertions)."""
+        return next((r for r in self.tables[entity].values() if r.get("Name") == name), None)
+
     def next_doc_number(self, entity: str) -> str:
         """One past the highest numeric DocNumber of the type (1001 for the first), as QBO does."""
         numbers = [
@@ -142,56 +167,12 @@ class Realm:
 
     def today(self, now: datetime) -> date:
         """The company's local date, which transaction dates default to."""
-        return now.astimezone(ZoneInfo(seed.TIMEZONE)).date()
+        return company.today(self, now)
 
     # -- the company's own records ---------------------------------------------------------------------
 
     def company_info(self) -> Record:
-        address = {
-            "Id": "1",
-            "Line1": "1 George St",
-            "City": "Sydney",
-            "CountrySubDivisionCode": "NSW",
-            "PostalCode": "2000",
-            "Country": seed.COUNTRY,
-        }
-        return stamp(
-            {
-                "Id": "1",
-                "SyncToken": "0",
-                "CompanyName": self.name,
-                "LegalName": self.name,
-                "CompanyAddr": address,
-                "LegalAddr": dict(address),
-                "CustomerCommunicationAddr": dict(address),
-                "Country": seed.COUNTRY,
-                "SupportedLanguages": "en",
-                "FiscalYearStartMonth": "July",
-                "CompanyStartDate": self.created.date().isoformat(),
-                "Email": {"Address": "owner@example.com"},
-                "NameValue": [{"Name": "NeoEnabled", "Value": "true"}],
-            },
-            self.created,
-            created=True,
-        )
+        return stamp(company.company_info(self), self.created, created=True)
 
     def preferences(self) -> Record:
-        return stamp(
-            {
-                "Id": "1",
-                "SyncToken": "0",
-                "AccountingInfoPrefs": {
-                    "UseAccountNumbers": self.account_numbers,
-                    "FirstMonthOfFiscalYear": "July",
-                    "TaxYearMonth": "July",
-                },
-                "SalesFormsPrefs": {"CustomTxnNumbers": False, "AllowDiscount": False},
-                "TaxPrefs": {"UsingSalesTax": True},
-                "CurrencyPrefs": {
-                    "MultiCurrencyEnabled": False,
-                    "HomeCurrency": {"value": seed.CURRENCY["value"]},
-                },
-            },
-            self.created,
-            created=True,
-        )
+        return stamp(company.preferences(self), self.created, created=True)

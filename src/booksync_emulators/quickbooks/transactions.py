@@ -7,26 +7,36 @@ form QBO offers for goods and services proposed to a customer.
 What QBO enforces and the emulator reproduces:
 - The party: `CustomerRef` (sales forms) or `VendorRef` (purchase orders) is required (2020) and
   must be an active customer / vendor (2500).
-- `DocNumber` at most 21 characters (2050). Without one, QBO numbers the form: one past the highest
-  numeric number of its type, from 1001 (a full update that leaves DocNumber out keeps the number).
-  A number already used by another form of the type is 6140, unless the call says
-  `?include=allowduplicatedocnum`.
-- Dates are `YYYY-MM-DD`; `TxnDate` defaults to the company's today, an invoice's `DueDate` to 30
-  days later (terms Net 30). Single currency (AUD).
-- Lines and tax are in `lines`; `TotalAmt` = lines + tax, `Balance` (invoices, credit memos) =
-  `TotalAmt`, a credit memo's `RemainingCredit` too. A sales receipt is paid on the spot (Balance 0)
-  into Undeposited Funds unless `DepositToAccountRef` says otherwise; a purchase order posts
-  against Accounts Payable (`APAccountRef`) and is Open until closed.
+- `DocNumber` at most 21 characters (2050), numbered and checked for duplicates as the company's
+  `CustomTxnNumbers` says (`forms.doc_number`).
+- Dates are `YYYY-MM-DD` ("" is a date not sent); `TxnDate` defaults to the company's today, an
+  invoice's `DueDate` to its payment terms (`forms.due_date`). A posting form dated on or before
+  the books' close date is 6210 (`company.check_books_open`).
+- Addresses, memos, class and location, currency and exchange rate: `forms.py`.
+- Lines and tax are in `lines` (and `ustax` for US companies); `TotalAmt` = lines + tax, `Balance`
+  (invoices, credit memos) = `TotalAmt` less what payments apply, a credit memo's
+  `RemainingCredit` too. A sales receipt is paid on the spot (Balance 0) into Undeposited Funds
+  unless `DepositToAccountRef` says otherwise; a purchase order posts against Accounts Payable
+  (`APAccountRef`) and is Open until closed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from booksync_emulators.quickbooks import errors, fields, lines, refs, seed
+from booksync_emulators.quickbooks import (
+    company,
+    errors,
+    fields,
+    forms,
+    lines,
+    payments,
+    refs,
+    ustax,
+)
 from booksync_emulators.quickbooks.refs import Side
 from booksync_emulators.quickbooks.store import Realm, Record
 
@@ -38,8 +48,8 @@ READ_ONLY = frozenset(
         "HomeTotalAmt",
         "HomeBalance",
         "RemainingCredit",
-        "TxnTaxDetail",
         "Deposit",
+        "LinkedTxn",
     }
 )
 
@@ -104,34 +114,29 @@ def complete(
     party = refs.record(realm, kind.party_entity, party_id, kind.party_field)
     record: Record = dict(draft)
     record[kind.party_field] = refs.out(party)
-
-    number = fields.text(draft, "DocNumber", 21)
-    if number is None:
-        number = existing.get("DocNumber") if existing else realm.next_doc_number(kind.entity)
-    own_id = existing["Id"] if existing else None
-    taken = realm.doc_numbered(kind.entity, number, own_id) if number else None
-    if number and taken is not None and not allow_duplicate_number:
-        raise errors.duplicate_doc_number(number, kind.entity, taken["Id"])
+    record.pop("DocNumber", None)
+    number = forms.doc_number(
+        realm, kind.entity, draft, existing, allow_duplicate=allow_duplicate_number
+    )
     if number:
         record["DocNumber"] = number
 
     for name in kind.date_fields:
+        record.pop(name, None)
         value = fields.day(draft, name)
         if value is not None:
             record[name] = value
     record.setdefault("TxnDate", realm.today(now).isoformat())
-    if kind.due_days is not None and "DueDate" not in record:
-        due = date.fromisoformat(record["TxnDate"]) + timedelta(days=kind.due_days)
-        record["DueDate"] = due.isoformat()
-    fields.text(draft, "PrivateNote", 4000)
-    currency = fields.ref_id(draft, "CurrencyRef")
-    if currency is not None and currency != seed.CURRENCY["value"]:
-        raise errors.business(
-            f"Currency {currency} is not available: multicurrency is off and the home currency is "
-            f"{seed.CURRENCY['value']}.",
-            "CurrencyRef",
-        )
-    record["CurrencyRef"] = dict(seed.CURRENCY)
+    company.check_books_open(
+        realm, kind.entity, record["TxnDate"], existing.get("TxnDate") if existing else None
+    )
+    if kind.due_days is not None:
+        forms.due_date(realm, record, draft, party)
+    forms.memos(record, draft, kind.entity)
+    if kind.side == "sales":
+        forms.addresses(record, draft, party)
+    forms.tracking(realm, record, draft)
+    rate = forms.currency(realm, record, draft, party)
 
     if kind.status is not None:
         status_field, default, allowed = kind.status
@@ -151,24 +156,39 @@ def complete(
         )
         record[account_field] = refs.out(account, "Name")
 
+    computed = _lines(realm, kind, draft, record)
+    total = computed.subtotal + computed.total_tax
+    for name, value in kind.fixed.items():
+        record.setdefault(name, value)
+    record.update(Line=computed.lines, TxnTaxDetail=computed.tax_detail(), TotalAmt=total)
+    if realm.profile.multicurrency:
+        record["HomeTotalAmt"] = forms.home(total, rate)
+    own_id = existing["Id"] if existing else None
+    if kind.owed:
+        paid = payments.applied_to(realm, kind.entity, own_id) if own_id else ZERO
+        record["Balance"] = total - paid
+    if kind.entity == "CreditMemo":
+        record["RemainingCredit"] = record["Balance"]
+    kept = [x for x in record.get("LinkedTxn") or [] if x.get("TxnType") != "Payment"]
+    record["LinkedTxn"] = kept + (payments.links_to(realm, kind.entity, own_id) if own_id else [])
+    return record
+
+
+def _lines(realm: Realm, kind: TxnKind, draft: Record, record: Record) -> lines.Computed:
+    """The lines and tax, in the company's tax model: a tax code per line outside the US
+    (`GlobalTaxCalculation` "Not applicable to US companies; required for non-US companies"),
+    TAX / NON and the transaction's tax code in the US (`ustax`)."""
+    if realm.profile.is_us:
+        record.pop("GlobalTaxCalculation", None)
+        code = ustax.transaction_code(realm, draft, record) if kind.side == "sales" else None
+        computed = lines.compute(realm, draft.get("Line"), side=kind.side, us_code=code)
+        if code is not None:
+            computed.tax_code = code["Id"]
+        return computed
     calculation = draft.get("GlobalTaxCalculation") or lines.TAX_EXCLUDED
     if calculation not in lines.CALCULATIONS:
         raise errors.invalid_property(
             "GlobalTaxCalculation", f"'{calculation}' is not one of {', '.join(lines.CALCULATIONS)}"
         )
-    computed = lines.compute(realm, draft.get("Line"), side=kind.side, calculation=calculation)
-    total = computed.subtotal + computed.total_tax
-    for name, value in kind.fixed.items():
-        record.setdefault(name, value)
-    record.update(
-        Line=computed.lines,
-        GlobalTaxCalculation=calculation,
-        TxnTaxDetail=computed.tax_detail(),
-        TotalAmt=total,
-    )
-    if kind.owed:
-        record["Balance"] = total
-    if kind.entity == "CreditMemo":
-        record["RemainingCredit"] = total
-    record.setdefault("LinkedTxn", [])
-    return record
+    record["GlobalTaxCalculation"] = calculation
+    return lines.compute(realm, draft.get("Line"), side=kind.side, calculation=calculation)

@@ -5,9 +5,12 @@ Start one in a test with `XeroEmulator(clock=...).serve().start()` (or the `xero
 fixture in tests/emulators/conftest.py), or from a shell with `booksync-emulator xero --port 8765`.
 Module map: `app` (paths and the order of checks), `auth` (OAuth, connections), `grants` (the
 tokens, codes and connections it keeps), `limits`, `idempotency`, `resources` (endpoints,
-batches), `contacts`, `items`, `documents`, `lines` (totals), `query` (where/order/paging), `store`
-(one tenant's data), `seed` (a new org's chart), `wire` (JSON conventions), `errors`,
-`validation` (messages).
+batches), `contacts`, `items`, `documents`, `lines` (totals), `tracking` (line tracking),
+`postings` (currencies, lock dates, archived contacts), `settlements` (payments, credit-note
+allocations), `settings` (Organisation, Currencies, TrackingCategories), `query`
+(where/order/paging), `store` (one tenant's data, and what a bookkeeper sets up in Xero's own
+screens: currencies, lock dates, tracking, archived contacts, hand-typed documents), `seed` (a new
+org's chart), `wire` (JSON conventions), `errors`, `validation` (messages).
 """
 
 from booksync_emulators.xero.app import (

@@ -31,7 +31,7 @@ from booksync_emulators.clock import VirtualClock
 from booksync_emulators.exchange import Request, Response
 from booksync_emulators.faults import WRITE_METHODS, FaultKind, FaultSwitches
 from booksync_emulators.server import EmulatorServer
-from booksync_emulators.xero import errors, resources
+from booksync_emulators.xero import errors, resources, settings
 from booksync_emulators.xero.auth import OAuthServer
 from booksync_emulators.xero.errors import XeroError
 from booksync_emulators.xero.idempotency import IdempotencyCache, fingerprint
@@ -182,7 +182,7 @@ class XeroEmulator:
 
     def _accounting(self, request: Request, rest: str) -> Response:
         parts = [unquote(p) for p in rest.split("/")]
-        if len(parts) > 2:
+        if len(parts) > 3:
             return errors.not_found()
         access = self.auth.authenticate(request)
         tenant_id = (request.header("xero-tenant-id") or "").strip()
@@ -219,7 +219,7 @@ class XeroEmulator:
     def _idempotent(self, request: Request, app: str, org: Org, parts: list[str]) -> Response:
         key = request.header("idempotency-key")
         if key is None or request.method not in WRITE_METHODS:
-            return self._endpoint(request, org, parts)
+            return self._endpoint(request, org, parts, app)
         refused = self.idempotency.check_key(key)
         if refused is not None:
             return refused
@@ -227,15 +227,15 @@ class XeroEmulator:
         if answer is not None:
             return answer
         assert entry is not None
-        response = self._endpoint(request, org, parts)
+        response = self._endpoint(request, org, parts, app)
         self.idempotency.finish(entry, response)
         return response
 
-    def _endpoint(self, request: Request, org: Org, parts: list[str]) -> Response:
+    def _endpoint(self, request: Request, org: Org, parts: list[str], app: str) -> Response:
         now = self.clock.utcnow()
         try:
             with org.lock:  # one call at a time per tenant touches its data
-                response = self._call(request, org, parts, now)
+                response = self._call(request, org, parts, now, app)
         except XeroError as exc:
             response = exc.response
         except Exception:  # noqa: BLE001 - Xero answers its own failures with a 500, so do we
@@ -244,24 +244,45 @@ class XeroEmulator:
         response.committed = request.method in WRITE_METHODS
         return response
 
-    def _call(self, request: Request, org: Org, parts: list[str], now: datetime) -> Response:
-        name, key = parts[0].lower(), (parts[1] if len(parts) == 2 else None)
+    def _call(
+        self, request: Request, org: Org, parts: list[str], now: datetime, app: str
+    ) -> Response:
+        name, key = parts[0].lower(), (parts[1] if len(parts) >= 2 else None)
         method = request.method
+        if len(parts) == 3:
+            return self._sub_resource(request, org, name, parts[1], parts[2].lower(), now)
         if name in ("accounts", "taxrates") and method == "GET":
             return resources.list_settings(
                 org, "Accounts" if name == "accounts" else "TaxRates", request, now, key
             )
-        if name == "organisation" and method == "GET" and key is None:
-            return resources.organisation(org, now)
+        if method == "GET" and (name, key) == ("organisation", None):
+            return settings.organisation(org, now)
+        if method == "GET" and (name, key) == ("currencies", None):
+            return settings.currencies(org, request, now)
+        if method == "GET" and name == "trackingcategories":
+            return settings.tracking_categories(org, request, now, key)
         resource = resources.RESOURCES.get(name)
         if resource is None:
             return errors.not_found()
         if method == "GET":
             if key is None:
-                return resources.list_records(org, resource, request, now)
-            return resources.get_record(org, resource, key, now)
+                return resources.list_records(org, resource, request, now, app)
+            return resources.get_record(org, resource, key, now, request)
+        if name == "payments" and key is not None:
+            # Deleting a payment (POST /Payments/{id}) is not emulated.
+            return errors.problem(405, "Method Not Allowed", f"{method} is not emulated here")
         if method == "PUT" and key is None or method == "POST":
-            return resources.write_records(org, resource, request, now, key)
+            return resources.write_records(org, resource, request, now, key, app)
         return errors.problem(
             405, "Method Not Allowed", f"{method} is not allowed on {request.path}"
         )
+
+    def _sub_resource(
+        self, request: Request, org: Org, name: str, key: str, sub: str, now: datetime
+    ) -> Response:
+        """What hangs off one document: a credit note's allocations, an invoice's online URL."""
+        if (name, sub, request.method) == ("creditnotes", "allocations", "PUT"):
+            return resources.allocations(org, request, now, key)
+        if (name, sub, request.method) == ("invoices", "onlineinvoice", "GET"):
+            return resources.online_invoice(org, key, now)
+        return errors.not_found()

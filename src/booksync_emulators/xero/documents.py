@@ -2,14 +2,25 @@
 
 What Xero enforces and the emulator reproduces:
 - Type (where the document has one), a contact (by ContactID, ContactNumber or Name; an unknown
-  Name creates the contact), dates as YYYY-MM-DD, the organisation's currency.
+  Name creates the contact), dates as YYYY-MM-DD, a currency the organisation has (`postings`).
 - Sales invoice and credit-note numbers are generated when absent (INV-0001, CN-0001, ...) and must
-  be unique ("Invoice # must be unique."); POST with a known number updates that document.
-- Status: only some statuses may be set on create, changes follow Xero's workflow (a DRAFT may be
-  DELETED, an AUTHORISED invoice only VOIDED), and PAID / VOIDED / DELETED documents (BILLED orders,
+  be unique ("Invoice # must be unique."). PUT only creates ("Creates one or more sales invoices",
+  tests/specs/xero/xero_accounting.yaml line 7591), so a PUT with a number in use is refused; POST
+  "Updates or creates" (line 7945): with a known number it updates that document
+  (github.com/freakboy3742/pyxero/issues/328 describes both).
+- Status: only some statuses may be set on create, changes follow Xero's workflow (a DRAFT or
+  SUBMITTED one may be DELETED, an AUTHORISED invoice only VOIDED: "Allows you to delete draft
+  invoices / Allows you to void approved invoices", developer.xero.com/documentation/api/invoices;
+  help at support.databuzz.com.au/article/236 says the same), and PAID / VOIDED / DELETED documents (BILLED orders,
   INVOICED quotes) cannot be edited at all; an invoice with a payment on it neither.
 - Approving (SUBMITTED / AUTHORISED) needs an account code on every line and, for invoices, a
-  DueDate. Line rules and totals are in `lines`.
+  DueDate ("The document DueDate field must be specified.", github.com/waynerobinson/xeroizer
+  issues 290 and 395: required when the status is AUTHORISED, not for a DRAFT); Xero does not fill
+  it from payment terms (github.com/XeroAPI/xero-python/issues/78). Line rules and totals are in
+  `lines`, tracking in `tracking`; currency, lock dates and archived contacts in `postings`.
+- A document with a payment or an allocated credit note cannot be edited, nor voided ("This
+  document cannot be edited as it has a payment or credit note allocated to it.";
+  github.com/freakboy3742/pyxero/issues/350: a payment must be removed before a void).
 """
 
 from __future__ import annotations
@@ -20,6 +31,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from booksync_emulators.xero import postings
 from booksync_emulators.xero import validation as msg
 from booksync_emulators.xero.contacts import commit_contact, contact_summary, resolve_contact
 from booksync_emulators.xero.lines import EXCLUSIVE, INCLUSIVE, NO_TAX, build_lines, totals
@@ -134,7 +146,9 @@ def save_document(
     if existing is not None:
         if existing["Status"] in kind.locked:
             raise Invalid([msg.NOT_EDITABLE.format(document=kind.label)])
-        if kind.payable and existing.get("AmountPaid", 0) > 0:
+        if kind.payable and (
+            existing.get("AmountPaid", 0) > 0 or existing.get("AmountCredited", 0) > 0
+        ):
             raise Invalid([msg.HAS_PAYMENTS])
     problems = Problems()
     doc_type = element.get("Type", existing.get("Type") if existing else None)
@@ -157,9 +171,11 @@ def save_document(
         due = dates.get(kind.due_field, (existing or {}).get(kind.due_field))
         if due is None:
             problems.add(msg.DUE_DATE_REQUIRED)
-    currency = element.get("CurrencyCode")
-    if currency and currency != org.currency:
-        problems.add(msg.CURRENCY_NOT_SUBSCRIBED.format(currency=currency))
+    currency, rate = postings.currency(org, element, existing, problems)
+    document_date = dates.get("Date", (existing or {}).get("Date"))
+    postings.lock_dates(org, document_date, status, kind.payable, problems)
+    party = contact.record if contact is not None else _contact_of(org, existing)
+    postings.contact_active(party, status, existing, kind.approved, kind.payable, problems)
     amount_types = _amount_types(kind, element, existing, problems)
     raw_lines = element.get("LineItems")
     if raw_lines is None:
@@ -201,8 +217,7 @@ def save_document(
     if numbered and not record.get(kind.number_field):
         record[kind.number_field] = _fresh_number(org, kind)
     record.update(Status=status, LineAmountTypes=amount_types, LineItems=lines)
-    record.setdefault("CurrencyCode", org.currency)
-    record.setdefault("CurrencyRate", Decimal("1.000000"))
+    record.update(CurrencyCode=currency, CurrencyRate=rate)
     record.update(totals(lines, amount_types))
     if kind.payable:
         record.setdefault("AmountPaid", Decimal("0.00"))
@@ -213,6 +228,12 @@ def save_document(
     record["UpdatedDateUTC"] = now
     org.collection(kind.collection)[record[kind.id_field]] = record
     return record
+
+
+def _contact_of(org: Org, existing: Record | None) -> Record | None:
+    if existing is None:
+        return None
+    return org.collection("Contacts").get(existing["Contact"]["ContactID"])
 
 
 def _target(
@@ -325,8 +346,12 @@ def render_document(
     if "HasAttachments" in kind.flags:
         out["HasAttachments"] = False
     if kind is INVOICES:
-        out.setdefault("Payments", [])
-        out.update(Prepayments=[], Overpayments=[], CreditNotes=[])
+        out["Payments"] = [dict(p) for p in record.get("Payments", [])]
+        out["CreditNotes"] = [dict(c) for c in record.get("CreditNotes", [])]
+        out.update(Prepayments=[], Overpayments=[])
+    if kind is CREDIT_NOTES:
+        out["Allocations"] = [dict(a) for a in record.get("Allocations", [])]
+        out["Payments"] = [dict(p) for p in record.get("Payments", [])]
     return out
 
 

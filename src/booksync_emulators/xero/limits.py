@@ -5,6 +5,9 @@ Every Accounting API answer carries what is left (`X-DayLimit-Remaining`, `X-Min
 `X-AppMinLimit-Remaining`); a refused call gets 429 with `Retry-After` (seconds until the window
 frees a slot) and `X-Rate-Limit-Problem` (`minute`, `day`, `appminute` or `concurrent`). Refused
 calls do not count. Xero documents "minute" and "day"; the other two names are the emulator's.
+The app minute limit counts every tenant's calls of the one app the emulator serves (Xero: "There
+is also a limit to the number of API calls your app can make per minute across all tenants",
+https://developer.xero.com/faq/limits).
 """
 
 from __future__ import annotations
@@ -20,10 +23,28 @@ MINUTE, DAY = 60.0, 86_400.0
 
 @dataclass(frozen=True)
 class XeroLimits:
+    """Xero's limits as https://developer.xero.com/faq/limits states them (and
+    /work/shared/specs/api-facts.md, line 8): per tenant "Concurrent Limit: 5 calls in progress at
+    one time", "Minute Limit: 60 calls per minute", "Daily Limit: 5000 calls per day"; per app
+    "App Minute Limit: 10,000 calls per minute" across all tenants."""
+
     per_minute: int = 60
     per_day: int = 5_000
     concurrent: int = 5
     app_per_minute: int = 10_000
+
+    def scaled(self, factor: float) -> XeroLimits:
+        """Every rate divided by `factor` (rounded, at least 1 call), for a benchmark that keeps
+        Xero's proportions on a machine slower than Xero (`python -m bench scale --factor`). Calls
+        in flight are not a rate and stay as they are."""
+        if factor < 1:
+            raise ValueError(f"factor={factor} must be 1 or more")
+        return XeroLimits(
+            per_minute=max(1, round(self.per_minute / factor)),
+            per_day=max(1, round(self.per_day / factor)),
+            concurrent=self.concurrent,
+            app_per_minute=max(1, round(self.app_per_minute / factor)),
+        )
 
 
 @dataclass(frozen=True)

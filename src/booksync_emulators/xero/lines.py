@@ -1,6 +1,9 @@
 """Line items and document totals, computed the way Xero computes them.
 
-- UnitAmount is kept to 2 decimals (4 with `unitdp=4`), Quantity to 4.
+- UnitAmount is kept to 2 decimals (4 with `unitdp=4`), Quantity to 4: "By default, the API
+  accepts unit prices (UnitAmount) to two decimals places ... opt-in to 4 decimal places by adding
+  the querystring parameter unitdp=4" (developer.xero.com/documentation/api-guides/rounding-in-xero;
+  the spec's `unitdp` parameter, tests/specs/xero/xero_accounting.yaml line 19779).
 - LineAmount = Quantity x UnitAmount x (1 - DiscountRate/100), rounded to 2 decimals.
 - Tax is computed **per line** and rounded to 2 decimals there, then summed: three lines of 0.33
   at 10 % carry 0.03 tax each, 0.09 in all (not 0.10 from taxing the 0.99 total).
@@ -23,6 +26,7 @@ from typing import Any
 from booksync_emulators.xero import validation as msg
 from booksync_emulators.xero.seed import CLASS_FLAG
 from booksync_emulators.xero.store import Org, Record
+from booksync_emulators.xero.tracking import line_tracking
 from booksync_emulators.xero.validation import Problems
 from booksync_emulators.xero.wire import decimal, round_to
 
@@ -120,7 +124,7 @@ def _line(
         UnitAmount=unit,
         TaxAmount=tax,
         LineAmount=amount,
-        Tracking=list(raw.get("Tracking") or []),
+        Tracking=line_tracking(org, raw.get("Tracking"), problems),
     )
     if discount is not None:
         line["DiscountRate"] = round_to(discount, 2)

@@ -1,11 +1,20 @@
 """GET list options: Xero's `where` filter language, `order`, `page`/`pageSize` and
 If-Modified-Since.
 
-The `where` subset understood: comparisons `Field == value` (also `!=`, `<`, `<=`, `>`, `>=`) on
-dotted paths (`Contact.ContactID`), values `"text"`, numbers, `true`/`false`/`null`,
-`Guid("...")`, `DateTime(2024, 1, 31)`; methods `.Contains("x")`, `.StartsWith("x")`,
-`.EndsWith("x")`, `.ToLower()`, `.ToUpper()`; `AND`/`&&`, `OR`/`||`, `!` and parentheses.
-Anything else is a 400 naming the position, not a silently wrong answer.
+The `where` subset understood: comparisons `Field == value` (also `=`, `!=`, `<`, `<=`, `>`,
+`>=`) on dotted paths (`Contact.ContactID`), values `"text"`, numbers, `true`/`false`/`null`,
+`Guid("...")`, `DateTime(2024, 1, 31)` (either in any letter case); methods `.Contains("x")`,
+`.StartsWith("x")`, `.EndsWith("x")`, `.ToLower()`, `.ToUpper()`; `AND`/`&&`, `OR`/`||`, `!`
+and parentheses. Anything else is a 400 naming the position, not a silently wrong answer.
+
+Sources: the spec's own examples (`Status=="AUTHORISED"`, tests/specs/xero/xero_accounting.yaml line
+580); a single `=` and `GUID("...")` as Xero's filter syntax is documented for users in
+https://help.coupler.io/article/237-how-to-use-where-parameter-in-xero-importer (`Total = 20.00`,
+`AccountID = GUID("...")`) and used by clients such as xero-gateway (`Type = "ACCREC"`,
+github.com/xero-gateway/xero_gateway/issues/34); the lower-case `guid("...")` is how Xero's
+Invoices page writes its optimised `Contact.ContactID=guid("...")` filter. Lists are in
+`UpdatedDateUTC` order unless `order` says otherwise ("The default order is UpdatedDateUTC ASC",
+developer.xero.com's GET ManualJournals, quoted in github.com/singer-io/tap-xero/pull/104).
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ _TOKEN = re.compile(
     r"""\s*(?:
         (?P<string>"(?:[^"\\]|\\.)*")
       | (?P<number>-?\d+(?:\.\d+)?)
-      | (?P<op>==|!=|>=|<=|&&|\|\||[<>()!,.])
+      | (?P<op>==|!=|>=|<=|&&|\|\||[<>()!,.=])
       | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
     )""",
     re.VERBOSE,
@@ -108,10 +117,10 @@ class _Parser:
         token = self.peek()
         if isinstance(getter, _Test):
             return getter.predicate
-        if token and token[0] == "op" and token[1] in ("==", "!=", "<", "<=", ">", ">="):
+        if token and token[0] == "op" and token[1] in ("==", "=", "!=", "<", "<=", ">", ">="):
             self.pos += 1
             literal = self.literal()
-            return _compare(getter, token[1], literal)
+            return _compare(getter, "==" if token[1] == "=" else token[1], literal)
         return lambda r: getter(r) is True
 
     def operand(self) -> Callable[[Record], Any] | _Test:
@@ -152,14 +161,14 @@ class _Parser:
                 return lowered == "true"
             if lowered == "null":
                 return None
-            if value in ("Guid", "DateTime"):
+            if lowered in ("guid", "datetime"):
                 self.take("(")
                 args = [self.literal()]
                 while (token := self.peek()) and token[1] == ",":
                     self.pos += 1
                     args.append(self.literal())
                 self.take(")")
-                if value == "Guid":
+                if lowered == "guid":
                     return _Guid(str(args[0]).lower())
                 try:
                     y, mo, d, h, mi, sec = ([int(a) for a in args] + [0, 0, 0])[:6]
@@ -245,8 +254,13 @@ def where(text: str | None) -> Predicate:
     return _Parser(text).parse()
 
 
-def order(records: list[Record], text: str | None) -> list[Record]:
-    """Sort by `order` ("Name ASC, Date DESC"); stable, missing values first."""
+#: What a list is sorted by when `order` is absent (see the module docstring).
+DEFAULT_ORDER = "UpdatedDateUTC ASC"
+
+
+def order(records: list[Record], text: str | None, default: str | None = None) -> list[Record]:
+    """Sort by `order` ("Name ASC, Date DESC"), else by `default`; stable, missing values first."""
+    text = text or default
     if not text:
         return records
     out = list(records)
@@ -285,9 +299,12 @@ def page(
         raise QueryError(
             f"page '{page_text}' and pageSize '{size_text}' must be whole numbers"
         ) from None
-    if number < 1 or size < 1:
-        raise QueryError(f"page '{page_text}' and pageSize '{size_text}' must be at least 1")
-    size = min(size, MAX_PAGE_SIZE)
+    if number < 1:
+        raise QueryError(f"page '{page_text}' must be at least 1")
+    # Xero takes a pageSize up to 1,000, 100 by default (its paging change of July 2024, quoted in
+    # github.com/calcinai/xero-php/issues/915); a size out of that range is adjusted into it, not
+    # refused, as the spec declares no bounds (xero_accounting.yaml line 19850).
+    size = DEFAULT_PAGE_SIZE if size < 1 else min(size, MAX_PAGE_SIZE)
     start = (number - 1) * size
     count = len(records)
     info = {"page": number, "pageSize": size, "pageCount": -(-count // size), "itemCount": count}

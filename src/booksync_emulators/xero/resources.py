@@ -8,8 +8,10 @@ Writes (PUT creates, POST creates or updates; `POST /{Collection}/{id}` updates 
 - otherwise (Xero's real default, whatever the spec's `default: false` says): 200 when all pass;
   else 400 `ValidationException` listing only the failed elements, while the valid ones **are
   still saved** (Xero behaves so; a client must not read that 400 as "nothing happened").
-Reads: lists with `where`, `order`, paging and the per-collection filters; single records by ID
-or, where Xero allows it, by number / code.
+Reads: lists with `where`, `order` (UpdatedDateUTC by default), paging and the per-collection
+filters; single records by ID or, where Xero allows it, by number / code. Unit amounts are read
+(and answered) at 2 decimals unless the request says `unitdp=4`, as they are written (lines.py).
+Payments, credit-note allocations and the online invoice URL are in `settlements` and below.
 """
 
 from __future__ import annotations
@@ -17,17 +19,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from booksync_emulators.exchange import Request, Response
-from booksync_emulators.xero import contacts, documents, errors, items, query
+from booksync_emulators.xero import contacts, documents, errors, items, query, settlements
 from booksync_emulators.xero.documents import KINDS, DocumentKind
 from booksync_emulators.xero.errors import XeroError
 from booksync_emulators.xero.query import Predicate, QueryError
-from booksync_emulators.xero.seed import REGIONS
 from booksync_emulators.xero.store import Org, Record
 from booksync_emulators.xero.validation import Invalid
-from booksync_emulators.xero.wire import dumps, envelope, is_uuid, parse_date
+from booksync_emulators.xero.wire import dumps, envelope, is_uuid, parse_date, round_to
 
 Saver = Callable[[Org, dict[str, Any], datetime, "str | None", int, str], Record]
 
@@ -145,6 +147,10 @@ def _find_item(org: Org, key: str) -> Record | None:
     return org.collection("Items").get(key) if is_uuid(key) else org.item_coded(key)
 
 
+def _payment_filters(request: Request) -> list[Predicate]:
+    return [query.in_list("Status", request.param("Status"))]
+
+
 RESOURCES: dict[str, Resource] = {
     "contacts": Resource(
         "Contacts", "Contact",
@@ -162,6 +168,13 @@ RESOURCES: dict[str, Resource] = {
     "creditnotes": _document(KINDS["CreditNotes"], lambda request: [], lines_need_page=True),
     "purchaseorders": _document(KINDS["PurchaseOrders"], _order_filters, lines_need_page=False),
     "quotes": _document(KINDS["Quotes"], _quote_filters, lines_need_page=True),
+    "payments": Resource(
+        "Payments", "Payment",
+        save=lambda org, element, now, path_id, unitdp, method: settlements.save_payment(org, element, now),
+        render=lambda org, record, lines: dict(record),
+        render_invalid=settlements.refused, find=lambda org, key: org.collection("Payments").get(key),
+        filters=_payment_filters,
+    ),
 }  # fmt: skip
 
 
@@ -177,16 +190,47 @@ def _answer(
     return Response.json(200, dumps(body))
 
 
-def list_records(org: Org, resource: Resource, request: Request, now: datetime) -> Response:
+def unit_places(rendered: dict[str, Any], request: Request) -> dict[str, Any]:
+    """Unit amounts (and items' unit prices) at 2 decimals unless the request has `unitdp=4`:
+    "GET an individual invoice ... &unitdp=4" is how 4 decimals are read back
+    (developer.xero.com/documentation/api-guides/rounding-in-xero)."""
+    if request.param("unitdp") == "4":
+        return rendered
+    for line in rendered.get("LineItems") or []:
+        if isinstance(line.get("UnitAmount"), Decimal):
+            line["UnitAmount"] = round_to(line["UnitAmount"], 2)
+    for side in ("SalesDetails", "PurchaseDetails"):
+        details = rendered.get(side)
+        if isinstance(details, dict) and isinstance(details.get("UnitPrice"), Decimal):
+            rendered[side] = {**details, "UnitPrice": round_to(details["UnitPrice"], 2)}
+    return rendered
+
+
+def _render(org: Org, resource: Resource, record: Record, lines: bool, request: Request) -> Any:
+    rendered = resource.render(org, record, lines)
+    if "LineItems" in rendered:
+        rendered["LineItems"] = [dict(line) for line in rendered["LineItems"]]
+    return unit_places(rendered, request)
+
+
+def list_records(
+    org: Org, resource: Resource, request: Request, now: datetime, app: str = ""
+) -> Response:
     try:
         chosen = query.modified_since(
             org.collection(resource.collection).values(), request.header("if-modified-since")
         )
         with_lines = not resource.lines_need_page or request.param("page") is not None
-        rendered = [resource.render(org, r, with_lines) for r in chosen]
+        rendered = [_render(org, resource, r, with_lines, request) for r in chosen]
         tests = [*resource.filters(request), query.where(request.param("where"))]
+        if (request.param("createdByMyApp") or "").lower() == "true":
+            # "When set to true you'll only retrieve Invoices created by your app" (spec line 7437)
+            id_field = "InvoiceID" if resource.collection == "Invoices" else ""
+            tests.append(lambda r: org.created_by.get(str(r.get(id_field))) == app)
         kept = query.order(
-            [r for r in rendered if all(t(r) for t in tests)], request.param("order")
+            [r for r in rendered if all(t(r) for t in tests)],
+            request.param("order"),
+            query.DEFAULT_ORDER,
         )
         shown, pagination = query.page(kept, request.param("page"), request.param("pageSize"))
     except QueryError as exc:
@@ -196,15 +240,20 @@ def list_records(org: Org, resource: Resource, request: Request, now: datetime) 
     )
 
 
-def get_record(org: Org, resource: Resource, key: str, now: datetime) -> Response:
+def get_record(org: Org, resource: Resource, key: str, now: datetime, request: Request) -> Response:
     record = resource.find(org, key)
     if record is None:
         raise XeroError(errors.not_found())
-    return _answer(resource.collection, [resource.render(org, record, True)], now)
+    return _answer(resource.collection, [_render(org, resource, record, True, request)], now)
 
 
 def write_records(
-    org: Org, resource: Resource, request: Request, now: datetime, path_id: str | None
+    org: Org,
+    resource: Resource,
+    request: Request,
+    now: datetime,
+    path_id: str | None,
+    app: str = "",
 ) -> Response:
     elements = _elements(resource, request)
     summarize = (request.param("summarizeErrors") or "true").lower() != "false"
@@ -218,8 +267,11 @@ def write_records(
             failed["StatusAttributeString"] = "ERROR"
             outcomes.append((False, failed))
             continue
+        for id_field in ("InvoiceID", "CreditNoteID", "PurchaseOrderID", "QuoteID"):
+            if saved.get(id_field):
+                org.created_by.setdefault(str(saved[id_field]), app)
         out = {
-            **resource.render(org, saved, True),
+            **_render(org, resource, saved, True, request),
             **resource.ok_fields,
             "StatusAttributeString": "OK",
         }
@@ -269,35 +321,64 @@ def list_settings(
     return _answer(collection, kept, now)
 
 
-def organisation(org: Org, now: datetime) -> Response:
-    region = REGIONS[org.region]
-    record = {
-        "OrganisationID": org.organisation_id,
-        "APIKey": org.tenant_id.replace("-", "").upper()[:30],
-        "Name": org.name,
-        "LegalName": org.name,
-        "PaysTax": True,
-        "Version": org.region,
-        "OrganisationType": "COMPANY",
-        "BaseCurrency": region.currency,
-        "CountryCode": region.country,
-        "IsDemoCompany": False,
-        "OrganisationStatus": "ACTIVE",
-        "FinancialYearEndDay": 30 if org.region == "AU" else 31,
-        "FinancialYearEndMonth": 6 if org.region == "AU" else 3,
-        "SalesTaxBasis": "ACCRUALS" if org.region != "UK" else "INVOICE",
-        "SalesTaxPeriod": "QUARTERLY1",
-        "DefaultSalesTax": "Tax Exclusive",
-        "DefaultPurchasesTax": "Tax Exclusive",
-        "CreatedDateUTC": org.created,
-        "Timezone": region.timezone,
-        "OrganisationEntityType": "COMPANY",
-        "ShortCode": "!" + org.tenant_id[:5],
-        "Class": "STANDARD",
-        "Edition": "BUSINESS",
-        "Addresses": [],
-        "Phones": [],
-        "ExternalLinks": [],
-        "PaymentTerms": {},
-    }
-    return _answer("Organisations", [record], now)
+# -- what hangs off one document -------------------------------------------------------------------
+
+
+def allocations(org: Org, request: Request, now: datetime, credit_note_id: str) -> Response:
+    """PUT /CreditNotes/{CreditNoteID}/Allocations: every allocation in the body, in order."""
+    credit_note = org.collection("CreditNotes").get(credit_note_id)
+    if credit_note is None:
+        raise XeroError(errors.not_found())
+    batch = _elements(ALLOCATIONS, request)
+    summarize = (request.param("summarizeErrors") or "true").lower() != "false"
+    outcomes: list[tuple[bool, dict[str, Any]]] = []
+    for element in batch:
+        try:
+            made = settlements.allocate(org, credit_note, element, now)
+        except Invalid as exc:
+            outcomes.append((False, settlements.refused(element, exc.messages)))
+            continue
+        outcomes.append((True, {**made, "StatusAttributeString": "OK", "ValidationErrors": []}))
+    if summarize and not all(ok for ok, _ in outcomes):
+        return errors.validation_failed([out for ok, out in outcomes if not ok])
+    return _answer("Allocations", [out for _, out in outcomes], now)
+
+
+#: Allocations are read from a body the way other collections are (`{"Allocations": [...]}`).
+ALLOCATIONS = Resource(
+    "Allocations",
+    "Allocation",
+    save=lambda *args: {},
+    render=lambda org, record, lines: record,
+    render_invalid=settlements.refused,
+    find=lambda org, key: None,
+)
+
+
+def online_invoice(org: Org, invoice_id: str, now: datetime) -> Response:
+    """GET /Invoices/{InvoiceID}/OnlineInvoice (spec line 8724): the URL a customer pays at.
+
+    Xero offers it for sales invoices ("Retrieve the online invoice Url for sales invoices",
+    developer.xero.com/documentation/api/Invoices); a bill or an invoice not yet approved has none,
+    which the emulator answers with a validation error in its own words."""
+    invoice = org.collection("Invoices").get(invoice_id)
+    if invoice is None:
+        raise XeroError(errors.not_found())
+    if invoice["Type"] != "ACCREC" or invoice["Status"] not in ("AUTHORISED", "PAID"):
+        raise XeroError(
+            errors.validation_failed(
+                [
+                    {
+                        "InvoiceID": invoice_id,
+                        "ValidationErrors": [
+                            {
+                                "Message": "An online invoice is only available for an approved "
+                                "sales invoice (ACCREC, AUTHORISED or PAID)."
+                            }
+                        ],
+                    }
+                ]
+            )
+        )
+    url = f"https://in.xero.com/{invoice_id.replace('-', '')[:20]}?e={org.tenant_id[:8]}"
+    return _answer("OnlineInvoices", [{"OnlineInvoiceUrl": url}], now)

@@ -19,7 +19,15 @@ from booksync_emulators.xero.wire import round_to
 
 Record = dict[str, Any]
 
-COLLECTIONS = ("Contacts", "Items", "Invoices", "CreditNotes", "PurchaseOrders", "Quotes")
+COLLECTIONS = (
+    "Contacts",
+    "Items",
+    "Invoices",
+    "CreditNotes",
+    "PurchaseOrders",
+    "Quotes",
+    "Payments",
+)
 
 
 @dataclass
@@ -37,6 +45,18 @@ class Org:
         default_factory=lambda: {name: {} for name in COLLECTIONS}
     )
     numbers: dict[str, int] = field(default_factory=dict)
+    #: Foreign currencies the organisation added (code -> the rate of the day it falls back on);
+    #: the base currency is always enabled. A new organisation has none.
+    currencies: dict[str, Decimal] = field(default_factory=dict)
+    #: Settings -> Advanced -> Lock dates; None when not set (Organisation shows them only if set).
+    period_lock_date: date | None = None
+    end_of_year_lock_date: date | None = None
+    #: Organisation.PaymentTerms {"Sales": {"Day", "Type"}, "Bills": {...}}; empty when not set.
+    payment_terms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: TrackingCategoryID -> category, with its Options.
+    tracking: dict[str, Record] = field(default_factory=dict)
+    #: Document id -> the app (client id) that created it through the API (`createdByMyApp`).
+    created_by: dict[str, str] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     @classmethod
@@ -85,6 +105,20 @@ class Org:
                 return contact
         return None
 
+    def enabled_currencies(self) -> list[str]:
+        return [self.currency, *sorted(c for c in self.currencies if c != self.currency)]
+
+    def tracking_category(self, name_or_id: str) -> Record | None:
+        wanted = name_or_id.strip().casefold()
+        return next(
+            (
+                c
+                for c in self.tracking.values()
+                if c["TrackingCategoryID"] == name_or_id or c["Name"].casefold() == wanted
+            ),
+            None,
+        )
+
     def item_coded(self, code: str, *, excluding: str | None = None) -> Record | None:
         wanted = code.strip().casefold()
         for item in self.records["Items"].values():
@@ -103,6 +137,75 @@ class Org:
         return f"{prefix}{self.numbers[prefix]:04d}"
 
     # -- what the API does not cover but tests need ------------------------------------------------
+    # (what a bookkeeper sets up in Xero's own screens, which no Accounting API call can do)
+
+    def enable_currency(self, code: str, rate: Decimal = Decimal("1")) -> None:
+        """Settings -> Currencies -> Add currency; `rate` stands in for the XE.com rate of the day."""
+        with self.lock:
+            self.currencies[code.upper()] = rate
+
+    def set_lock_dates(self, period: date | None = None, end_of_year: date | None = None) -> None:
+        """Settings -> Advanced -> Financial settings -> Lock dates."""
+        with self.lock:
+            self.period_lock_date, self.end_of_year_lock_date = period, end_of_year
+
+    def set_sales_terms(self, day: int, term_type: str = "DAYSAFTERBILLDATE") -> None:
+        """Invoice settings -> default due date for sales invoices."""
+        with self.lock:
+            self.payment_terms["Sales"] = {"Day": day, "Type": term_type}
+
+    def add_tracking_category(
+        self, name: str, options: list[str], *, status: str = "ACTIVE"
+    ) -> Record:
+        """Settings -> Tracking categories -> Add (options are ACTIVE)."""
+        with self.lock:
+            category_id = str(uuid.uuid4())
+            record: Record = {
+                "TrackingCategoryID": category_id,
+                "Name": name,
+                "Status": status,
+                "Options": [
+                    {
+                        "TrackingOptionID": str(uuid.uuid4()),
+                        "Name": option,
+                        "Status": "ACTIVE",
+                        "TrackingCategoryID": category_id,
+                    }
+                    for option in options
+                ],
+            }
+            self.tracking[category_id] = record
+            return record
+
+    def add_document(
+        self, collection: str, element: dict[str, Any], now: datetime | None = None
+    ) -> Record:
+        """A document typed into Xero's own screens (so no app created it), validated as the API
+        validates a PUT; raises `validation.Invalid` with Xero's messages."""
+        from booksync_emulators.xero.documents import KINDS, save_document
+
+        with self.lock:
+            return save_document(
+                self, KINDS[collection], element, now or self.created, None, 4, "PUT"
+            )
+
+    def add_contact(
+        self, name: str, *, archived: bool = False, number: str | None = None
+    ) -> Record:
+        """A contact typed into Xero by hand (archived: Contacts -> Archive)."""
+        with self.lock:
+            record: Record = {
+                "ContactID": str(uuid.uuid4()),
+                "Name": name,
+                "ContactStatus": "ARCHIVED" if archived else "ACTIVE",
+                "IsSupplier": False,
+                "IsCustomer": False,
+                "UpdatedDateUTC": self.created,
+            }
+            if number:
+                record["ContactNumber"] = number
+            self.records["Contacts"][record["ContactID"]] = record
+            return record
 
     def pay(self, invoice_id: str, amount: Decimal | None = None, on: date | None = None) -> Record:
         """Record a payment against an AUTHORISED invoice (the whole amount due by default), the way

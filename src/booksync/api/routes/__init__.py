@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from booksync.api.routes import doctor, integrations, mappings, records, sync, tenants
+from booksync.api.routes import doctor, integrations, mappings, plan, records, sync, tenants
 
 
 def routers() -> list[APIRouter]:
@@ -16,5 +16,6 @@ def routers() -> list[APIRouter]:
         integrations.router,
         sync.router,
         doctor.router,
+        plan.router,
         records.build_router(),
     ]

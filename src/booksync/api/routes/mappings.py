@@ -17,14 +17,23 @@ router = APIRouter(prefix="/tax-rates", tags=["tax rates"])
 
 @router.put("/{ref}/tax-types/{tenant}", name="map_tax_rate", response_model=TaxTypeMappingOut)
 def map_tax_rate(ref: str, tenant: str, body: TaxTypeBody, session: SessionDep) -> dict[str, Any]:
-    """Map the tax rate to a tax type of the tenant's tool, replacing any earlier mapping."""
+    """Map the tax rate to tax types of the tenant's tool, replacing any earlier mapping (422 for a
+    tax type the tool does not have, once the tenant's tax types are imported)."""
     with path_record():
         rate = TAX_RATES.get(session, ref)
     with path_record("tenant"):
         owner = TENANTS.get(session, tenant)
+    purchase = (
+        body.purchase_tax_type or "" if "purchase_tax_type" in body.model_fields_set else None
+    )
     with in_body():
-        mapping = TAX_RATES.map(session, ref, tenant, body.tax_type)
-    return {"tax_rate": rate.name, "tenant": owner.name, "tax_type": mapping.tax_type}
+        mapping = TAX_RATES.map(session, ref, tenant, body.tax_type, purchase_tax_type=purchase)
+    return {
+        "tax_rate": rate.name,
+        "tenant": owner.name,
+        "tax_type": mapping.tax_type,
+        "purchase_tax_type": mapping.purchase_tax_type,
+    }
 
 
 @router.delete(

@@ -75,6 +75,14 @@ def _create_tenant(session: Session, body: bodies.TenantCreate) -> Base:
 
 def _documents(kind: str, party: str) -> Resource:
     client = party == "client"
+    if kind == "credit_note":
+        return Resource(
+            kind,
+            schemas.CreditNoteOut,
+            bodies.CreditNoteCreate,
+            bodies.CreditNoteUpdate,
+            bodies.ClientDocumentFilters,
+        )
     return Resource(
         kind,
         schemas.ClientDocumentOut if client else schemas.SupplierDocumentOut,

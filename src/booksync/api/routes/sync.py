@@ -26,7 +26,9 @@ def run(
         Query(ge=0, le=MAX_WAIT, description="seconds to wait for retries within the pass"),
     ] = 0.0,
 ) -> dict[str, Any]:
-    """One pass: push every due change, dependencies first, and say what happened."""
+    """One pass: push every due change, dependencies first, and say what happened. It returns
+    promptly: a tenant that must wait (its rate budget is spent, or the tool asked for a pause
+    longer than `wait`) has its jobs handed back, and `waiting` says which and until when."""
     result = sync_service.run_pass(store, max_wait=wait)
     return {
         "synced": result.count("synced"),
@@ -35,6 +37,10 @@ def run(
         "calls": result.calls,
         "tenants": {name: dict(counts) for name, counts in sorted(result.tally.items())},
         "notices": [{"level": n.level, "text": n.text, "fix": n.fix} for n in result.notices],
+        "waiting": [
+            {"tenant": name, "jobs": w.jobs, "until": w.until, "reason": w.reason}
+            for name, w in sorted(result.waits.items())
+        ],
     }
 
 

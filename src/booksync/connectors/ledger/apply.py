@@ -12,10 +12,12 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from booksync.connectors.ledger.book import Book, ChartEntry, Entry
 from booksync.connectors.ledger.chart import PAYABLE, RECEIVABLE, slug
 from booksync.connectors.ledger.render import (
+    POSTING_DOCUMENTS,
     Ids,
     PostedLine,
     document_block,
@@ -23,6 +25,7 @@ from booksync.connectors.ledger.render import (
     party_block,
 )
 from booksync.connectors.protocol import (
+    Booked,
     DocumentPayload,
     ItemPayload,
     LinePayload,
@@ -54,6 +57,12 @@ def remote_id_for(tenant: str, entity: EntityType, reference: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"{tenant}/{entity.value}/{reference}"))
 
 
+def hand_id(tenant: str, entity: EntityType, entry: Entry) -> str:
+    """The remote id of a document written by hand (linked by its number): the one booksync would
+    give that number, so linking to it and then writing it are one object."""
+    return remote_id_for(tenant, entity, str(entry.reference))
+
+
 def apply(book: Book, tenant: str, item: PushItem, today: date) -> PushResult:
     """Apply `item` to `book` in memory and say what the ledger made of it."""
     try:
@@ -77,12 +86,25 @@ def _apply(book: Book, tenant: str, item: PushItem, today: date) -> PushResult:
     if existing is not None and existing.key == item.key:
         if item.remote_id is None:
             outcome = Outcome.CREATED  # a replay of the create that already happened
-        return PushResult(item.key, outcome, existing.remote_id, "already in the ledger")
+        booked = book.booked(existing) if entity.is_document else None
+        return PushResult(
+            item.key, outcome, existing.remote_id, "already in the ledger", booked=booked
+        )
     if existing is not None and existing.block < 0:
         raise Rejected(
             f"{entity.label} '{item.reference}' is in a file included by {book.path.name}; "
             "booksync only rewrites entries in the tenant's own ledger file",
             fix=f"move the entry into {book.path.name}, or delete it there",
+        )
+    if existing is not None and existing.entity is None and item.remote_id is None:
+        # A create never lands on someone else's document: a number the ledger already has
+        # (written by hand) is refused, as Xero refuses a duplicate InvoiceNumber on PUT.
+        raise Rejected(
+            f"{entity.label} number '{item.reference}' is already in ledger '{tenant}' (an entry "
+            f"written by hand, linked ^{item.reference}): booksync does not overwrite it",
+            "document.number_free",
+            "renumber the document in booksync; or, if that entry is this document, make its "
+            "client and total agree so booksync links it",
         )
     remote_id = (existing.remote_id if existing else "") or remote_id_for(
         tenant, entity, item.reference
@@ -92,8 +114,21 @@ def _apply(book: Book, tenant: str, item: PushItem, today: date) -> PushResult:
     block = book.write(existing, out.text)
     meta = {"booksync_id": ids.record, "booksync_key": ids.key, **out.meta}
     entry = Entry(entity, remote_id, block, out.name, out.reference, record=ids.record, key=ids.key)
-    book.remember(replace(entry, account=out.account, on=out.on, meta=meta))
-    return PushResult(item.key, outcome, remote_id, request=item.payload, response=out.text)
+    booked = out.booked
+    book.remember(
+        replace(
+            entry,
+            account=out.account,
+            on=out.on,
+            meta=meta,
+            total=booked.total if booked else None,
+            currency=booked.currency if booked else None,
+            lines=booked.line_count or 0 if booked else 0,
+        )
+    )
+    return PushResult(
+        item.key, outcome, remote_id, request=item.payload, response=out.text, booked=booked
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +138,8 @@ class _Rendered:
     reference: str
     on: date | None = None
     account: str | None = None
-    meta: dict[str, str | None] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+    booked: Booked | None = None
 
 
 def _render(
@@ -123,11 +159,14 @@ def _render(
             "income_account_code": payload.income_account_code,
             "expense_account_code": payload.expense_account_code,
             "tax_type": payload.tax_type,
+            "purchase_tax_type": payload.purchase_tax_type,
         }
         return _Rendered(_item(book, payload, on, ids), payload.name, payload.code, on, meta=meta)
     if entity.is_document and isinstance(payload, DocumentPayload) and payload.entity is entity:
-        text, payee = _document(book, payload, ids)
-        return _Rendered(text, payee, payload.number, payload.issue_date)
+        text, party, booked = _document(book, payload, ids)
+        return _Rendered(
+            text, party.name, payload.number, payload.issue_date, party.account, booked=booked
+        )
     raise Rejected(f"a {type(payload).__name__} cannot be pushed as a {entity.label}")
 
 
@@ -140,6 +179,10 @@ def _locate(book: Book, tenant: str, item: PushItem) -> Entry | None:
     objects = book.objects[item.entity]
     if item.remote_id is not None:
         hit = objects.get(item.remote_id)
+        by_hand = book.linked.get(item.reference) if item.entity.is_document else None
+        if hit is None and by_hand is not None:
+            # A document written by hand that booksync linked to (`documents` gave its id).
+            hit = by_hand if item.remote_id == hand_id(tenant, item.entity, by_hand) else None
         if hit is None:
             raise Rejected(
                 f"no {item.entity.label} with remote ID {item.remote_id} in ledger '{tenant}'",
@@ -178,26 +221,70 @@ def _item(book: Book, item: ItemPayload, on: date, ids: Ids) -> str:
     ):
         if code is not None:
             _account(book, code, f"{subject} {kind}")
-    if item.tax_type is not None:
-        _tax(book, item.tax_type, None, subject)
+    for tax_type in (item.tax_type, item.purchase_tax_type):
+        if tax_type is not None:
+            _tax(book, tax_type, None, subject)
     return item_block(on, item, ids)
 
 
 # --- documents ----------------------------------------------------------------------------------------
 
 
-def _document(book: Book, doc: DocumentPayload, ids: Ids) -> tuple[str, str]:
+def _document(book: Book, doc: DocumentPayload, ids: Ids) -> tuple[str, Entry, Booked]:
     subject = f"{doc.entity.label} '{doc.number}'"
     if doc.currency not in MINOR_UNITS:
         raise Rejected(
             f"{subject}: currency '{doc.currency}' is unknown; accepted: ISO 4217 codes such as "
             f"{', '.join(sorted(MINOR_UNITS)[:6])}, ..."
         )
+    if doc.entity in POSTING_DOCUMENTS and book.lock_date and doc.issue_date <= book.lock_date:
+        raise Rejected(
+            f"{subject}: dated {doc.issue_date}, on or before the ledger's lock date "
+            f"{book.lock_date}; nothing may be written there",
+            "document.after_lock_date",
+            f"date the document after {book.lock_date}, or move the ledger's "
+            f'custom "booksync-lock-date" directive',
+        )
     party = _party_of(book, doc, subject)
+    credits = _credited(book, doc, party, subject)
     lines = [_line(book, doc, n, line, subject) for n, line in enumerate(doc.lines, start=1)]
     assert party.account is not None
-    text = document_block(doc, payee=party.name, party_account=party.account, lines=lines, ids=ids)
-    return text, party.name
+    text = document_block(
+        doc, payee=party.name, party_account=party.account, lines=lines, ids=ids, credits=credits
+    )
+    net = sum((pl.net for pl in lines), Decimal(0))
+    tax = sum((pl.tax for pl in lines), Decimal(0))
+    booked = Booked(
+        total=net + tax,
+        tax=tax,
+        line_count=len(lines),
+        contact_remote_id=party.remote_id,
+        currency=doc.currency,
+        status=doc.status,
+    )
+    return text, party, booked
+
+
+def _credited(book: Book, doc: DocumentPayload, party: Entry, subject: str) -> str | None:
+    """The number of the invoice a credit note credits: it must be in the ledger, raised to the
+    same client, so the credit posts against that invoice's receivable."""
+    if doc.entity is not EntityType.CREDIT_NOTE or doc.credited_remote_id is None:
+        return None
+    invoice = book.objects[EntityType.INVOICE].get(doc.credited_remote_id)
+    if invoice is None:
+        raise Rejected(
+            f"{subject}: the invoice it credits (remote ID {doc.credited_remote_id}) is not in "
+            "the ledger",
+            fix="sync the credited invoice first; if its remote ID is stale, clear it so it is "
+            "created again",
+        )
+    if invoice.account is not None and invoice.account != party.account:
+        raise Rejected(
+            f"{subject}: it credits invoice '{invoice.reference}', which is receivable from "
+            f"{invoice.account}, not from {party.account}",
+            fix="raise the credit note to the client of the invoice it credits",
+        )
+    return invoice.reference
 
 
 def _party_of(book: Book, doc: DocumentPayload, subject: str) -> Entry:

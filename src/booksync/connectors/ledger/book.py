@@ -17,7 +17,8 @@ from beancount import loader
 from beancount.core import data
 
 from booksync.connectors.ledger.chart import PAYABLE, RECEIVABLE, ROOT, TAX_ROOT
-from booksync.connectors.ledger.render import ITEM_DIRECTIVE
+from booksync.connectors.ledger.render import ITEM_DIRECTIVE, LOCK_DIRECTIVE
+from booksync.connectors.protocol import Booked
 from booksync.domain.types import AccountKind, EntityType
 
 _KIND_BY_ROOT = {root: kind for kind, root in ROOT.items()}
@@ -45,10 +46,15 @@ class Entry:
     reference: str | None
     record: str | None = None
     key: str | None = None
+    #: A party's own account; for a document, the party account it posts to.
     account: str | None = None
     active: bool = True
     on: date | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    #: For a document: what it books (its party posting's amount, its lines), as the ledger holds it.
+    total: Decimal | None = None
+    currency: str | None = None
+    lines: int = 0
 
 
 def _text(meta: dict[str, Any], key: str) -> str | None:
@@ -85,6 +91,8 @@ class Book:
         self.linked: dict[str, Entry] = {}
         self.open_accounts: set[str] = set()
         self.last_use: dict[str, date] = {}
+        #: Nothing dated on or before it may be posted: the latest `custom "booksync-lock-date"`.
+        self.lock_date: date | None = None
         closed: set[str] = set()
         own = str(path.resolve())
         for entry in entries:
@@ -113,16 +121,39 @@ class Book:
             name = str(entry.values[1].value) if len(entry.values) > 1 else code
             remote_id = _text(meta, "remote_id") or code
             self._put(EntityType.PRODUCT, remote_id, block, name, code, meta, on=entry.date)
+        elif isinstance(entry, data.Custom) and entry.type == LOCK_DIRECTIVE:
+            self.lock_date = max(entry.date, self.lock_date or entry.date)
         elif isinstance(entry, data.Transaction):
             record = _text(meta, "booksync_id")
             entity = _entity(record)
             number = _text(meta, "number")
+            account, total, currency = _party_posting(entry)
             if entity is not None:
                 remote_id = _text(meta, "remote_id") or number or ""
+                lines = sum(1 for p in entry.postings if p.meta and "quantity" in p.meta)
                 self._put(entity, remote_id, block, entry.payee or "", number, meta, on=entry.date)
+                self.objects[entity][remote_id] = replace(
+                    self.objects[entity][remote_id],
+                    account=account,
+                    total=_amount(meta, "total")[0],
+                    currency=_amount(meta, "total")[1] or currency,
+                    lines=lines,
+                )
             elif block >= 0:
                 for name in entry.links:
-                    self.linked[name] = Entry(None, "", block, entry.payee or "", name, meta=meta)
+                    self.linked[name] = Entry(
+                        None,
+                        "",
+                        block,
+                        entry.payee or "",
+                        name,
+                        account=account,
+                        on=entry.date,
+                        meta=meta,
+                        total=total,
+                        currency=currency,
+                        lines=len(entry.postings) - 1,
+                    )
 
     def _index_open(self, entry: Any, meta: dict[str, Any], block: int) -> None:
         account: str = entry.account
@@ -190,6 +221,28 @@ class Book:
             hit = self.linked.get(reference)
         return hit
 
+    def party_of(self, account: str | None) -> Entry | None:
+        """The client or supplier whose receivable or payable account `account` is."""
+        for entity in (EntityType.CLIENT, EntityType.SUPPLIER):
+            for party in self.objects[entity].values():
+                if account is not None and party.account == account:
+                    return party
+        return None
+
+    def booked(self, entry: Entry) -> Booked:
+        """What a document entry books, read back from the ledger (a replayed push answers it)."""
+        party = self.party_of(entry.account)
+        total, currency = _amount(entry.meta, "total")
+        tax = _amount(entry.meta, "tax")[0]
+        return Booked(
+            total=total if total is not None else entry.total,
+            tax=tax,
+            line_count=entry.lines,
+            contact_remote_id=party.remote_id if party else None,
+            currency=currency or entry.currency,
+            status=_text(entry.meta, "status"),
+        )
+
     # --- editing ----------------------------------------------------------------------------------
 
     def write(self, existing: Entry | None, block_text: str) -> int:
@@ -220,6 +273,28 @@ class Book:
 
     def text(self) -> str:
         return "".join(self.blocks)
+
+
+def _amount(meta: dict[str, Any], key: str) -> tuple[Decimal | None, str | None]:
+    """An amount written as metadata ("55.00 AUD", read by the loader as an Amount)."""
+    value = meta.get(key)
+    number = getattr(value, "number", None)
+    if isinstance(number, Decimal):
+        return number, str(getattr(value, "currency", "")) or None
+    return None, None
+
+
+def _party_posting(entry: data.Transaction) -> tuple[str | None, Decimal | None, str | None]:
+    """The receivable or payable posting of a document: its account, amount (unsigned), currency."""
+    for posting in entry.postings:
+        if posting.account.startswith((RECEIVABLE + ":", PAYABLE + ":")) and posting.units:
+            number = posting.units.number
+            return (
+                posting.account,
+                abs(number) if number is not None else None,
+                posting.units.currency,
+            )
+    return None, None, None
 
 
 def _entity(record: str | None) -> EntityType | None:

@@ -16,11 +16,12 @@ from pathlib import Path
 
 from beancount import loader
 
-from booksync.connectors.ledger.apply import apply, remote_id_for
+from booksync.connectors.ledger.apply import apply, hand_id, remote_id_for
 from booksync.connectors.ledger.book import Book
 from booksync.connectors.ledger.chart import ROOT, TAX_ROOT, new_ledger, slug
 from booksync.connectors.ledger.fileio import atomic_write, locked
-from booksync.connectors.ledger.render import MetaValue, close_block, open_block
+from booksync.connectors.ledger.reading import LedgerReading
+from booksync.connectors.ledger.render import MetaValue, close_block, lock_block, open_block
 from booksync.connectors.protocol import (
     AuthError,
     ConnectorError,
@@ -30,7 +31,9 @@ from booksync.connectors.protocol import (
     PushResult,
     RemoteAccount,
     RemoteContact,
+    RemoteDocument,
     RemoteItem,
+    RemoteSettings,
     RemoteTaxType,
     RemoteTenant,
     TransientError,
@@ -47,7 +50,7 @@ def _today() -> date:
     return datetime.now(UTC).date()
 
 
-class LedgerConnector:
+class LedgerConnector(LedgerReading):
     """A `Connector` over a directory of Beancount ledgers; the tenant id is the file's stem."""
 
     kind = "ledger"
@@ -140,6 +143,44 @@ class LedgerConnector:
         products = book.objects[EntityType.PRODUCT].values()
         return [RemoteItem(p.remote_id, p.reference or "", p.name) for p in products]
 
+    def settings(self, tenant: str) -> RemoteSettings:
+        """What decides whether a document can be written (`SettingsImport`): every ISO 4217
+        currency (the ledger posts any, beside its operating currencies) and the lock date the
+        ledger declares, if any. A ledger has no default payment terms nor tracking categories."""
+        book = self._book(tenant)
+        operating = [str(c) for c in book.options.get("operating_currency") or []]
+        return RemoteSettings(
+            currencies=frozenset(MINOR_UNITS) | frozenset(operating),
+            lock_date=book.lock_date,
+            tool_settings={"operating_currencies": operating},
+        )
+
+    def documents(
+        self, tenant: str, entity: EntityType, numbers: Sequence[str]
+    ) -> list[RemoteDocument]:
+        """The documents in the ledger under these numbers (`DocumentImport`): booksync's own, and
+        transactions written by hand and linked by the number (^INV-1001)."""
+        book = self._book(tenant)
+        found = []
+        for number in dict.fromkeys(numbers):
+            hit = book.find(entity, number)
+            if hit is None:
+                continue
+            party = book.party_of(hit.account)
+            booked = book.booked(hit) if hit.entity is not None else None
+            found.append(
+                RemoteDocument(
+                    entity=entity,
+                    remote_id=hit.remote_id or hand_id(tenant, entity, hit),
+                    number=number,
+                    contact_remote_id=party.remote_id if party else None,
+                    total=booked.total if booked else hit.total,
+                    currency=booked.currency if booked else hit.currency,
+                    status=booked.status if booked else None,
+                )
+            )
+        return found
+
     def validate(self, tenant: str) -> list[str]:
         """The loader's errors for the tenant's ledger, one line each; empty when beancount is happy."""
         return [f"{e.source.get('lineno', '?')}: {e.message}" for e in self._book(tenant).errors]
@@ -226,6 +267,12 @@ class LedgerConnector:
             ]
             book.write(None, open_block(account, pairs))
         return account
+
+    def lock(self, tenant: str, on: date) -> None:
+        """Set the ledger's lock date (Xero's period lock, QuickBooks' closing date): no invoice or
+        credit note dated on or before `on` may be written after it."""
+        with self._editing(tenant) as book:
+            book.write(None, lock_block(on))
 
     def archive_account(self, tenant: str, code: str, on: date | None = None) -> None:
         """Close the account carrying `code` (Xero's "archive"): it imports as inactive."""

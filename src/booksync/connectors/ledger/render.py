@@ -18,15 +18,26 @@ from booksync.connectors.protocol import DocumentPayload, ItemPayload, LinePaylo
 from booksync.domain.types import EntityType
 
 ITEM_DIRECTIVE = "booksync-item"
+#: `DATE custom "booksync-lock-date"`: the ledger's lock date, like Xero's period lock date or
+#: QuickBooks' closing date: no invoice or credit note dated on or before it may be written.
+LOCK_DIRECTIVE = "booksync-lock-date"
 
-#: Documents that move money between accounts. A sales order is a promise, not a posting: booking
-#: it would count its revenue twice once it is invoiced, so it is written as a transaction with
-#: zero amounts (same accounts, lines and totals in metadata, linked by number, tagged
-#: #sales-order) that Fava shows next to its invoice and that changes no balance. A voided document
-#: is written the same way.
-POSTING_DOCUMENTS = frozenset(
-    {EntityType.INVOICE, EntityType.CREDIT_NOTE, EntityType.PURCHASE_ORDER}
-)
+#: Documents that post, as in Xero and QuickBooks: an approved invoice or credit note moves money
+#: between accounts. A sales order or a purchase order is a promise, not a posting (both tools call
+#: them non-posting: they reach the accounts only as the invoice or bill that follows, and booking
+#: them would count that revenue or cost twice); a draft or one awaiting approval is not in the
+#: accounts until it is approved, and a voided one is taken out of them. Those are written as
+#: transactions with zero amounts (same accounts, lines and totals in metadata, linked by number,
+#: tagged with their type) that Fava shows beside the documents and that change no balance.
+POSTING_DOCUMENTS = frozenset({EntityType.INVOICE, EntityType.CREDIT_NOTE})
+#: Statuses that post nothing, whatever the document: Xero's DRAFT and SUBMITTED, and VOIDED.
+UNPOSTED_STATUSES = frozenset({"draft", "submitted", "voided"})
+
+
+def posts(entity: EntityType, status: str) -> bool:
+    """Whether a document of `entity` in `status` moves money in the ledger."""
+    return entity in POSTING_DOCUMENTS and status not in UNPOSTED_STATUSES
+
 
 #: Sign of the party's posting (receivable debit, payable credit); the lines and tax take the other.
 PARTY_SIGN: dict[EntityType, int] = {
@@ -114,12 +125,19 @@ def item_block(on: date, item: ItemPayload, ids: Ids) -> str:
         ("income_account_code", item.income_account_code),
         ("expense_account_code", item.expense_account_code),
         ("tax_type", item.tax_type),
+        ("purchase_tax_type", item.purchase_tax_type),
     ]
     return _block([head, *_metas([*pairs, *_ids(ids)])])
 
 
 def _posting(account: str, amount: Decimal, currency: str) -> str:
     return f"  {account:<48} {_number(amount):>14} {currency}"
+
+
+def tracking_text(pairs: Iterable[tuple[str, str]]) -> str | None:
+    """Tracking as one metadata string ("Region=North; Team=Ops"); None when there is none."""
+    text = "; ".join(f"{category}={option}" for category, option in pairs)
+    return text or None
 
 
 def document_block(
@@ -129,14 +147,15 @@ def document_block(
     party_account: str,
     lines: list[PostedLine],
     ids: Ids,
+    credits: str | None = None,
 ) -> str:
     """A document as one transaction, balanced to the cent: party vs lines plus per-line-rounded tax.
 
-    Tax is summed per tax account from each line's own rounded tax, as Xero and QuickBooks do.
-    Non-posting documents (sales orders, voided documents) keep the same postings at zero.
+    Tax is summed per tax account from each line's own rounded tax, as Xero does. A document that
+    does not post (`posts`) keeps the same postings at zero. A credit note names the invoice it
+    credits (`credits`), linked by that invoice's number too, so Fava shows them together.
     """
-    posts = doc.entity in POSTING_DOCUMENTS and doc.status != "voided"
-    sign = Decimal(PARTY_SIGN[doc.entity] if posts else 0)
+    sign = Decimal(PARTY_SIGN[doc.entity] if posts(doc.entity, doc.status) else 0)
     net = sum((pl.net for pl in lines), Decimal(0))
     tax = sum((pl.tax for pl in lines), Decimal(0))
     taxes: dict[str, Decimal] = {}
@@ -144,10 +163,11 @@ def document_block(
         if pl.tax_account is not None and pl.tax != 0:
             taxes[pl.tax_account] = taxes.get(pl.tax_account, Decimal(0)) + pl.tax
 
-    flag = "!" if doc.status == "draft" else "*"
+    flag = "!" if doc.status in ("draft", "submitted") else "*"
     label = doc.entity.label.capitalize()
     tags = f"#{doc.entity.value.replace('_', '-')}" + (" #voided" if doc.status == "voided" else "")
-    head = f"{doc.issue_date} {flag} {quote(payee)} {quote(f'{label} {doc.number}')} {tags} {link(doc.number)}"
+    links = link(doc.number) + (f" {link(credits)}" if credits else "")
+    head = f"{doc.issue_date} {flag} {quote(payee)} {quote(f'{label} {doc.number}')} {tags} {links}"
     out = [head]
     out += _metas(
         [
@@ -155,6 +175,9 @@ def document_block(
             ("status", doc.status),
             ("due", doc.due_date),
             ("reference", doc.reference or None),
+            ("credits", credits),
+            ("exchange_rate", doc.exchange_rate),
+            ("tracking", tracking_text(doc.tracking)),
             ("net", (net, doc.currency)),
             ("tax", (tax, doc.currency)),
             ("total", (net + tax, doc.currency)),
@@ -174,12 +197,19 @@ def document_block(
                 ("tax_type", line.tax_type),
                 ("tax_percent", line.tax_percent if line.tax_type else None),
                 ("line_tax", (pl.tax, doc.currency)),
+                ("tracking", tracking_text(line.tracking)),
             ],
             indent=4,
         )
     for account, amount in taxes.items():
         out.append(_posting(account, -sign * amount, doc.currency))
     return _block(out)
+
+
+def lock_block(on: date) -> str:
+    # A custom directive needs a value: beancount's plugins iterate over them.
+    note = quote("no invoice or credit note dated on or before this may be written")
+    return _block([f"{on} custom {quote(LOCK_DIRECTIVE)} {note}"])
 
 
 def close_block(on: date, account: str) -> str:

@@ -86,15 +86,25 @@ class CompanyApi:
             raise ConnectorError(f"QuickBooks refused GET {path}: {reason}")
         return body
 
-    def query(self, realm: str, entity: str, where: str = "") -> list[dict[str, Any]]:
-        """Every row of `entity` matching `where`, a page of 1,000 at a time; the SyncTokens seen
-        are remembered."""
+    def query(
+        self,
+        realm: str,
+        entity: str,
+        where: str = "",
+        *,
+        order: str = "",
+        pages: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every row of `entity` matching `where` (in `order`), a page of 1,000 at a time, or only
+        the first `pages` pages; the SyncTokens seen are remembered."""
         rows: list[dict[str, Any]] = []
         start = 1
         while True:
             statement = f"SELECT * FROM {entity}"
             if where:
                 statement += f" WHERE {where}"
+            if order:
+                statement += f" ORDERBY {order}"
             statement += f" STARTPOSITION {start} MAXRESULTS {PAGE}"
             body = self.get(realm, "query", {"query": statement})
             answer = body.get("QueryResponse") if isinstance(body, dict) else None
@@ -107,7 +117,7 @@ class CompanyApi:
                 if isinstance(row, dict):
                     rows.append(row)
                     self.remember(realm, entity, row)
-            if len(chunk) < PAGE:
+            if len(chunk) < PAGE or (pages is not None and start // PAGE + 1 >= pages):
                 return rows
             start += PAGE
 
@@ -158,13 +168,17 @@ class CompanyApi:
         return {str(r.get("bId")): r for r in rows if isinstance(r, dict)}
 
     def operation(
-        self, realm: str, entity: str, operation: str, body: dict[str, Any], key: str
+        self, realm: str, entity: str, operation: str | None, body: dict[str, Any], key: str
     ) -> tuple[int, Any]:
-        """POST /{entity}?operation=... (void has no batch form); the status and the answer."""
+        """POST /{entity}[?operation=...] alone, outside a batch (void has no batch form; a
+        create without `operation`); the status and the answer."""
+        params = {"requestid": request_id([key], body)}
+        if operation:
+            params["operation"] = operation
         response = self.http.request(
             "POST",
             self.url(realm, entity.lower()),
-            params=self._params(operation=operation, requestid=request_id([key], body)),
+            params=self._params(**params),
             json_body=body,
             auth=self.auth,
             tenant=realm,

@@ -7,6 +7,12 @@ carry the object's SyncToken (read with the import or just before, and kept from
 QuickBooks says the token is stale (5010), the object is read again and the update sent once more.
 A Fault on one operation rejects only that record, translated into the brief's rule ids.
 
+Documents are written the way the company takes them (`company.Company`: tax model, numbering,
+currencies, closed books, classes and locations), read once per realm and again with the chart;
+each accepted one carries what QuickBooks booked, and a credit note is applied to the invoice it
+credits (`credits.py`). The company's settings and the documents under booksync's numbers are
+importable (`settings`, `documents`).
+
 Calls are paced per realm (company): 500 a minute, 10 at once, and at most 40 batch requests a
 minute; a 429 holds the realm back for Retry-After, or the 60 s Intuit asks for when it gives none.
 Base URLs are settings, so the same code talks to the emulator.
@@ -15,7 +21,7 @@ Base URLs are settings, so the same code talks to the emulator.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -25,27 +31,27 @@ from booksync.clock import Clock
 from booksync.connectors.http import HttpClient, RateBudget, Recorder
 from booksync.connectors.oauth import TokenKeeper, TokenSet
 from booksync.connectors.protocol import (
+    ConnectorError,
+    DocumentPayload,
     Limits,
     Outcome,
     PushItem,
     PushResult,
     RemoteAccount,
     RemoteContact,
+    RemoteDocument,
     RemoteItem,
+    RemoteSettings,
     RemoteTaxType,
     RemoteTenant,
 )
-from booksync.connectors.quickbooks import imports, lookups, mapping
+from booksync.connectors.quickbooks import company as companies
+from booksync.connectors.quickbooks import credits, documents, imports, lookups, mapping
 from booksync.connectors.quickbooks.api import ACTIVE_OR_NOT, CompanyApi, literal
 from booksync.connectors.quickbooks.auth import API_URL, TOKEN_URL, quickbooks_app
-from booksync.connectors.quickbooks.errors import (
-    NOT_FOUND,
-    STALE_OBJECT,
-    FaultError,
-    fault_errors,
-    translate,
-)
-from booksync.connectors.refusals import refused
+from booksync.connectors.quickbooks.company import Company
+from booksync.connectors.quickbooks.reading import QuickBooksReading
+from booksync.connectors.quickbooks.writes import Pending, Writer
 from booksync.domain.types import EntityType
 
 #: Operations per batch request: the API reference's maximum (Intuit's guide suggests fewer, 10).
@@ -60,17 +66,21 @@ MINOR_VERSION = "75"
 #: A long-running worker reads the chart and tax codes again when a name is missing from what it
 #: read, at most this often (seconds).
 REREAD_REFS = 300.0
-_REF_RULES = frozenset({"account_code.matches_tool", "tax.mapped"})
+#: Refusals booksync makes itself from what it read of the company; when that is old, it is read
+#: again before the refusal stands.
+_REF_RULES = frozenset(
+    {
+        "account_code.matches_tool",
+        "tax.mapped",
+        "tax.purchase_mapped",
+        "currency.enabled",
+        "document.after_lock_date",
+        "tracking.matches_tool",
+    }
+)
 
 
-@dataclass(frozen=True)
-class _Pending:
-    index: int
-    item: PushItem
-    write: mapping.Write
-
-
-class QuickBooksConnector:
+class QuickBooksConnector(QuickBooksReading):
     """A `Connector` for QuickBooks Online. `tokens` is a TokenSet (refreshed here when `client_id`
     is given) or a TokenKeeper; one grant reaches one realm, given as `realm` (or several `realms`
     when a caller shares a keeper)."""
@@ -134,8 +144,11 @@ class QuickBooksConnector:
         self.tenant_names = dict(tenant_names or {})
         self._accounts: dict[str, list[dict[str, Any]]] = {}
         self._tax_codes: dict[str, list[dict[str, Any]]] = {}
+        self._companies: dict[str, Company] = {}
         self._refs_read: dict[str, float] = {}
-        self._names: dict[tuple[str, EntityType, str], str] = {}
+        #: (realm, entity, reference) -> the contact a document was written to, for `lookup`
+        self._contacts: dict[tuple[str, EntityType, str], str] = {}
+        self.writer = Writer(self.api, self.tenant_names, self._rename)
 
     # --- tenants and imports ----------------------------------------------------------------------
 
@@ -161,6 +174,36 @@ class QuickBooksConnector:
             self._tax_codes[realm] = self.api.query(realm, "TaxCode", ACTIVE_OR_NOT)
             self._refs_read[realm] = self.clock.now()
         return self._tax_codes[realm]
+
+    def company(self, realm: str, *, again: bool = False) -> Company:
+        """The company's settings (`company.read`), read once and kept, or read `again`."""
+        if again or realm not in self._companies:
+            self._companies[realm] = companies.read(self.api, realm)
+            self._refs_read[realm] = self.clock.now()
+        return self._companies[realm]
+
+    def settings(self, tenant: str) -> RemoteSettings:
+        """The tenant's currencies, close date, default terms, classes and locations, and its
+        country and numbering (`SettingsImport`)."""
+        return self.company(tenant, again=True).settings()
+
+    def documents(
+        self, tenant: str, entity: EntityType, numbers: Sequence[str]
+    ) -> list[RemoteDocument]:
+        """The documents QuickBooks holds under these numbers (`DocumentImport`). Only where
+        booksync sends its numbers: a company numbering its own sales forms holds none of
+        booksync's numbers, whatever its own happen to be."""
+        if not documents.sends_number(entity, self.company(tenant)):
+            return []
+        found: list[RemoteDocument] = []
+        wanted = list(dict.fromkeys(numbers))
+        for start in range(0, len(wanted), lookups.LOOKUP_CHUNK):
+            listed = ", ".join(literal(n) for n in wanted[start : start + lookups.LOOKUP_CHUNK])
+            for row in self.api.query(tenant, mapping.ENTITIES[entity], f"DocNumber IN ({listed})"):
+                remote = documents.remote_document(entity, row)
+                if remote is not None:
+                    found.append(remote)
+        return found
 
     def account_codes(self, tenant: str) -> list[RemoteAccount]:
         self._accounts.pop(tenant, None)  # an import always reads the chart afresh
@@ -192,6 +235,7 @@ class QuickBooksConnector:
         if again:
             self._accounts.pop(realm, None)
             self._tax_codes.pop(realm, None)
+            self._companies.pop(realm, None)
         active = [r for r in self._account_rows(realm) if r.get("Active", True) is not False]
         codes = [r for r in self._tax_code_rows(realm) if r.get("Active", True) is not False]
         return mapping.Refs(imports.account_refs(active), imports.tax_code_refs(codes))
@@ -202,176 +246,85 @@ class QuickBooksConnector:
         results, pending = self._map(tenant, entity, items)
         stale = self.clock.now() - self._refs_read.get(tenant, 0.0) >= REREAD_REFS
         if stale and any(r.rule in _REF_RULES for r in results.values()):
-            # The company may have gained the account or tax code since it was read: read again.
+            # The company may have gained the account, tax code, currency, ... since it was read.
             results, pending = self._map(tenant, entity, items, again=True)
         batched = [p for p in pending if p.write.operation != "void"]
         for start in range(0, len(batched), BATCH):
-            results.update(self._send(tenant, entity, batched[start : start + BATCH]))
+            results.update(self.writer.send(tenant, entity, batched[start : start + BATCH]))
         for void in (p for p in pending if p.write.operation == "void"):
-            results.update(self._void(tenant, entity, void))
+            results.update(self.writer.void(tenant, entity, void))
+        if entity is EntityType.CREDIT_NOTE:
+            self._apply_credits(tenant, items, results)
         return [results[i] for i in range(len(items))]
 
     def _map(
         self, tenant: str, entity: EntityType, items: Sequence[PushItem], *, again: bool = False
-    ) -> tuple[dict[int, PushResult], list[_Pending]]:
+    ) -> tuple[dict[int, PushResult], list[Pending]]:
         """Each item as a QuickBooks write, or its rejection when one cannot be made."""
         results: dict[int, PushResult] = {}
-        pending: list[_Pending] = []
+        pending: list[Pending] = []
         refs = mapping.Refs() if entity.is_party else self.refs(tenant, again=again)
+        company = self.company(tenant, again=again and entity.is_party)
         for index, item in enumerate(items):
             if item.entity is not entity:
                 message = f"a {item.entity.label} cannot be pushed in a {entity.label} batch"
                 results[index] = PushResult(item.key, Outcome.REJECTED, item.remote_id, message)
                 continue
+            display = None
+            if (tenant, entity, item.reference) in self.writer.renamed:
+                payload: Any = item.payload
+                display = mapping.disambiguated(payload.name, entity)
             try:
-                write = mapping.to_qbo(item, refs)
+                write = mapping.to_qbo(item, refs, company, display_name=display)
             except mapping.MappingError as exc:
                 results[index] = PushResult(
                     item.key, Outcome.REJECTED, item.remote_id, str(exc), exc.rule, exc.fix
                 )
                 continue
             if entity.is_party:
-                self._names[(tenant, entity, item.reference)] = write.body["DisplayName"]
-            pending.append(_Pending(index, item, write))
+                self.writer.names[(tenant, entity, item.reference)] = write.body["DisplayName"]
+            elif isinstance(item.payload, DocumentPayload) and item.payload.contact_remote_id:
+                self._contacts[(tenant, entity, item.reference)] = item.payload.contact_remote_id
+            pending.append(Pending(index, item, write))
         return results, pending
 
-    def _send(
-        self, realm: str, entity: EntityType, chunk: list[_Pending], *, again: bool = True
-    ) -> dict[int, PushResult]:
-        """One batch request; operations refused with 5010 are read again and sent once more."""
-        name = mapping.ENTITIES[entity]
-        results: dict[int, PushResult] = {}
-        current = self.api.sync_tokens(
-            realm, name, (p.item.remote_id for p in chunk if p.item.remote_id)
-        )
-        operations: list[tuple[_Pending, dict[str, Any]]] = []
-        for pending in chunk:
-            body = pending.write.body
-            remote_id = pending.item.remote_id
-            if remote_id:
-                token = current.get(remote_id)
-                if token is None:
-                    gone = FaultError(NOT_FOUND, "Object Not Found", f"{name} {remote_id}", "")
-                    results[pending.index] = self._rejected(realm, pending, [gone], None)
-                    continue
-                body = {"Id": remote_id, "SyncToken": token, **body}
-                if pending.write.operation == "update":
-                    body["sparse"] = True
-            operations.append((pending, body))
-        if not operations:
-            return results
-        requests = [
-            {"bId": str(n), "operation": pending.write.operation, name: body}
-            for n, (pending, body) in enumerate(operations)
-        ]
-        answers = self.api.batch(realm, [p.item.key for p, _ in operations], requests)
-        stale: list[_Pending] = []
-        for n, (pending, body) in enumerate(operations):
-            answer = answers.get(str(n))
-            if answer is None:
-                results[pending.index] = PushResult(
-                    pending.item.key,
-                    Outcome.UNKNOWN,
-                    pending.item.remote_id,
-                    "QuickBooks' batch answer left this operation out",
-                    request=body,
-                )
+    def _rename(self, item: PushItem, display_name: str) -> mapping.Write:
+        return mapping.to_qbo(item, mapping.Refs(), display_name=display_name)
+
+    def _apply_credits(
+        self, tenant: str, items: Sequence[PushItem], results: dict[int, PushResult]
+    ) -> None:
+        """Apply each credit note QuickBooks took to the invoice it credits (`credits.py`)."""
+        for index, item in enumerate(items):
+            result = results[index]
+            if result.outcome not in (Outcome.CREATED, Outcome.UPDATED):
                 continue
-            errors = fault_errors(answer.get("Fault"))
-            if errors and again and any(e.code == STALE_OBJECT for e in errors):
-                self.api.forget(realm, name, str(pending.item.remote_id))
-                stale.append(pending)
-            elif errors:
-                results[pending.index] = self._rejected(realm, pending, errors, answer, body)
-            else:
-                results[pending.index] = self._accepted(
-                    realm, name, pending, answer.get(name), body
-                )
-        if stale:
-            results.update(self._send(realm, entity, stale, again=False))
-        return results
-
-    def _void(self, realm: str, entity: EntityType, pending: _Pending) -> dict[int, PushResult]:
-        """Void an invoice (its own operation, outside the batch), re-reading once on 5010."""
-        name = mapping.ENTITIES[entity]
-        remote_id = str(pending.item.remote_id)
-        for attempt in (1, 2):
-            token = self.api.sync_tokens(realm, name, [remote_id]).get(remote_id)
-            if token is None:
-                gone = FaultError(NOT_FOUND, "Object Not Found", f"{name} {remote_id}", "")
-                return {pending.index: self._rejected(realm, pending, [gone], None)}
-            body = {"Id": remote_id, "SyncToken": token}
-            status, answer = self.api.operation(realm, name, "void", body, pending.item.key)
-            errors = fault_errors(answer.get("Fault")) if isinstance(answer, dict) else []
-            if errors and attempt == 1 and any(e.code == STALE_OBJECT for e in errors):
-                self.api.forget(realm, name, remote_id)
+            if not isinstance(result.response, dict) or "Id" not in result.response:
                 continue
-            if errors or status != 200:
-                reason = errors or [FaultError("", "", f"status {status}", "")]
-                return {pending.index: self._rejected(realm, pending, reason, answer, body)}
-            returned = answer.get(name) if isinstance(answer, dict) else None
-            return {pending.index: self._accepted(realm, name, pending, returned, body)}
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _accepted(
-        self, realm: str, name: str, pending: _Pending, returned: Any, sent: dict[str, Any]
-    ) -> PushResult:
-        item = pending.item
-        remote_id = returned.get("Id") if isinstance(returned, dict) else None
-        if not remote_id:
-            return PushResult(
-                item.key,
-                Outcome.UNKNOWN,
-                item.remote_id,
-                "QuickBooks answered without the object's Id",
-                request=sent,
-                response=returned,
-            )
-        if pending.write.operation == "delete":
-            self.api.forget(realm, name, str(remote_id))
-        else:
-            self.api.remember(realm, name, returned)
-        outcome = Outcome.UPDATED if item.remote_id else Outcome.CREATED
-        return PushResult(item.key, outcome, str(remote_id), request=sent, response=returned)
-
-    def _rejected(
-        self,
-        realm: str,
-        pending: _Pending,
-        errors: list[FaultError],
-        returned: Any,
-        sent: dict[str, Any] | None = None,
-    ) -> PushResult:
-        item = pending.item
-        translation = translate(
-            errors,
-            item.entity,
-            self.tenant_names.get(realm, realm),
-            item.reference,
-            operation=pending.write.operation,
-        )
-        return refused(
-            item,
-            [str(e) for e in errors],
-            translation,
-            request=sent if sent is not None else pending.write.body,
-            response=returned,
-        )
+            try:
+                problem = credits.allocate(self.api, tenant, item, result.response)
+            except ConnectorError as exc:  # the credit note stands; applying it waits
+                problem = f"the credit note was written but not applied to its invoice: {exc}"
+            if problem:
+                results[index] = replace(result, message=problem)
 
     # --- finding what a lost answer created -------------------------------------------------------
 
     def lookup(self, tenant: str, entity: EntityType, reference: str) -> str | None:
-        """Documents by DocNumber, products by SKU. Customers and vendors have no field for
-        booksync's number: one pushed by this connector is found by the display name it was sent
-        with; otherwise None, and the repeated push's requestid (or QuickBooks' unique names) keeps
-        it from being created twice."""
+        """Documents by booksync's trace (never by number alone: `lookups.py`), products by SKU.
+        Customers and vendors have no field for booksync's number: one pushed by this connector
+        is found by the display name it was sent with; otherwise None, and the repeated push's
+        requestid (or QuickBooks' unique names) keeps it from being created twice."""
         name = mapping.ENTITIES[entity]
         if entity.is_document:
-            where = f"DocNumber = {literal(reference)}"
-        elif entity is EntityType.PRODUCT:
+            contact = self._contacts.get((tenant, entity, reference))
+            return lookups.find_document(
+                self.api, tenant, entity, reference, self.company(tenant), contact
+            )
+        if entity is EntityType.PRODUCT:
             where = f"Sku = {literal(reference)}"
         else:
-            display = self._names.get((tenant, entity, reference))
+            display = self.writer.names.get((tenant, entity, reference))
             if display is None:
                 return None
             where = f"DisplayName = {literal(display)}"
@@ -384,8 +337,9 @@ class QuickBooksConnector:
         self, tenant: str, entity: EntityType, items: Sequence[PushItem]
     ) -> dict[str, str]:
         """Many records in one query per 30 (`lookups.find_many`): customers and vendors by the
-        exact DisplayName their payload carries, so they are found after a restart too."""
-        return lookups.find_many(self.api, tenant, entity, items)
+        exact DisplayName their payload carries (or its disambiguated form), so they are found
+        after a restart too; documents by booksync's trace."""
+        return lookups.find_many(self.api, tenant, entity, items, self.company(tenant))
 
     def close(self) -> None:
         if self._owns_http:

@@ -6,6 +6,10 @@ SyncToken is old), 610 object not found, 6000 and the 2xxx codes for a business 
 validation naming a field. Where the field points at a checklist rule, the doctor shows that rule;
 the tool's own words are always kept in the message.
 
+Closed books are known by the Message ("Account Period Closed"), not the code: Intuit's list of
+frequent errors gives 6210, Harvest's support page 6200, and routablehq/python-quickbooks#208 saw
+it as 5010, the stale-object code, which must then not be retried as one.
+
 Each translation carries its fix twice: `remedy`, the fix as data (`booksync.domain.fixes`), and
 `fix`, the same as the command line a `PushResult` carries today (a test holds the two equal).
 """
@@ -28,6 +32,8 @@ DUPLICATE_NAME = "6240"
 DUPLICATE_NUMBER = "6140"
 STALE_OBJECT = "5010"
 NOT_FOUND = "610"
+INVALID_REFERENCE = "2500"
+PERIOD_CLOSED = "account period closed"
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,15 @@ class FaultError:
         return f"{words} (QuickBooks error {self.code or '?'}{field})"
 
 
+def period_closed(error: FaultError) -> bool:
+    return PERIOD_CLOSED in f"{error.message} {error.detail}".casefold()
+
+
+def stale(errors: Sequence[FaultError]) -> bool:
+    """A SyncToken QuickBooks no longer holds (worth reading again and retrying once)."""
+    return any(e.code == STALE_OBJECT and not period_closed(e) for e in errors)
+
+
 def fault_errors(fault: Any) -> list[FaultError]:
     """The errors of a Fault object ({"Error": [...], "type": ...}), in either letter case."""
     if not isinstance(fault, Mapping):
@@ -70,6 +85,7 @@ def _importing(tenant_name: str) -> Fix:
 
 #: Where QuickBooks names a field (in `element`, or inside `Detail`), which rule it belongs to.
 _TAX = re.compile(r"tax", re.I)
+_CURRENCY = re.compile(r"currency", re.I)
 _ACCOUNT = re.compile(r"account", re.I)
 _ITEM = re.compile(r"\bitem|ItemRef", re.I)
 _CUSTOMER = re.compile(r"CustomerRef|\bcustomer\b", re.I)
@@ -98,7 +114,16 @@ def translate(
     ref = shlex.quote(reference)
     retry = f"booksync sync retry {entity.value} {ref}"
     record = Subject(entity.value, None, reference)
+    noun = entity.value.replace("_", "-")
     for error in errors:
+        if period_closed(error):
+            return Translation(
+                "document.after_lock_date",
+                f"booksync {noun} edit {ref} --date YYYY-MM-DD",
+                "QuickBooks' books are closed on and before this document's date: date it after "
+                "the close date, or have the books reopened in QuickBooks",
+                fixes.set_field(record, "issue_date"),
+            )
         if error.code == DUPLICATE_NAME:
             if entity.is_party:
                 return Translation(
@@ -120,10 +145,11 @@ def translate(
             )
         if error.code == DUPLICATE_NUMBER:
             return Translation(
-                "tool.accepted",
-                None,
+                "document.number_free",
+                f"booksync {noun} edit {ref} --number NUMBER",
                 f"QuickBooks already has a {entity.label} numbered {reference} that booksync did "
                 "not create; renumber one of them",
+                fixes.renumber(record),
             )
         if error.code == STALE_OBJECT:
             return Translation(
@@ -138,6 +164,18 @@ def translate(
         if error.code == NOT_FOUND:
             return _not_found(entity, tenant_name, record, linked=operation != "create")
     return Translation("tool.accepted", None)
+
+
+def archived_contact(entity: EntityType, party: EntityType, name: str) -> Translation:
+    """The document's customer or vendor is inactive in QuickBooks (its "deleted" state)."""
+    kind = "customer" if party is EntityType.CLIENT else "vendor"
+    return Translation(
+        "contact.not_archived",
+        None,
+        f"the {party.label} '{name}' is an inactive {kind} in QuickBooks, which takes no new "
+        f"{entity.label} for it; make the {kind} active in QuickBooks, or raise the "
+        f"{entity.label} to another {party.label}",
+    )
 
 
 def _not_found(
@@ -183,6 +221,24 @@ def _by_field(error: FaultError, entity: EntityType, tenant_name: str) -> Transl
         words = error.detail or error.message
     else:
         return None
+    if _CURRENCY.search(words):
+        return Translation(
+            "currency.enabled",
+            f"booksync tenant import {tenant}",
+            "the currency is not one this QuickBooks company uses (turn multicurrency on and add "
+            "it there, then import the tenant again)",
+            importing,
+        )
+    if _TAX.search(words) and entity is EntityType.PURCHASE_ORDER:
+        return Translation(
+            "tax.purchase_mapped",
+            f"booksync tax-rate map RATE --tenant {tenant} --purchase-tax-type TAX_CODE",
+            "map the tax rate's purchase side to a tax code this QuickBooks company offers on "
+            f"purchases (booksync tenant import {tenant} refreshes the list)",
+            fixes.map_purchase_tax_rate(
+                Subject("tax_rate", None, fixes.UNNAMED), Subject("tenant", None, tenant_name)
+            ),
+        )
     if _TAX.search(words):
         return Translation(
             "tax.mapped",

@@ -116,14 +116,23 @@ def tax_code_refs(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     return found
 
 
+#: What booksync appends to a display name another kind of name holds (mapping.SUFFIXES).
+_SUFFIXES = {EntityType.SUPPLIER: " (supplier)", EntityType.CLIENT: " (client)"}
+
+
 def remote_contact(data: Mapping[str, Any], entity: EntityType) -> RemoteContact | None:
     """A customer (links to a client) or vendor (to a supplier): their Ids are separate series.
-    QuickBooks has no field for booksync's number, so none is read."""
+    QuickBooks has no field for booksync's number, so none is read. One booksync wrote as
+    "Acme Pty Ltd (supplier)" is known by its CompanyName, the real name."""
     if not data.get("Id"):
         return None
+    name = str(data.get("DisplayName") or "")
+    company = str(data.get("CompanyName") or "")
+    if company and name == company + _SUFFIXES[entity]:
+        name = company
     return RemoteContact(
         str(data["Id"]),
-        str(data.get("DisplayName") or ""),
+        name,
         None,
         data.get("Active", True) is not False,
         entity,

@@ -1,9 +1,15 @@
 """booksync's tool-neutral payloads as QuickBooks Online v3 JSON (imports go the other way, in
-`imports.py`).
+`imports.py`): customers, vendors and items here, documents in `documents.py`.
 
 Pure functions: no HTTP here. QuickBooks refers to accounts, tax codes, items and contacts by
 their Id, while booksync holds what a person sees (an account's number or name, a tax code's
 name), so every reference goes through `Refs`, built from the tenant's chart and tax codes.
+
+A customer's or vendor's DisplayName is unique across customers, vendors and employees together
+(6240 Duplicate Name Exists Error; https://developer.intuit.com/hub/blog/2017/06/08/top-
+quickbooks-online-api-errors-and-how-to-handle-them). A supplier that is also a client of the MSP
+is therefore written as "Acme Pty Ltd (supplier)", with `CompanyName` keeping the real name
+(`disambiguated`); the connector does so when QuickBooks says another kind of name holds it.
 
 Sales orders become Estimates, not SalesReceipts: a SalesReceipt records a sale already paid for
 (it posts income and a deposit at once), while an Estimate posts nothing and is what QuickBooks
@@ -17,14 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from booksync.connectors.protocol import (
-    DocumentPayload,
-    ItemPayload,
-    LinePayload,
-    PartyPayload,
-    PushItem,
-)
-from booksync.domain.money import MoneyError, line_amount
+from booksync.connectors.protocol import Address, ItemPayload, PartyPayload, PushItem
+from booksync.connectors.quickbooks.company import Company
 from booksync.domain.types import EntityType
 
 #: The QuickBooks entity each booksync record type becomes.
@@ -39,14 +39,13 @@ ENTITIES: dict[EntityType, str] = {
 }
 #: US companies' two pseudo tax codes: lines say taxable or not, the company's setup says how much.
 US_TAX_CODES = frozenset({"TAX", "NON"})
+MAX_COMPANY_NAME = 100
 
 #: QuickBooks' field limits, checked before sending so the message names booksync's field.
 MAX_DISPLAY_NAME = 500
 MAX_ITEM_NAME = 100
 MAX_SKU = 100
-MAX_DOC_NUMBER = 21
 MAX_DESCRIPTION = 4000
-MAX_PRIVATE_NOTE = 4000
 #: DisplayName and item Name may not contain these (a colon separates a parent from a sub-item).
 FORBIDDEN_IN_NAMES = (":", "\t", "\n")
 
@@ -89,13 +88,27 @@ class Write:
     body: dict[str, Any]
 
 
-def _put(target: dict[str, Any], key: str, value: Any) -> None:
+def put(target: dict[str, Any], key: str, value: Any) -> None:
     if value is not None and value != "":
         target[key] = value
 
 
-def _ref(value: str) -> dict[str, str]:
+def ref(value: str) -> dict[str, str]:
     return {"value": value}
+
+
+def address(value: Address | None) -> dict[str, str] | None:
+    """A PhysicalAddress: up to five lines, City, CountrySubDivisionCode, PostalCode, Country."""
+    if value is None:
+        return None
+    body: dict[str, str] = {}
+    for n, text in enumerate(value.lines[:5], start=1):
+        put(body, f"Line{n}", text)
+    put(body, "City", value.city)
+    put(body, "CountrySubDivisionCode", value.region)
+    put(body, "PostalCode", value.postal_code)
+    put(body, "Country", value.country)
+    return body or None
 
 
 def _check_name(text: str, what: str, limit: int, fix: str | None) -> None:
@@ -115,27 +128,48 @@ def _check_name(text: str, what: str, limit: int, fix: str | None) -> None:
         )
 
 
-def to_qbo(item: PushItem, refs: Refs) -> Write:
-    """The write for one push; raises MappingError for what QuickBooks would certainly refuse."""
+def to_qbo(
+    item: PushItem, refs: Refs, company: Company | None = None, *, display_name: str | None = None
+) -> Write:
+    """The write for one push; raises MappingError for what QuickBooks would certainly refuse.
+    `display_name` overrides a customer's or vendor's DisplayName (see `disambiguated`)."""
+    from booksync.connectors.quickbooks import documents
+
     entity = ENTITIES[item.entity]
     payload = item.payload
+    company = company or Company()
     if isinstance(payload, PartyPayload):
-        body = party(payload, create=item.remote_id is None)
+        body = party(payload, company, create=item.remote_id is None, display_name=display_name)
     elif isinstance(payload, ItemPayload):
         body = qbo_item(payload, refs)
     else:
-        operation = _document_operation(item.entity, payload, linked=item.remote_id is not None)
+        operation = documents.operation(item.entity, payload, linked=item.remote_id is not None)
         if operation != "write":
             return Write(operation, entity, {})
-        body = document(item.entity, payload, refs)
+        body = documents.document(item.entity, payload, refs, company)
     return Write("update" if item.remote_id else "create", entity, body)
 
 
 # --- names --------------------------------------------------------------------------------------
 
 
-def party(payload: PartyPayload, *, create: bool) -> dict[str, Any]:
-    """A customer or vendor. CurrencyRef is set only on create (QuickBooks: write-on-create)."""
+#: What tells a supplier's display name from a client's of the same name (and the reverse).
+SUFFIXES = {EntityType.SUPPLIER: " (supplier)", EntityType.CLIENT: " (client)"}
+
+
+def disambiguated(name: str, entity: EntityType) -> str:
+    return name + SUFFIXES[entity]
+
+
+def party(
+    payload: PartyPayload,
+    company: Company | None = None,
+    *,
+    create: bool,
+    display_name: str | None = None,
+) -> dict[str, Any]:
+    """A customer or vendor. CurrencyRef is set only on create (QuickBooks: write-on-create), and
+    must be one of the company's currencies; BillAddr is the party's address."""
     command = "client" if payload.entity is EntityType.CLIENT else "supplier"
     _check_name(
         payload.name,
@@ -143,11 +177,24 @@ def party(payload: PartyPayload, *, create: bool) -> dict[str, Any]:
         MAX_DISPLAY_NAME,
         f"booksync {command} edit '{payload.number}' --name NAME",
     )
-    body: dict[str, Any] = {"DisplayName": payload.name}
+    company = company or Company()
+    body: dict[str, Any] = {"DisplayName": display_name or payload.name}
+    if display_name and display_name != payload.name:
+        body["CompanyName"] = payload.name[:MAX_COMPANY_NAME]
     if payload.email:
         body["PrimaryEmailAddr"] = {"Address": payload.email}
+    where = address(payload.address)
+    if where is not None:
+        body["BillAddr"] = where
     if create:
-        body["CurrencyRef"] = _ref(payload.currency)
+        if not company.currency_enabled(payload.currency):
+            raise MappingError(
+                f"{payload.entity.label} '{payload.name}' deals in {payload.currency}, which this "
+                "QuickBooks company does not use (its currencies: "
+                f"{', '.join(sorted(company.currencies))})",
+                rule="currency.enabled",
+            )
+        body["CurrencyRef"] = ref(payload.currency)
     return body
 
 
@@ -177,19 +224,19 @@ def qbo_item(product: ItemPayload, refs: Refs) -> dict[str, Any]:
         "Sku": product.code,
         "Type": "NonInventory" if product.expense_account_code else "Service",
         "Description": (product.description or product.name)[:MAX_DESCRIPTION],
-        "IncomeAccountRef": _ref(income),
+        "IncomeAccountRef": ref(income),
     }
-    _put(body, "UnitPrice", product.price)
+    put(body, "UnitPrice", product.price)
     if product.expense_account_code:
-        body["ExpenseAccountRef"] = _ref(_account(refs, product.expense_account_code))
+        body["ExpenseAccountRef"] = ref(_account(refs, product.expense_account_code))
         body["PurchaseDesc"] = body["Description"]
-        _put(body, "PurchaseCost", product.cost)
+        put(body, "PurchaseCost", product.cost)
     if product.tax_type:
-        code = _tax_code(refs, product.tax_type)
+        code = tax_code(refs, product.tax_type)
         if code in US_TAX_CODES:
             body["Taxable"] = code == "TAX"
         else:
-            body["SalesTaxCodeRef"] = _ref(code)
+            body["SalesTaxCodeRef"] = ref(code)
     return body
 
 
@@ -203,141 +250,12 @@ def _account(refs: Refs, code: str) -> str:
     return found
 
 
-def _tax_code(refs: Refs, tax_type: str) -> str:
+def tax_code(refs: Refs, tax_type: str, *, purchase: bool = False) -> str:
     found = refs.tax_code(tax_type)
     if found is None:
+        side = "purchase " if purchase else ""
         raise MappingError(
-            f"tax type '{tax_type}' is not an active tax code of this QuickBooks company",
-            rule="tax.mapped",
+            f"{side}tax type '{tax_type}' is not an active tax code of this QuickBooks company",
+            rule="tax.purchase_mapped" if purchase else "tax.mapped",
         )
     return found
-
-
-# --- transactions ---------------------------------------------------------------------------------
-
-#: booksync's status -> the field and value QuickBooks keeps it in (estimates and purchase orders).
-STATUS_FIELDS: dict[EntityType, tuple[str, dict[str, str]]] = {
-    EntityType.SALES_ORDER: (
-        "TxnStatus",
-        {
-            "draft": "Pending",
-            "submitted": "Pending",
-            "authorised": "Accepted",
-            "paid": "Closed",
-            "voided": "Rejected",
-        },
-    ),
-    EntityType.PURCHASE_ORDER: (
-        "POStatus",
-        {
-            "draft": "Open",
-            "submitted": "Open",
-            "authorised": "Open",
-            "paid": "Closed",
-            "voided": "Closed",
-        },
-    ),
-}
-STATUSES = ("draft", "submitted", "authorised", "paid", "voided")
-DUE_FIELDS = {
-    EntityType.INVOICE: "DueDate",
-    EntityType.PURCHASE_ORDER: "DueDate",
-    EntityType.SALES_ORDER: "ExpirationDate",
-}
-
-
-def _document_operation(entity: EntityType, doc: DocumentPayload, *, linked: bool) -> str:
-    """The write to make: "write" (create or update), or how a voided invoice or credit note
-    leaves QuickBooks.
-
-    QuickBooks voids invoices through their own operation; credit memos have none in the API, so a
-    voided one is deleted. One that never reached QuickBooks has nothing to void.
-    """
-    if doc.status not in STATUSES:
-        raise MappingError(
-            f"{entity.label} {doc.number} has status '{doc.status}'; accepted: "
-            + ", ".join(STATUSES)
-        )
-    if doc.status != "voided" or entity in STATUS_FIELDS:
-        return "write"
-    if not linked:
-        raise MappingError(
-            f"{entity.label} {doc.number} is voided and never reached QuickBooks, so there is "
-            "nothing to void there; it is not created",
-        )
-    return "void" if entity is EntityType.INVOICE else "delete"
-
-
-def line(entity: EntityType, payload: LinePayload, refs: Refs, currency: str) -> dict[str, Any]:
-    """A line on an item: purchase orders use ItemBasedExpenseLineDetail, the others
-    SalesItemLineDetail. Amount is Qty × UnitPrice rounded to the currency, as QuickBooks checks."""
-    if not payload.item_remote_id:
-        raise MappingError(
-            f"line '{payload.description[:40]}': its product has no QuickBooks item yet",
-            rule="dependency.product",
-        )
-    try:
-        amount = line_amount(payload.quantity, payload.unit_price, currency)
-    except MoneyError as exc:
-        raise MappingError(f"currency '{currency}': {exc}") from None
-    detail: dict[str, Any] = {
-        "ItemRef": _ref(payload.item_remote_id),
-        "Qty": payload.quantity,
-        "UnitPrice": payload.unit_price,
-    }
-    if payload.tax_type:
-        detail["TaxCodeRef"] = _ref(_tax_code(refs, payload.tax_type))
-    kind = (
-        "ItemBasedExpenseLineDetail"
-        if entity is EntityType.PURCHASE_ORDER
-        else "SalesItemLineDetail"
-    )
-    body: dict[str, Any] = {"DetailType": kind, "Amount": amount}
-    _put(body, "Description", payload.description[:MAX_DESCRIPTION])
-    body[kind] = detail
-    return body
-
-
-def document(entity: EntityType, doc: DocumentPayload, refs: Refs) -> dict[str, Any]:
-    """An Invoice, CreditMemo, Estimate (sales order) or PurchaseOrder; prices are tax-exclusive."""
-    if not doc.contact_remote_id:
-        party_kind = "supplier" if entity is EntityType.PURCHASE_ORDER else "client"
-        raise MappingError(
-            f"{entity.label} {doc.number}: its {party_kind} '{doc.contact_name}' has no "
-            "QuickBooks record yet",
-            rule=f"dependency.{party_kind}",
-        )
-    if len(doc.number) > MAX_DOC_NUMBER:
-        raise MappingError(
-            f"{entity.label} number '{doc.number}' is {len(doc.number)} characters; QuickBooks "
-            f"accepts at most {MAX_DOC_NUMBER} in DocNumber"
-        )
-    if not doc.lines:
-        raise MappingError(f"{entity.label} {doc.number} has no lines; QuickBooks requires one")
-    lines = [line(entity, ln, refs, doc.currency) for ln in doc.lines]
-    party_field = "VendorRef" if entity is EntityType.PURCHASE_ORDER else "CustomerRef"
-    body: dict[str, Any] = {
-        party_field: _ref(doc.contact_remote_id),
-        "DocNumber": doc.number,
-        "TxnDate": doc.issue_date.isoformat(),
-    }
-    due = DUE_FIELDS.get(entity)
-    if due and doc.due_date is not None:
-        body[due] = doc.due_date.isoformat()
-    body["CurrencyRef"] = _ref(doc.currency)
-    if doc.reference:
-        body["PrivateNote"] = doc.reference[:MAX_PRIVATE_NOTE]
-    if entity in STATUS_FIELDS:
-        name, values = STATUS_FIELDS[entity]
-        body[name] = values[doc.status]
-    if not any(_line_tax_code(ln) in US_TAX_CODES for ln in lines):
-        # Outside the US, QuickBooks adds tax to these prices; US companies refuse the field.
-        body["GlobalTaxCalculation"] = "TaxExcluded"
-    body["Line"] = lines
-    return body
-
-
-def _line_tax_code(body: Mapping[str, Any]) -> str | None:
-    detail = body.get(str(body.get("DetailType")))
-    ref = detail.get("TaxCodeRef") if isinstance(detail, dict) else None
-    return str(ref["value"]) if isinstance(ref, dict) and "value" in ref else None

@@ -31,6 +31,10 @@ class QuickBooksTool(Tool):
     tenant_noun = "company"
     remote_id_label = "realm"
     limits = LIMITS
+    #: QuickBooks Online taxes each line and rounds it there: "QuickBooks Online will always
+    #: calculate line-by-line" (Intuit staff, https://quickbooks.intuit.com/learn-support/en-ca/
+    #: sales-customers/if-my-subtotal-is-95-40-and-my-gst-hst-is-15-the-total-tax/01/306952).
+    tax_rounding = "line"
     logo = "logo.svg"
     connect_help = (
         "Sign in to QuickBooks Online (OAuth 2.0) and connect the company you choose; run it once "

@@ -7,14 +7,15 @@ replayed by Xero rather than applied twice. Tokens refresh themselves before the
 calls are paced per tenant from Xero's X-MinLimit-Remaining headers and held back after a 429 for as
 long as its Retry-After says. Base URLs are settings, so the same code talks to the emulator.
 
-Xero's endpoints, app and limits are in app.py; reading its answers into results in answers.py.
+Xero's endpoints, app and limits are in app.py; reading its answers into results in answers.py;
+writing documents (creates by PUT, updates by POST, voids, allocations) in documents.py; the
+organisation's settings and the documents it already holds in settings.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
@@ -29,11 +30,14 @@ from booksync.connectors.protocol import (
     PushResult,
     RemoteAccount,
     RemoteContact,
+    RemoteDocument,
     RemoteItem,
+    RemoteSettings,
     RemoteTaxType,
     RemoteTenant,
 )
-from booksync.connectors.xero import answers, mapping
+from booksync.connectors.xero import answers, documents, lookups, mapping
+from booksync.connectors.xero import settings as tenant_settings
 from booksync.connectors.xero.answers import MAX_KEY, batch_key
 from booksync.connectors.xero.app import (
     API_URL,
@@ -48,10 +52,11 @@ from booksync.connectors.xero.app import (
     connections_url_for,
     xero_app,
 )
+from booksync.connectors.xero.reading import XeroReading
 from booksync.domain.types import EntityType
 
-#: References per lookup GET: well under a page (100), and a `where` of ORs Xero takes.
-LOOKUP_CHUNK = 25
+#: Kept here for callers that imported it: references per lookup GET.
+LOOKUP_CHUNK = lookups.LOOKUP_CHUNK
 
 #: Names this module has always offered; they now live in app.py and answers.py.
 __all__ = [
@@ -72,7 +77,7 @@ __all__ = [
 ]
 
 
-class XeroConnector:
+class XeroConnector(XeroReading):
     """A `Connector` for Xero. `tokens` is a TokenSet (refreshed here when `client_id` is given) or a
     TokenKeeper shared by every tenant of one grant."""
 
@@ -148,6 +153,38 @@ class XeroConnector:
                 f"Xero answered {response.status_code} to GET {path}: {problem_detail(response)}"
             )
         return answers.json_of(response)
+
+    def collection(
+        self, tenant: str, path: str, key: str, params: Mapping[str, str] | None = None
+    ) -> list[dict[str, Any]]:
+        """The `key` list of GET `path` (empty when Xero answers 404)."""
+        return self._collection(tenant, path, key, params)
+
+    def write(
+        self,
+        tenant: str,
+        method: str,
+        path: str,
+        body: Any,
+        params: Mapping[str, str],
+        key: str,
+    ) -> tuple[Any, httpx.Response]:
+        """One write with its Idempotency-Key: Xero's answer (200 or 400) and the response."""
+        response = self.http.request(
+            method,
+            f"{self.base_url}/{path}",
+            params=params,
+            json_body=body,
+            headers={"xero-tenant-id": tenant, "Idempotency-Key": key},
+            auth=self.tokens,
+            tenant=tenant,
+        )
+        if response.status_code not in (200, 400):
+            raise ConnectorError(
+                f"Xero answered {response.status_code} to {method} {path}: "
+                f"{problem_detail(response)}"
+            )
+        return answers.json_of(response), response
 
     def _collection(
         self, tenant: str, path: str, key: str, params: Mapping[str, str] | None = None
@@ -234,9 +271,23 @@ class XeroConnector:
         rows = self._collection(tenant, "Items", "Items")
         return [i for i in (mapping.remote_item(r) for r in rows) if i is not None]
 
+    # --- settings and documents already in Xero ---------------------------------------------------
+
+    def settings(self, tenant: str) -> RemoteSettings:
+        """Currencies, lock date, default payment terms and tracking (`SettingsImport`)."""
+        return tenant_settings.read_settings(self, tenant)
+
+    def documents(
+        self, tenant: str, entity: EntityType, numbers: Sequence[str]
+    ) -> list[RemoteDocument]:
+        """The documents Xero holds under these numbers (`DocumentImport`)."""
+        return tenant_settings.read_documents(self, tenant, entity, numbers)
+
     # --- pushing ------------------------------------------------------------------------------------
 
     def push(self, tenant: str, entity: EntityType, items: Sequence[PushItem]) -> list[PushResult]:
+        if entity.is_document:
+            return documents.push_documents(self, tenant, entity, items)
         results: dict[int, PushResult] = {}
         ready: list[tuple[int, PushItem, dict[str, Any]]] = []
         for index, item in enumerate(items):
@@ -259,27 +310,22 @@ class XeroConnector:
     def _send(
         self, tenant: str, entity: EntityType, chunk: list[tuple[int, PushItem, dict[str, Any]]]
     ) -> list[PushResult]:
+        """Contacts and items: POST creates or updates (by ContactID / ItemID, else by
+        ContactNumber / Code, which are booksync's own); items' prices keep 4 decimals."""
         endpoint = mapping.ENDPOINTS[entity]
         elements = [element for _, _, element in chunk]
         body = {endpoint.collection: elements}
         pushed = [item for _, item, _ in chunk]
-        response = self.http.request(
-            "POST",
-            f"{self.base_url}/{endpoint.path}",
-            params={"summarizeErrors": "false"},
-            json_body=body,
-            headers={"xero-tenant-id": tenant, "Idempotency-Key": batch_key(pushed, body)},
-            auth=self.tokens,
-            tenant=tenant,
+        params = {"summarizeErrors": "false"}
+        if entity is EntityType.PRODUCT:
+            # unitdp "also applies to the UnitPrice elements on the Items endpoint" (Xero's
+            # rounding guide, developer.xero.com/documentation/api-guides/rounding-in-xero)
+            params["unitdp"] = "4"
+        answer, response = self.write(
+            tenant, "POST", endpoint.path, body, params, batch_key(pushed, body)
         )
-        if response.status_code not in (200, 400):
-            raise ConnectorError(
-                f"Xero answered {response.status_code} to POST {endpoint.path}: "
-                f"{problem_detail(response)}"
-            )
-        answer = answers.json_of(response)
+        name = self.tenant_names.get(tenant, tenant)
         if response.status_code == 400:
-            name = self.tenant_names.get(tenant, tenant)
             return answers.refused(endpoint, pushed, elements, answer, response, name)
         answered = answers.elements(answer, endpoint.collection)
         if answered is None or len(answered) != len(pushed):
@@ -287,72 +333,19 @@ class XeroConnector:
                 f"Xero answered {len(answered or [])} elements for the {len(pushed)} sent to "
                 f"{endpoint.path}"
             )
-        name = self.tenant_names.get(tenant, tenant)
         return answers.accepted(endpoint, pushed, elements, answered, name)
 
     # --- finding what a lost answer created -----------------------------------------------------------
 
     def lookup(self, tenant: str, entity: EntityType, reference: str) -> str | None:
-        endpoint = mapping.ENDPOINTS[entity]
-        assert endpoint.number_field is not None
-        field = endpoint.number_field
-        if entity is EntityType.PURCHASE_ORDER:
-            # GET /PurchaseOrders has no `where`; /PurchaseOrders/{PurchaseOrderNumber} finds one.
-            path = f"PurchaseOrders/{quote(reference, safe='')}"
-            rows = self._collection(tenant, path, "PurchaseOrders")
-        elif entity is EntityType.SALES_ORDER:
-            rows = self._collection(tenant, "Quotes", "Quotes", {"QuoteNumber": reference})
-        else:
-            where = f"{field}=={answers.where_string(reference)}"
-            if endpoint.doc_type:
-                where += f' AND Type=="{endpoint.doc_type}"'
-            rows = self._collection(tenant, endpoint.path, endpoint.collection, {"where": where})
-        for row in rows:
-            if (
-                row.get(field) == reference
-                and row.get("Status") != "DELETED"
-                and row.get(endpoint.id_field)
-            ):
-                return str(row[endpoint.id_field])
-        return None
+        return lookups.find(self, tenant, entity, [reference], {}).get(reference)
 
     def lookup_many(
         self, tenant: str, entity: EntityType, items: Sequence[PushItem]
     ) -> dict[str, str]:
-        """Many references in one GET per `LOOKUP_CHUNK`: invoices by `InvoiceNumbers=a,b,c`
-        (tests/specs/xero/xero_accounting.yaml line 7381), contacts, items and credit notes by a
-        `where` of ORs (line 3595 for Contacts). Quotes and purchase orders have no list filter
-        for numbers: one `lookup` each."""
-        endpoint = mapping.ENDPOINTS[entity]
-        field = endpoint.number_field
-        assert field is not None
-        references = list(dict.fromkeys(item.reference for item in items))
-        found: dict[str, str] = {}
-        if entity in (EntityType.PURCHASE_ORDER, EntityType.SALES_ORDER):
-            for reference in references:
-                if (remote_id := self.lookup(tenant, entity, reference)) is not None:
-                    found[reference] = remote_id
-            return found
-        for start in range(0, len(references), LOOKUP_CHUNK):
-            chunk = references[start : start + LOOKUP_CHUNK]
-            if endpoint.path == "Invoices" and not any("," in r for r in chunk):
-                params = {"InvoiceNumbers": ",".join(chunk)}
-            else:
-                where = " OR ".join(f"{field}=={answers.where_string(r)}" for r in chunk)
-                params = {"where": f"({where})" if len(chunk) > 1 else where}
-            for row in self._collection(tenant, endpoint.path, endpoint.collection, params):
-                number = row.get(field)
-                if (
-                    number in chunk
-                    and row.get("Status") != "DELETED"
-                    and row.get(endpoint.id_field)
-                    and (
-                        endpoint.doc_type is None
-                        or row.get("Type", endpoint.doc_type) == endpoint.doc_type
-                    )
-                ):
-                    found.setdefault(str(number), str(row[endpoint.id_field]))
-        return found
+        """Many references at once (see lookups.py: a document only counts when it is to the
+        contact the item names, an invoice only when this app created it)."""
+        return lookups.find_items(self, tenant, entity, items)
 
     def close(self) -> None:
         if self._owns_http:

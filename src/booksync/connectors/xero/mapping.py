@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from booksync.connectors.protocol import (
@@ -94,6 +94,8 @@ MAX_ITEM_NAME = 50
 MAX_CONTACT_NAME = 255
 MAX_CONTACT_NUMBER = 50
 MAX_DESCRIPTION = 4000
+#: Tracking categories per line: an organisation has at most two (emulator tracking.py cites it).
+MAX_TRACKING = 2
 
 
 class MappingError(ValueError):
@@ -146,8 +148,8 @@ def contact(party: PartyPayload) -> dict[str, Any]:
 def xero_item(product: ItemPayload) -> dict[str, Any]:
     """An item. Name is cut to Xero's 50 characters (the full name stays in Description).
 
-    The purchase side carries no TaxType: booksync maps one tax type per product, a sales one, and
-    Xero refuses a sales tax type on a purchase account; Xero then applies the account's default.
+    The purchase side carries the purchase tax type when the tax rate maps one (Xero refuses a
+    sales tax type on a purchase account), else none, and Xero applies the account's default.
     """
     if len(product.code) > MAX_ITEM_CODE:
         raise MappingError(
@@ -170,6 +172,8 @@ def xero_item(product: ItemPayload) -> dict[str, Any]:
     purchases: dict[str, Any] = {}
     _put(purchases, "UnitPrice", product.cost)
     _put(purchases, "AccountCode", product.expense_account_code)
+    if purchases:
+        _put(purchases, "TaxType", product.purchase_tax_type)
     body["IsPurchased"] = bool(purchases)
     if purchases:
         body["PurchaseDetails"] = purchases
@@ -177,7 +181,12 @@ def xero_item(product: ItemPayload) -> dict[str, Any]:
     return body
 
 
-def line(entity: EntityType, payload: LinePayload) -> dict[str, Any]:
+def line(
+    entity: EntityType, payload: LinePayload, tracking: tuple[tuple[str, str], ...] = ()
+) -> dict[str, Any]:
+    """A line item. UnitAmount keeps booksync's 4 decimals (sent with `unitdp=4`); the tax type is
+    the one of the document's side (a purchase order's is the purchase tax type); tracking is the
+    line's categories, then the document's for categories the line does not name."""
     body: dict[str, Any] = {}
     _put(body, "ItemCode", payload.item_code)
     _put(body, "Description", _shorten(payload.description, MAX_DESCRIPTION))
@@ -185,7 +194,30 @@ def line(entity: EntityType, payload: LinePayload) -> dict[str, Any]:
     body["UnitAmount"] = payload.unit_price
     _put(body, "AccountCode", payload.account_code)
     _put(body, "TaxType", payload.tax_type)
+    named = dict(payload.tracking)
+    for category, option in tracking:
+        named.setdefault(category, option)
+    if len(named) > MAX_TRACKING:
+        raise MappingError(
+            f"a line has {len(named)} tracking categories ({', '.join(named)}); Xero accepts at "
+            f"most {MAX_TRACKING}",
+            rule="tracking.matches_tool",
+        )
+    if named:
+        body["Tracking"] = [{"Name": c, "Option": o} for c, o in named.items()]
     return body
+
+
+def currency_rate(exchange_rate: Decimal) -> Decimal:
+    """Xero's CurrencyRate from booksync's rate (base currency per unit of the document's).
+
+    Xero states a rate as units of the foreign currency per unit of the base currency (its screens
+    show "1 AUD = 0.654321 USD"; the spec's example rate for a payment in a non-base currency is
+    0.7500, line 23864, for NZD organisations), so it is the inverse, kept to the 6 decimals Xero
+    rounds rates to (help.xero.com/CurrencySettings)."""
+    if exchange_rate <= 0:
+        raise MappingError(f"exchange rate {exchange_rate} must be above 0")
+    return (Decimal(1) / exchange_rate).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
 
 
 def document(entity: EntityType, doc: DocumentPayload) -> dict[str, Any]:
@@ -221,10 +253,12 @@ def document(entity: EntityType, doc: DocumentPayload) -> dict[str, Any]:
     body[endpoint.number_field] = doc.number
     _put(body, "Reference", doc.reference)
     body["CurrencyCode"] = doc.currency
+    if doc.exchange_rate is not None:
+        body["CurrencyRate"] = currency_rate(doc.exchange_rate)
     body["Status"] = status
     # Same meaning, different spelling: Quotes take the upper-case enum (the spec's QuoteLineAmountTypes).
     body["LineAmountTypes"] = "EXCLUSIVE" if entity is EntityType.SALES_ORDER else "Exclusive"
-    body["LineItems"] = [line(entity, ln) for ln in doc.lines]
+    body["LineItems"] = [line(entity, ln, doc.tracking) for ln in doc.lines]
     return body
 
 

@@ -29,7 +29,14 @@ from booksync.store.models.records import (
     TaxRate,
     TaxRateMapping,
 )
-from booksync.store.models.sync import SyncEvent, SyncJob, SyncJobBlocker, Worker
+from booksync.store.models.sync import (
+    RateBudgetCall,
+    RateBudgetHold,
+    SyncEvent,
+    SyncJob,
+    SyncJobBlocker,
+    Worker,
+)
 from booksync.store.models.auth import ApiKey, SignInFailure, User
 # isort: on
 
@@ -46,6 +53,8 @@ __all__ = [
     "ItemGroup",
     "RemoteDocument",
     "Product",
+    "RateBudgetCall",
+    "RateBudgetHold",
     "RemoteObject",
     "SignInFailure",
     "Supplier",

@@ -6,7 +6,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from booksync.store.models.base import Base, Timestamped
@@ -20,6 +30,8 @@ class SyncJob(Timestamped, Base):
     __table_args__ = (
         UniqueConstraint("entity_type", "record_id"),
         Index("ix_sync_jobs_status_due", "status", "next_attempt_at"),
+        # issue 12 part A: claiming takes each tenant's due jobs in turn
+        Index("ix_sync_jobs_tenant_due", "tenant_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,10 +49,16 @@ class SyncJob(Timestamped, Base):
     error_fix: Mapped[str | None] = mapped_column(Text)
     synced_version: Mapped[int | None] = mapped_column(Integer)
     remote_id: Mapped[str | None] = mapped_column(String(255))
+    #: After a push: where what the tool booked differs from what booksync computed, field by
+    #: field ([{"field": "total", "booksync": "13.75", "tool": "11.00"}]); None when it matched.
+    verification: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     #: A push may have reached the tool without its answer reaching us: look up before creating.
     uncertain: Mapped[bool] = mapped_column(Boolean, default=False)
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The claim's generation, bumped by every claim and takeover (issue 12 part A): a worker's
+    #: writes for the job carry the generation it claimed, so one paused past its lease is fenced.
+    claim_token: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class SyncJobBlocker(Base):
@@ -71,3 +89,54 @@ class SyncEvent(Base):
     request: Mapped[Any] = mapped_column(JSON, nullable=True)
     response: Mapped[Any] = mapped_column(JSON, nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# -- issue 12 part B: the workers registry (`booksync status`, metrics) ------------------------------
+
+
+class Worker(Base):
+    """A running `booksync worker` process, as it last said: written by the worker itself every few
+    seconds (`booksync.sync.workers`), so `booksync status` on any machine sees every worker.
+
+    A row whose heartbeat is old belongs to a worker that died without saying so; it is shown as
+    such, and its claims fall to others when their lease ends.
+    """
+
+    __tablename__ = "workers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The worker's name, as its claims carry it in `sync_jobs.claimed_by` ("host:pid" by default).
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    jobs_held: Mapped[int] = mapped_column(Integer, default=0)
+    concurrency: Mapped[int] = mapped_column(Integer, default=1)
+
+
+# -- issue 12 part A: the rate budget every worker shares (PostgreSQL stores) -----------------------
+
+
+class RateBudgetCall(Base):
+    """One call counted in a rate lane's window (`booksync.sync.budget_store`): a lane is one limit
+    of one tenant or app ("xero|<tenant>|m"); rows older than the lane's window are deleted."""
+
+    __tablename__ = "rate_budget_calls"
+    __table_args__ = (Index("ix_rate_budget_calls_lane_at", "lane", "at_ms"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    )
+    lane: Mapped[str] = mapped_column(String(200))
+    #: Unix milliseconds, on the workers' clock.
+    at_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class RateBudgetHold(Base):
+    """A tool's Retry-After for a lane: no call before `until_ms` (Unix milliseconds)."""
+
+    __tablename__ = "rate_budget_holds"
+
+    lane: Mapped[str] = mapped_column(String(200), primary_key=True)
+    until_ms: Mapped[int] = mapped_column(BigInteger)

@@ -1,0 +1,164 @@
+"""Sync loop throughput per worker process, and its memory with a large backlog pending.
+
+Builds a book with bench.doctor's bulk builder (clients, suppliers, products, documents; a few
+deliberately faulty), marks every record pending, then syncs it in a child process, so that the
+child's peak RSS is the pass's alone: one worker (`Engine`, concurrency 1) into
+`RecordingTool(":memory:")`, a tool that answers instantly, so what is measured is booksync's own
+work per record: claiming, gating, building payloads, the rate budget, recording outcomes.
+
+The baseline, measured in the same run on a book of the same shape: the same engine pushing one
+record per call (batch size 1, what an integration without batching does), on at most
+`--baseline-records` records. Printed beside the targets: >= 2,000 invoices/s per worker process on
+PostgreSQL, and RSS under 250 MB with 100,000 invoices pending.
+
+    python -m bench throughput                                  # SQLite and PostgreSQL, 20,000
+    python -m bench throughput --records 100000 --backend postgresql --seconds 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+from bench.doctor import (
+    PG_ADMIN_URL,
+    Shape,
+    build,
+    postgres_reachable,
+    postgres_store,
+    sqlite_store,
+)
+from bench.engine import unsynced
+from booksync.domain.types import EntityType
+from booksync.store.db import Store
+
+TARGET_PER_SECOND = 2_000
+TARGET_RSS_MB = 250
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def child(url: str, batch: int, seconds: float | None) -> None:
+    """Sync the store at `url` in one pass (stopped after `seconds`, if given); print what it did
+    and this process's peak RSS."""
+    from booksync.sync.engine import Engine
+    from booksync_emulators.recording import RecordingTool
+
+    store = Store(url)
+    tool = RecordingTool(":memory:", batch_size=batch)
+    engine = Engine(store, lambda tenant: tool, claim_limit=1000)
+    if seconds:
+        threading.Timer(seconds, engine.stop.set).start()
+    started = time.perf_counter()
+    result = engine.run_pass()
+    seconds = time.perf_counter() - started
+    engine.close()
+    invoices = tool.push_calls(EntityType.INVOICE)
+    documents = sum(
+        1 for o in tool.objects() if o["entity"] not in ("client", "supplier", "product")
+    )
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "synced": result.count("synced"),
+                "documents": documents,
+                "invoice_calls": invoices,
+                "calls": result.calls,
+                "rss_mb": rss,
+            }
+        )
+    )
+    store.dispose()
+
+
+def sync_in_child(store: Store, batch: int, seconds: float | None = None) -> dict[str, float]:
+    url = store.engine.url.render_as_string(hide_password=False)
+    limit = ["--seconds", str(seconds)] if seconds else []
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.throughput", "--child", url, "--batch", str(batch), *limit],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        raise SystemExit(f"the syncing child failed:\n{done.stderr[-3000:]}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def run(
+    label: str,
+    open_store: Callable[[], AbstractContextManager[Store]],
+    shape: Shape,
+    baseline: Shape,
+    seconds: float | None = None,
+) -> None:
+    with open_store() as store:
+        built = build(store, shape)
+        unsynced(store)
+        fast = sync_in_child(store, 50, seconds)
+    with open_store() as store:
+        build(store, baseline)
+        unsynced(store)
+        base = sync_in_child(store, 1)
+    rate = fast["synced"] / fast["seconds"]
+    docs = fast["documents"] / fast["seconds"]
+    base_rate = base["synced"] / base["seconds"]
+    cut = f", stopped after {seconds:g} s" if seconds else ""
+    print(f"{label}: {built.records:,} records pending ({shape.documents:,} documents{cut})")
+    print(
+        f"  one worker, batches of 50     {fast['synced']:>7,.0f} synced in {fast['seconds']:6.2f} s = "
+        f"{rate:7,.0f} records/s, {docs:7,.0f} documents/s; peak RSS {fast['rss_mb']:.0f} MB"
+    )
+    print(
+        f"  baseline, one call per record {base['synced']:>7,.0f} synced in {base['seconds']:6.2f} s = "
+        f"{base_rate:7,.0f} records/s; peak RSS {base['rss_mb']:.0f} MB"
+    )
+    print(
+        f"  batched vs baseline: {rate / base_rate:.1f}x records/s; vs target "
+        f"{TARGET_PER_SECOND:,}/s: {docs / TARGET_PER_SECOND:.2f}x documents/s; RSS "
+        f"{fast['rss_mb']:.0f} MB of {TARGET_RSS_MB} MB allowed",
+        flush=True,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.throughput", description=__doc__)
+    parser.add_argument("--records", type=int, default=20_000)
+    parser.add_argument("--baseline-records", type=int, default=3_000)
+    parser.add_argument("--backend", choices=["all", "sqlite", "postgresql"], default="all")
+    parser.add_argument(
+        "--seconds", type=float, default=None, help="stop the batched pass after this long"
+    )
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--batch", type=int, default=50, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv if argv is not None else [])
+    if args.child:
+        child(args.child, args.batch, args.seconds)
+        return
+    shape = Shape(records=args.records, clients=200, suppliers=20, products=100)
+    baseline = Shape(
+        records=min(args.records, args.baseline_records), clients=200, suppliers=20, products=100
+    )
+    if baseline.documents < 1:
+        parser.error(f"--records: {args.records} is too few; accepted: more than 320")
+    if args.backend in ("all", "sqlite"):
+        run("sqlite", sqlite_store, shape, baseline, args.seconds)
+    if args.backend in ("all", "postgresql"):
+        problem = postgres_reachable()
+        if problem:
+            print(f"postgresql: skipped, not reachable at {PG_ADMIN_URL} ({problem})")
+        else:
+            run("postgresql", postgres_store, shape, baseline, args.seconds)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

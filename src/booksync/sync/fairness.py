@@ -1,0 +1,89 @@
+"""One round's batches, taken tenant by tenant in turn: fair, and never held by a tenant that waits.
+
+The engine claims a round of jobs (each tenant's share: `claiming.py`), gates them, and hands the
+ready ones here as batches. `Schedule.next` gives the next batch of the tenant whose turn it is,
+skipping a tenant that has a call in flight (one at a time per tenant per process: a connector is not
+shared between threads) or whose budget frees a little later (`later`). A tenant that must wait
+longer is taken out of the round (`drop`): its jobs are handed back with a due time, and the round
+goes on with the others.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from booksync.domain.types import EntityType
+from booksync.sync.gating import Group, Ready
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One batch: up to the tool's batch size of one tenant's ready records of one type."""
+
+    tenant_id: int
+    entity: EntityType
+    chunk: list[Ready]
+
+
+@dataclass
+class Schedule:
+    """The round's batches per tenant, given out round-robin."""
+
+    queues: dict[int, deque[Turn]] = field(default_factory=dict)
+    busy: set[int] = field(default_factory=set)
+    #: tenant id -> clock time before which its next batch may not go (its budget frees then).
+    not_before: dict[int, float] = field(default_factory=dict)
+    _order: deque[int] = field(default_factory=deque)
+
+    @classmethod
+    def of(
+        cls, groups: Mapping[Group, list[Ready]], batch_size: Callable[[int, EntityType], int]
+    ) -> Schedule:
+        schedule = cls()
+        for (tenant, entity), batch in groups.items():
+            size = max(1, batch_size(tenant, entity))
+            queue = schedule.queues.setdefault(tenant, deque())
+            for start in range(0, len(batch), size):
+                queue.append(Turn(tenant, entity, batch[start : start + size]))
+        schedule._order.extend(schedule.queues)
+        return schedule
+
+    def next(self, now: float) -> Turn | None:
+        """The next batch of the first tenant in turn that is free and due; it goes to the back."""
+        for _ in range(len(self._order)):
+            tenant = self._order[0]
+            self._order.rotate(-1)
+            queue = self.queues.get(tenant)
+            if not queue or tenant in self.busy or self.not_before.get(tenant, 0.0) > now:
+                continue
+            return queue.popleft()
+        return None
+
+    def later(self, turn: Turn, at: float) -> None:
+        """Put `turn` back at the head of its tenant's queue, not to go before `at`."""
+        self.queues.setdefault(turn.tenant_id, deque()).appendleft(turn)
+        self.not_before[turn.tenant_id] = at
+
+    def drop(self, tenant: int) -> list[Ready]:
+        """Take every batch of `tenant` out of the round; its jobs, to hand back."""
+        queue = self.queues.pop(tenant, deque())
+        return [ready for turn in queue for ready in turn.chunk]
+
+    def drop_all(self) -> list[Ready]:
+        return [ready for tenant in list(self.queues) for ready in self.drop(tenant)]
+
+    @property
+    def queued(self) -> bool:
+        return any(self.queues.values())
+
+    def wake_at(self) -> float | None:
+        """When the earliest tenant held back by its budget may go again (None: none is)."""
+        times = [
+            self.not_before.get(t, 0.0) for t, q in self.queues.items() if q and t not in self.busy
+        ]
+        return min(times) if times else None
+
+
+__all__ = ["Schedule", "Turn"]
