@@ -64,7 +64,7 @@ def child(url: str, batch: int, seconds: float | None) -> None:
     documents = sum(
         1 for o in tool.objects() if o["entity"] not in ("client", "supplier", "product")
     )
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    rss = peak_rss_mb()
     print(
         json.dumps(
             {
@@ -78,6 +78,15 @@ def child(url: str, batch: int, seconds: float | None) -> None:
         )
     )
     store.dispose()
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak resident memory (VmHWM: `ru_maxrss` would carry the parent's,
+    which built the book, across the fork)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def sync_in_child(store: Store, batch: int, seconds: float | None = None) -> dict[str, float]:

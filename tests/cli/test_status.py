@@ -174,7 +174,7 @@ def test_an_unknown_log_format_is_refused_naming_what_is_accepted(tmp_path: Path
 def test_status_shows_the_budget_every_worker_shares_on_postgresql(pg_url: str) -> None:
     from booksync.connectors.budget import RateBudget
     from booksync.connectors.registry import tools
-    from booksync.sync.budget_store import PgLedger
+    from booksync.sync.budget_store import PgCounts
     from conftest import _empty_pg
 
     _empty_pg(pg_url)
@@ -184,12 +184,12 @@ def test_status_shows_the_budget_every_worker_shares_on_postgresql(pg_url: str) 
         TENANTS.create_for(s, "xero", {"name": "Northwind", "remote_tenant_id": "org-1"})
         CLIENTS.create(s, {"name": "Acme Ltd", "tenant": "Northwind"})
     limits = tools()["xero"].limits
-    ledger = PgLedger(store)
+    counts = PgCounts(store)
     try:  # three calls another worker made to this tenant, as the engine counts them
-        budget = RateBudget(limits=limits, ledger=ledger, scope="xero")
+        budget = RateBudget(limits=limits, counts=counts, scope="xero")
         assert [budget.try_take("org-1") for _ in range(3)] == [0.0, 0.0, 0.0]
     finally:
-        ledger.close()
+        counts.close()
     store.dispose()
     data = json.loads(ok(pg_url, "status", "--json").stdout)
     assert data["backlog"]["Northwind"]["budget_left"] == {

@@ -50,6 +50,8 @@ WINDOW = 60.0 + MARGIN
 SECOND_MS, MINUTE_MS, DAY_MS = 1_000, 60_000, 86_400_000
 #: How often a slot looks again for a free in-flight place (real seconds).
 POLL = 0.005
+#: What `permit` says when every in-flight place of the tenant is taken (by other workers).
+PLACE_WAIT = 0.05
 
 _POLICY = SlidingWindowLog()
 
@@ -341,7 +343,7 @@ class RateBudget:
         place taken by another process frees within a call's time: a short wait is said)."""
         place = self.counts.enter(self.base(tenant), self.concurrency)
         if place is None:
-            return 0.05
+            return PLACE_WAIT
         wait = self.try_take(tenant)
         if wait:
             self.counts.leave(place)
@@ -443,6 +445,7 @@ def retry_after(value: str | None, clock: Clock) -> float | None:
 
 __all__ = [
     "APP",
+    "PLACE_WAIT",
     "MARGIN",
     "WINDOW",
     "Lane",

@@ -58,6 +58,8 @@ def counts_for(store: Store, *, concurrency: int = 1) -> Counts:
 #: How long a budget transaction waits for a lane's lock, and how long one left open by a paused
 #: worker (SIGSTOP) keeps its locks before PostgreSQL ends its session.
 LOCK_TIMEOUT, IDLE_TIMEOUT = "2s", "5s"
+#: A place's connection idle this long (a worker hung mid-call) is ended by PostgreSQL (ms).
+PLACE_IDLE_MS = 600_000
 #: The wait said when the budget could not be read (milliseconds): the caller asks again.
 BUSY_MS = 200
 
@@ -200,6 +202,9 @@ class PgCounts:
         # The lock is the session's: autocommit, and the connection is kept until `leave`.
         conn = self._places.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
+            # A worker hung with a place (SIGSTOP) gives it back when PostgreSQL ends its idle
+            # session; a call's own idle time is far shorter.
+            conn.execute(text(f"SET idle_session_timeout = {PLACE_IDLE_MS}"))
             for place in range(limit):
                 got = conn.scalar(
                     text("SELECT pg_try_advisory_lock(:k)"), {"k": _lock_id(f"{key}#{place}")}

@@ -28,7 +28,7 @@ from datetime import timedelta
 from sqlalchemy.exc import SQLAlchemyError
 
 from booksync.clock import Clock
-from booksync.connectors.budget import Counts, RateBudget, sharing
+from booksync.connectors.budget import PLACE_WAIT, Counts, RateBudget, sharing
 from booksync.connectors.protocol import Connector, Limits
 from booksync.connectors.registry import tools as installed_tools
 from booksync.domain.records import DocumentView, TenantView
@@ -53,6 +53,8 @@ ConnectorFactory = Callable[[Tenant], Connector]
 SHORT_WAIT = 2.0
 #: The longest a connector's own call waits in place for the budget; longer is handed back.
 CALL_WAIT = 5.0
+#: Looks for a free in-flight place before a tenant's jobs are handed back for a second.
+PLACE_TRIES = 40
 
 
 class Engine:
@@ -254,6 +256,10 @@ class Engine:
                     self._pool = pool
                     future = pool.submit(self._push, connector, to, turn, permit, budget, report)
                     running[future] = turn
+            elif permit == PLACE_WAIT and schedule.busy_tries(turn.tenant_id) > PLACE_TRIES:
+                reason = f"every call to '{to.name}' it allows at once is in flight elsewhere"
+                rest = [*turn.chunk, *schedule.drop(turn.tenant_id)]
+                self._hand_back(to, rest, 1.0, reason, report)
             elif permit <= SHORT_WAIT:
                 schedule.later(turn, self.clock.now() + permit)
             else:

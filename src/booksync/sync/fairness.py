@@ -36,6 +36,7 @@ class Schedule:
     #: tenant id -> clock time before which its next batch may not go (its budget frees then).
     not_before: dict[int, float] = field(default_factory=dict)
     _order: deque[int] = field(default_factory=deque)
+    _tries: dict[int, int] = field(default_factory=dict)
 
     @classmethod
     def of(
@@ -65,6 +66,11 @@ class Schedule:
         """Put `turn` back at the head of its tenant's queue, not to go before `at`."""
         self.queues.setdefault(turn.tenant_id, deque()).appendleft(turn)
         self.not_before[turn.tenant_id] = at
+
+    def busy_tries(self, tenant: int) -> int:
+        """Count one more look that found the tenant's in-flight places all taken; how many."""
+        self._tries[tenant] = self._tries.get(tenant, 0) + 1
+        return self._tries[tenant]
 
     def drop(self, tenant: int) -> list[Ready]:
         """Take every batch of `tenant` out of the round; its jobs, to hand back."""
