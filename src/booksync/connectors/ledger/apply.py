@@ -14,8 +14,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from booksync.connectors.ledger.book import Book, ChartEntry, Entry
+from booksync.connectors.ledger.book import Book, Entry
 from booksync.connectors.ledger.chart import PAYABLE, RECEIVABLE, slug
+from booksync.connectors.ledger.refusals import Rejected, check_account, check_tax, tax_types
 from booksync.connectors.ledger.render import (
     POSTING_DOCUMENTS,
     Ids,
@@ -43,14 +44,6 @@ from booksync.domain.types import (
 )
 
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://booksync.invalid/ledger")
-
-
-class Rejected(Exception):
-    """The ledger refuses one element; `rule` is the brief's rule id when the refusal maps to one."""
-
-    def __init__(self, message: str, rule: str | None = None, fix: str | None = None) -> None:
-        super().__init__(message)
-        self.message, self.rule, self.fix = message, rule, fix
 
 
 def remote_id_for(tenant: str, entity: EntityType, reference: str) -> str:
@@ -150,7 +143,7 @@ def _render(
             raise Rejected(
                 f"{entity.label} '{payload.number}': name is empty; a contact needs a name"
             )
-        account = (existing.account if existing else None) or _new_party_account(book, payload)
+        account = (existing.account if existing else None) or _new_partyaccount(book, payload)
         text = party_block(account, payload, ids)
         return _Rendered(text, payload.name, payload.number, account=account)
     if entity is EntityType.PRODUCT and isinstance(payload, ItemPayload):
@@ -200,7 +193,7 @@ def _locate(book: Book, tenant: str, item: PushItem) -> Entry | None:
 # --- parties ----------------------------------------------------------------------------------------
 
 
-def _new_party_account(book: Book, party: PartyPayload) -> str:
+def _new_partyaccount(book: Book, party: PartyPayload) -> str:
     """A readable, unused account: Assets:Receivable:Acme-Pty-Ltd, its number added on a clash."""
     prefix = RECEIVABLE if party.entity is EntityType.CLIENT else PAYABLE
     candidates = [slug(party.name), slug(f"{party.name} {party.number}")]
@@ -220,10 +213,10 @@ def _item(book: Book, item: ItemPayload, on: date, ids: Ids) -> str:
         ("expense", item.expense_account_code),
     ):
         if code is not None:
-            _account(book, code, f"{subject} {kind}")
+            check_account(book, code, f"{subject} {kind}")
     for tax_type in (item.tax_type, item.purchase_tax_type):
         if tax_type is not None:
-            _tax(book, tax_type, None, subject)
+            check_tax(book, tax_type, None, subject)
     return item_block(on, item, ids)
 
 
@@ -320,15 +313,15 @@ def _line(book: Book, doc: DocumentPayload, n: int, line: LinePayload, subject: 
             "account_code.set",
             f"give the product an {kind.value} account code (or its item group one)",
         )
-    account = _account(book, str(code), f"{where} {kind.value}")
+    account = check_account(book, str(code), f"{where} {kind.value}")
     tax_account: str | None = None
     if line.tax_type is not None:
-        tax_account = _tax(book, line.tax_type, line.tax_percent, where).account
+        tax_account = check_tax(book, line.tax_type, line.tax_percent, where).account
     elif line.tax_percent != 0:
         raise Rejected(
             f"{where}: tax of {line.tax_percent.normalize():f}% has no tax type",
             "tax.mapped",
-            f"map the tax rate to one of the ledger's tax types: {_tax_types(book)}",
+            f"map the tax rate to one of the ledger's tax types: {tax_types(book)}",
         )
     net = line_amount(line.quantity, line.unit_price, doc.currency)
     tax = tax_amount(net, line.tax_percent, doc.currency) if tax_account else net * 0
@@ -351,70 +344,3 @@ def _line_item(book: Book, line: LinePayload, where: str) -> Entry | None:
             f"sync product '{ref}' first; if its remote ID is stale, clear it so it is created again",
         )
     return item
-
-
-# --- the chart ----------------------------------------------------------------------------------------
-
-
-def _codes(book: Book) -> str:
-    active = [code for code, c in sorted(book.accounts.items()) if c.active and c.kind]
-    return ", ".join(active) or "none"
-
-
-def _tax_types(book: Book) -> str:
-    return ", ".join(t for t, c in sorted(book.taxes.items()) if c.active) or "none"
-
-
-def _account(book: Book, code: str, where: str) -> ChartEntry:
-    if not code.strip():
-        raise Rejected(
-            f"{where}: the account code's Code is empty; active codes: {_codes(book)}",
-            "account_code.code_set",
-            f"fill in the account code's Code with one of the ledger's codes: {_codes(book)}",
-        )
-    chart = book.accounts.get(code)
-    rule = "account_code.matches_tool"
-    if chart is None or chart.kind is None:
-        what = (
-            "is not in the ledger's chart of accounts"
-            if chart is None
-            else (f"is {chart.account}, not an income or expense account")
-        )
-        raise Rejected(
-            f"{where}: account code '{code}' {what}; active codes: {_codes(book)}",
-            rule,
-            f"set the account code's Code to one of {_codes(book)}, or open an "
-            f'Income/Expenses account with code: "{code}" in the ledger, then import account codes',
-        )
-    if not chart.active:
-        raise Rejected(
-            f"{where}: account code '{code}' ({chart.account}) is archived in the ledger",
-            rule,
-            f"use an active account code ({_codes(book)}), or reopen {chart.account}",
-        )
-    return chart
-
-
-def _tax(book: Book, tax_type: str, percent: Decimal | None, where: str) -> ChartEntry:
-    chart = book.taxes.get(tax_type)
-    rule, accepted = "tax.mapped", _tax_types(book)
-    if chart is None:
-        raise Rejected(
-            f"{where}: tax type '{tax_type}' is not in the ledger; accepted: {accepted}",
-            rule,
-            f"map the tax rate to one of the ledger's tax types: {accepted}",
-        )
-    if not chart.active:
-        raise Rejected(
-            f"{where}: tax type '{tax_type}' ({chart.account}) is archived in the ledger",
-            rule,
-            f"map the tax rate to an active tax type: {accepted}",
-        )
-    if percent is not None and percent != chart.percent:
-        raise Rejected(
-            f"{where}: tax type '{tax_type}' is {chart.percent.normalize():f}% in the ledger, "
-            f"the line says {percent.normalize():f}%",
-            rule,
-            f"map the tax rate to a tax type of the same percentage ({accepted})",
-        )
-    return chart
