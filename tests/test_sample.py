@@ -283,7 +283,7 @@ def _check_fault(fault: Fault, record: Any, ledger: Integration) -> None:  # noq
         assert record.party.tenant.integration_id == ledger.id
     elif rule == "dependency.same_tenant":
         # The fix is the document's line, never a move of the product from its own tenant.
-        assert (fault.cause_type, fault.cause, fault.field) == (record.kind, record.number, "line")
+        assert (fault.cause_type, fault.cause, fault.field) == (record.kind, record.number, "lines")
         others = [
             ln.product for ln in record.lines if ln.product.tenant_id != record.party.tenant_id
         ]

@@ -33,7 +33,13 @@ from cli_support import invoke
 AU = "Northwind IT AU"
 GST = "GST on Income"
 #: What each placeholder of a suggested fix is replaced with before it is run.
-FILL = {"CODE": "200", "TENANT": AU, "TAX_TYPE": "OUTPUT", "RATE": GST, "LINE": "Backup 1TB:1"}
+FILL = {
+    "CODE": "200",
+    "TENANT": AU,
+    "TAX_TYPE": "OUTPUT",
+    "RATE": GST,
+    "PRODUCT:QUANTITY": "Backup 1TB:1",
+}
 STATUSES = {"ok", "blocked", "waiting", "unknown"}
 
 

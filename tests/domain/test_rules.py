@@ -399,13 +399,13 @@ def test_a_product_of_another_tenant_blocks_naming_both_tenants_and_the_fix() ->
     """The fix is on the document's line: moving the product would take it from its own tenant."""
     b = books(products={1: replace(BACKUP_1TB, tenant_id=NZ.id)})
     f = only(check(b, INVOICE, "dependency.same_tenant"))
-    assert (f.status, f.subject, f.field) == (Status.BLOCKED, INVOICE.subject, "line")
+    assert (f.status, f.subject, f.field) == (Status.BLOCKED, INVOICE.subject, "lines")
     assert f.detail == (
         "line 1 of invoice 'INV-1007' uses product 'Backup 1TB' of tenant 'Northwind IT NZ' "
         "but client 'Acme Pty Ltd' belongs to 'Northwind IT AU': use a product of "
         "'Northwind IT AU' on that line"
     )
-    assert fix_of(f) == "booksync invoice edit INV-1007 --line LINE"
+    assert fix_of(f) == "booksync invoice edit INV-1007 --line PRODUCT:QUANTITY"
 
 
 def test_on_a_cross_tenant_line_the_first_root_cause_is_the_line_not_its_knock_ons() -> None:
@@ -431,12 +431,14 @@ def test_on_a_cross_tenant_line_the_first_root_cause_is_the_line_not_its_knock_o
     knock_ons = [p for p in ev.problems if p.rule in ("tax.mapped", "account_code.matches_tool")]
     assert {p.rule for p in knock_ons} == {"tax.mapped", "account_code.matches_tool"}
     assert all(p.root.rule == "dependency.same_tenant" for p in knock_ons)
-    assert all(fix_of(p) == "booksync invoice edit INV-1007 --line LINE" for p in knock_ons)
+    assert all(
+        fix_of(p) == "booksync invoice edit INV-1007 --line PRODUCT:QUANTITY" for p in knock_ons
+    )
     (root,) = ev.blockers()
     assert (root.rule, root.subject, root.field) == (
         "dependency.same_tenant",
         invoice.subject,
-        "line",
+        "lines",
     )
     assert "line 2 of invoice 'INV-1007' uses product 'Workstation (NZ)'" in root.detail
     # The NZ product on its own tenant's documents is untouched by all this.

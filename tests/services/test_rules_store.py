@@ -391,7 +391,8 @@ CASES: list[Case] = [
         for kind in (E.INVOICE, E.PURCHASE_ORDER)
     ],
     Case("dependency.same_tenant", E.SALES_ORDER, _edit(PRODUCTS, BACKUP_1TB, tenant=NZ),
-         ("sales_order", "SO-1007"), "line", "booksync sales-order edit SO-1007 --line LINE",
+         ("sales_order", "SO-1007"), "lines",
+         "booksync sales-order edit SO-1007 --line PRODUCT:QUANTITY",
          _edit(PRODUCTS, BACKUP_1TB, tenant=AU)),
     *[
         Case("tax.resolved", kind, _no_group_tax_and_no_default, ("item_group", "Backup"),

@@ -94,6 +94,7 @@ def emulator() -> Iterator[Emulator]:
     )
     process.terminate()
     process.wait(10)
+    process.stdout.close()
 
 
 @pytest.fixture

@@ -89,7 +89,7 @@ def cross_tenant(books: Books, use: LineUse) -> Finding | None:
         f"but {party.subject} belongs to '{theirs_name}': use a product of '{theirs_name}' "
         "on that line"
     )
-    return at_fault(SAME_TENANT, detail, fixes.set_field(document, "line"))
+    return at_fault(SAME_TENANT, detail, fixes.set_field(document, "lines"))
 
 
 def knock_on(books: Books, use: LineUse, findings: Iterator[Finding]) -> Iterator[Finding]:

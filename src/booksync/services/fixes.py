@@ -32,9 +32,10 @@ PLACEHOLDERS = {
     "due_date": "YYYY-MM-DD",
     "currency": "CURRENCY",
     "tracking": "CATEGORY=OPTION",
+    "lines": "PRODUCT:QUANTITY",
 }
-#: Fields whose command-line option is not `--FIELD` (a document's dates).
-FLAGS = {"issue_date": "--date", "due_date": "--due"}
+#: Fields whose command-line option is not `--FIELD` (a document's dates and lines).
+FLAGS = {"issue_date": "--date", "due_date": "--due", "lines": "--line"}
 #: The same for a record nobody can name yet, by its type.
 UNNAMED_REFS = {"integration": "KIND", "tenant": "TENANT", "tax_rate": "RATE"}
 #: Yes/no fields whose options are a pair of switches: field -> (switch for yes, switch for no).

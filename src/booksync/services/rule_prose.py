@@ -178,7 +178,7 @@ PROSE: dict[str, RuleProse] = {
         fixes=(
             FixNote(
                 "use a product of the client's tenant on that line (the doctor names the line)",
-                fixes.set_field(_a("invoice"), "line"),
+                fixes.set_field(_a("invoice"), "lines"),
             ),
             FixNote(
                 "or, when the product itself is in the wrong tenant and no other document uses "

@@ -177,7 +177,7 @@ RECORD_FAULTS: tuple[tuple[str, str, str, str, tuple[str, str] | None], ...] = (
 )  # fmt: skip
 #: Documents at fault themselves, by their `fault`: rule, field, the record to fix (None: itself).
 DOCUMENT_FAULTS: dict[str, tuple[str, str, tuple[str, str] | None]] = {
-    "same_tenant": ("dependency.same_tenant", "line", None),
+    "same_tenant": ("dependency.same_tenant", "lines", None),
     "export_line": ("tax.mapped", "tax_types", ("tax_rate", UNMAPPED_RATE)),
     "credit_note": ("integration.entity_synced", "entities_to_sync", ("integration", "ledger")),
 }
