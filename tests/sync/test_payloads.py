@@ -21,7 +21,7 @@ from booksync.domain.types import EntityType
 from booksync.services.records import CLIENTS, DOCUMENTS, PRODUCTS, SUPPLIERS, TAX_RATES
 from booksync.store.books import load_books
 from booksync.store.db import Store
-from booksync.store.models import Client, Document, Product, Syncable, Tenant
+from booksync.store.models import Client, Document, Syncable, Tenant
 from booksync.sync.payloads import build_push_item
 from booksync_emulators.recording import RecordingTool
 from support.books import TENANT, ready_books
@@ -213,4 +213,3 @@ def test_contacts_carry_their_address_and_terms_and_documents_the_contacts_addre
     assert payload(store, document(store, E.INVOICE, "INV-1000")).contact_address == expected
     bare = payload(store, supplier)
     assert bare.address is None and bare.payment_terms is None
-    assert payload(store, (Product, 1)).purchase_tax_type is None  # not mapped for purchases
