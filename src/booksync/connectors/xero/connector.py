@@ -312,28 +312,41 @@ class XeroConnector(XeroReading):
     ) -> list[PushResult]:
         """Contacts and items: POST creates or updates (by ContactID / ItemID, else by
         ContactNumber / Code, which are booksync's own); items' prices keep 4 decimals."""
-        endpoint = mapping.ENDPOINTS[entity]
-        elements = [element for _, _, element in chunk]
-        body = {endpoint.collection: elements}
-        pushed = [item for _, item, _ in chunk]
         params = {"summarizeErrors": "false"}
         if entity is EntityType.PRODUCT:
             # unitdp "also applies to the UnitPrice elements on the Items endpoint" (Xero's
             # rounding guide, developer.xero.com/documentation/api-guides/rounding-in-xero)
             params["unitdp"] = "4"
+        results, _ = self.write_chunk(tenant, entity, chunk, "POST", params)
+        return results
+
+    def write_chunk(
+        self,
+        tenant: str,
+        entity: EntityType,
+        chunk: list[tuple[int, PushItem, dict[str, Any]]],
+        method: str,
+        params: dict[str, str],
+    ) -> tuple[list[PushResult], list[dict[str, Any]]]:
+        """One write request: each element's result, and the elements Xero answered (empty when
+        it refused the request)."""
+        endpoint = mapping.ENDPOINTS[entity]
+        elements = [element for _, _, element in chunk]
+        body = {endpoint.collection: elements}
+        pushed = [item for _, item, _ in chunk]
         answer, response = self.write(
-            tenant, "POST", endpoint.path, body, params, batch_key(pushed, body)
+            tenant, method, endpoint.path, body, params, batch_key(pushed, body)
         )
         name = self.tenant_names.get(tenant, tenant)
         if response.status_code == 400:
-            return answers.refused(endpoint, pushed, elements, answer, response, name)
+            return answers.refused(endpoint, pushed, elements, answer, response, name), []
         answered = answers.elements(answer, endpoint.collection)
         if answered is None or len(answered) != len(pushed):
             raise ConnectorError(
                 f"Xero answered {len(answered or [])} elements for the {len(pushed)} sent to "
-                f"{endpoint.path}"
+                f"{method} {endpoint.path}"
             )
-        return answers.accepted(endpoint, pushed, elements, answered, name)
+        return answers.accepted(endpoint, pushed, elements, answered, name), answered
 
     # --- finding what a lost answer created -----------------------------------------------------------
 

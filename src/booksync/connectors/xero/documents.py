@@ -40,7 +40,6 @@ from booksync.connectors.protocol import (
 )
 from booksync.connectors.wire import dumps
 from booksync.connectors.xero import answers, mapping
-from booksync.connectors.xero.answers import batch_key
 from booksync.connectors.xero.app import BATCH
 from booksync.domain.types import EntityType
 
@@ -107,28 +106,10 @@ def send(
     xero: XeroConnector, tenant: str, entity: EntityType, chunk: list[Ready], method: str
 ) -> list[PushResult]:
     """One write request; each element's result, with what Xero booked for the accepted ones."""
-    endpoint = mapping.ENDPOINTS[entity]
-    elements = [element for _, _, element in chunk]
-    body = {endpoint.collection: elements}
-    pushed = [item for _, item, _ in chunk]
-    answer, response = xero.write(
-        tenant,
-        method,
-        endpoint.path,
-        body,
-        {"summarizeErrors": "false", "unitdp": "4"},
-        batch_key(pushed, body),
-    )
-    name = xero.tenant_names.get(tenant, tenant)
-    if response.status_code == 400:
-        return answers.refused(endpoint, pushed, elements, answer, response, name)
-    answered = answers.elements(answer, endpoint.collection)
-    if answered is None or len(answered) != len(pushed):
-        raise ConnectorError(
-            f"Xero answered {len(answered or [])} elements for the {len(pushed)} sent to "
-            f"{method} {endpoint.path}"
-        )
-    results = answers.accepted(endpoint, pushed, elements, answered, name)
+    params = {"summarizeErrors": "false", "unitdp": "4"}
+    results, answered = xero.write_chunk(tenant, entity, chunk, method, params)
+    if not answered:
+        return results
     return [
         replace(r, booked=booked(a)) if r.outcome in (Outcome.CREATED, Outcome.UPDATED) else r
         for r, a in zip(results, answered, strict=True)
@@ -140,8 +121,8 @@ def booked(answered: dict[str, Any]) -> Booked:
     contact = answered.get("Contact")
     lines = answered.get("LineItems")
     return Booked(
-        total=_money(answered.get("Total")),
-        tax=_money(answered.get("TotalTax")),
+        total=money(answered.get("Total")),
+        tax=money(answered.get("TotalTax")),
         line_count=len(lines) if isinstance(lines, list) else None,
         contact_remote_id=str(contact["ContactID"])
         if isinstance(contact, dict) and contact.get("ContactID")
@@ -151,7 +132,8 @@ def booked(answered: dict[str, Any]) -> Booked:
     )
 
 
-def _money(value: Any) -> Decimal | None:
+def money(value: Any) -> Decimal | None:
+    """A money figure of Xero's answer; None where it is missing or not a number."""
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -266,11 +248,11 @@ def allocate(
     already = {str(c.get("CreditNoteID")) for c in invoice.get("CreditNotes") or []}
     if credit_note_id in already:
         return ""
-    due = _money(invoice.get("AmountDue")) or Decimal(0)
+    due = money(invoice.get("AmountDue")) or Decimal(0)
     answer = answered if isinstance(answered, dict) else {}
-    remaining = _money(answer.get("RemainingCredit"))
+    remaining = money(answer.get("RemainingCredit"))
     if remaining is None:
-        remaining = _money(answer.get("Total")) or Decimal(0)
+        remaining = money(answer.get("Total")) or Decimal(0)
     amount = min(due, remaining)
     if amount <= 0 or invoice.get("Status") != "AUTHORISED":
         return ""

@@ -17,12 +17,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from booksync.connectors.protocol import PaymentTerms, RemoteDocument, RemoteSettings
 from booksync.connectors.xero import answers, mapping
+from booksync.connectors.xero.documents import money
 from booksync.domain.types import EntityType
 
 if TYPE_CHECKING:
@@ -143,18 +143,9 @@ def read_documents(
                 remote_id=str(row[endpoint.id_field]),
                 number=str(row[field]),
                 contact_remote_id=str(contact["ContactID"]) if contact.get("ContactID") else None,
-                total=_decimal(row.get("Total")),
+                total=money(row.get("Total")),
                 currency=str(row["CurrencyCode"]) if row.get("CurrencyCode") else None,
                 status=str(row["Status"]) if row.get("Status") else None,
             )
         )
     return found
-
-
-def _decimal(value: Any) -> Decimal | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
