@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from booksync.connectors.protocol import DocumentPayload, PushItem
 from booksync.domain.evaluation import Evaluation, Evaluator
@@ -31,18 +31,15 @@ from booksync.services.fixes import fix_json
 from booksync.services.plan_matching import Local
 from booksync.services.plan_model import NO_TENANT, Action, RecordPlan
 from booksync.services.rule_docs import docs_url
-from booksync.store.books import document_view, prime
 from booksync.store.models import (
-    SYNCABLE_MODELS,
     Client,
     Document,
-    DocumentLine,
     Product,
     Supplier,
     Syncable,
     SyncJob,
 )
-from booksync.sync.gating import VOIDED_UNSENT, nothing_to_send
+from booksync.sync.gating import VOIDED_UNSENT, nothing_to_send, round_records
 from booksync.sync.payloads import build_push_item, reference_of
 
 #: Jobs the pass may still do something with, or that hold a record back.
@@ -109,13 +106,13 @@ def draft(
             tenant = job.tenant_id if job.tenant_id in books.tenants else None
             counts = plan.unchanged.setdefault(tenant, defaultdict(int))
             counts[job.entity_type] += 1
-    records = load_records(session, open_jobs)
-    _prime(books, records.values())
+    records = round_records(session, books, open_jobs)
     for job in open_jobs:
-        record = records.get((job.entity_type, job.record_id))
-        if record is None:
+        found = records.get((job.entity_type, job.record_id))
+        if found is None:
             continue  # deleted: the pass drops its job, nothing reaches the tool
-        plan.records.append(_draft_one(books, evaluator, job, record))
+        record, view = found
+        plan.records.append(_draft_one(books, evaluator, job, record, view))
     plan.records.sort(key=lambda r: (ORDER[r.entity], r.ref.casefold(), r.record_id))
     _index_links(session, plan)
     return plan
@@ -126,8 +123,8 @@ def _draft_one(
     evaluator: Evaluator,
     job: SyncJob,
     record: Syncable,
+    view: Record,
 ) -> RecordPlan:
-    view = _view(books, record)
     evaluation = evaluator.evaluate(view, with_tax=False)
     tenant = evaluation.target.tenant
     name = tenant.name if tenant else NO_TENANT
@@ -223,33 +220,6 @@ def _ref(record: Syncable) -> str:
     return record.name
 
 
-def _view(books: Books, record: Syncable) -> Record:
-    """The domain view of `record`, as the engine's gate reads it."""
-    if isinstance(record, Document):
-        return document_view(record)
-    table = {EntityType.CLIENT: books.clients, EntityType.SUPPLIER: books.suppliers}.get(
-        record.entity_type, books.products
-    )
-    return table[record.id]  # type: ignore[return-value]
-
-
-def _prime(books: Books, records: Iterable[Syncable]) -> None:
-    ids: dict[EntityType, set[int]] = defaultdict(set)
-    for record in records:
-        ids[record.entity_type].add(record.id)
-        if isinstance(record, Document):
-            party = EntityType.SUPPLIER if record.supplier_id else EntityType.CLIENT
-            ids[party].add(record.client_id or record.supplier_id or 0)
-            ids[EntityType.PRODUCT].update(line.product_id for line in record.lines)
-    prime(
-        books,
-        clients=ids[EntityType.CLIENT],
-        suppliers=ids[EntityType.SUPPLIER],
-        products=ids[EntityType.PRODUCT],
-        states=[(entity, i) for entity, found in ids.items() for i in found],
-    )
-
-
 def count_unchanged(session: Session) -> dict[int | None, dict[str, int]]:
     """tenant id -> record type -> how many records are synced at their current version (counted
     in the database, not loaded: most of a book is)."""
@@ -262,22 +232,6 @@ def count_unchanged(session: Session) -> dict[int | None, dict[str, int]]:
     for tenant_id, entity, n in rows:
         counts.setdefault(tenant_id, {})[entity] = n
     return counts
-
-
-def load_records(session: Session, jobs: Sequence[SyncJob]) -> dict[tuple[str, int], Syncable]:
-    """The records of `jobs`, in one query per record type (documents with lines and products)."""
-    wanted: dict[type[Syncable], list[int]] = defaultdict(list)
-    for job in jobs:
-        wanted[SYNCABLE_MODELS[EntityType(job.entity_type)]].append(job.record_id)
-    found: dict[tuple[str, int], Syncable] = {}
-    for model, ids in wanted.items():
-        for start in range(0, len(ids), 500):
-            stmt = select(model).where(model.id.in_(ids[start : start + 500]))  # type: ignore[attr-defined]
-            if model is Document:
-                stmt = stmt.options(selectinload(Document.lines).selectinload(DocumentLine.product))
-            for record in session.scalars(stmt):
-                found[(record.entity_type.value, record.id)] = record  # type: ignore[attr-defined]
-    return found
 
 
 def _index_links(session: Session, plan: LocalPlan) -> None:
@@ -305,4 +259,4 @@ def _index_links(session: Session, plan: LocalPlan) -> None:
         )
 
 
-__all__ = ["LocalPlan", "count_unchanged", "draft", "finding_json", "holding", "load_records"]
+__all__ = ["LocalPlan", "count_unchanged", "draft", "finding_json", "holding"]

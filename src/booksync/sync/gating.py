@@ -73,19 +73,13 @@ def gate_round(
     claimed = session.scalars(
         select(SyncJob).where(SyncJob.id.in_(job_ids)).order_by(SyncJob.id)
     ).all()
-    records = _load_records(session, claimed)
-    _prime(books, records.values())
-    matches = _remote_matches(session, records.values())
+    records = round_records(session, books, claimed)
     for job in claimed:
-        record = records.get((job.entity_type, job.record_id))
-        if record is None:
+        found = records.get((job.entity_type, job.record_id))
+        if found is None:
             jobs.drop(session, job, "the record was deleted; nothing to sync")
             continue
-        view = (
-            document_view(record, matches=matches.get(record.id, ()))
-            if isinstance(record, Document)
-            else _view(books, record)
-        )
+        record, view = found
         ready = _gate(session, books, evaluator, job, record, view, clock, wait_delay, report)
         if ready is not None:
             groups[ready[0]].append(ready[1])
@@ -232,9 +226,25 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def _view(books: Books, record: Syncable) -> Record:
+def round_records(
+    session: Session, books: Books, job_list: Sequence[SyncJob]
+) -> dict[tuple[str, int], tuple[Syncable, Record]]:
+    """The records of `job_list` with the views the rules read, in bulk: one query per record type,
+    the clients, suppliers, products and sync states they use primed into `books`, and what the
+    tools hold under the unsent documents' numbers. The engine's gate and the sync plan both read
+    a round this way, so the plan sees what the pass will see."""
+    records = _load_records(session, job_list)
+    _prime(books, records.values())
+    matches = _remote_matches(session, records.values())
+    return {
+        key: (record, _view(books, record, matches.get(record.id, ())))
+        for key, record in records.items()
+    }
+
+
+def _view(books: Books, record: Syncable, matches: tuple[RemoteDocumentView, ...]) -> Record:
     if isinstance(record, Document):
-        return document_view(record)
+        return document_view(record, matches=matches)
     entity = record.entity_type
     table = {EntityType.CLIENT: books.clients, EntityType.SUPPLIER: books.suppliers}.get(
         entity, books.products
@@ -268,14 +278,20 @@ def _remote_matches(
     unsent = [r for r in records if isinstance(r, Document) and r.remote_id is None]
     if not unsent:
         return {}
-    rows = session.scalars(
-        select(RemoteDocument)
-        .where(
-            RemoteDocument.entity.in_({d.kind for d in unsent}),
-            RemoteDocument.number.in_({d.number for d in unsent}),
-        )
-        .order_by(RemoteDocument.remote_id)
-    ).all()
+    numbers = sorted({d.number for d in unsent})
+    rows = sorted(
+        (
+            row
+            for start in range(0, len(numbers), 500)
+            for row in session.scalars(
+                select(RemoteDocument).where(
+                    RemoteDocument.entity.in_({d.kind for d in unsent}),
+                    RemoteDocument.number.in_(numbers[start : start + 500]),
+                )
+            )
+        ),
+        key=lambda r: r.remote_id,
+    )
     found: dict[int, tuple[RemoteDocumentView, ...]] = {}
     for document in unsent:
         party = document.party
@@ -296,15 +312,17 @@ def _load_records(session: Session, claimed: Sequence[SyncJob]) -> dict[tuple[st
         wanted[SYNCABLE_MODELS[EntityType(job.entity_type)]].append(job.record_id)
     found: dict[tuple[str, int], Syncable] = {}
     for model, ids in wanted.items():
-        stmt = select(model).where(model.id.in_(ids))  # type: ignore[attr-defined]
-        if model is Document:
-            stmt = stmt.options(
-                selectinload(Document.lines).selectinload(DocumentLine.product),
-                selectinload(Document.client),
-                selectinload(Document.supplier),
-            )
-        for record in session.scalars(stmt):
-            found[(record.entity_type.value, record.id)] = record  # type: ignore[attr-defined]
+        for start in range(0, len(ids), 500):  # a plan reads the whole book: bound each IN list
+            chunk = ids[start : start + 500]
+            stmt = select(model).where(model.id.in_(chunk))  # type: ignore[attr-defined]
+            if model is Document:
+                stmt = stmt.options(
+                    selectinload(Document.lines).selectinload(DocumentLine.product),
+                    selectinload(Document.client),
+                    selectinload(Document.supplier),
+                )
+            for record in session.scalars(stmt):
+                found[(record.entity_type.value, record.id)] = record  # type: ignore[attr-defined]
     # The invoices credit notes credit, in one read: their remote ids go in the payloads.
     credited = {
         r.credited_document_id
