@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from booksync.connectors.protocol import ConnectorError
 from booksync.connectors.tool import Tool
+from booksync.domain.rulebook import Tools
 from booksync.errors import BadInput, one_of
 
 GROUP = "booksync.tools"
@@ -35,6 +36,20 @@ def tools() -> dict[str, Tool]:
             )
         found.setdefault(tool.kind, tool)
     return {kind: found[kind] for kind in sorted(found, key=lambda k: (found[k].order, k))}
+
+
+@cache
+def rule_tools() -> Tools:
+    """The installed tools as the rules, the engine's gate and the payloads see them: each one's
+    label and where it rounds tax (`Tool.tax_rounding`; anything but "document" rounds per line)."""
+    installed = tools()
+    return Tools(
+        {kind: tool.label for kind, tool in installed.items()},
+        {
+            kind: "document" if tool.tax_rounding == "document" else "line"
+            for kind, tool in installed.items()
+        },
+    )
 
 
 def kinds() -> list[str]:

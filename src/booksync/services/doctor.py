@@ -8,12 +8,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from booksync.connectors.registry import tools as installed_tools
-from booksync.domain.evaluation import Evaluation, Evaluator, Tools, readiness_of
+from booksync.connectors.registry import rule_tools as tools
+from booksync.domain.evaluation import Evaluation, Evaluator, readiness_of
 from booksync.domain.findings import Finding, Readiness, Status
 from booksync.domain.records import Books, Record
 from booksync.domain.rules import holds
-from booksync.domain.totals import TaxRounding
 from booksync.domain.types import EntityType
 from booksync.services.errors import BadInput
 from booksync.services.fixes import fix_json
@@ -53,17 +52,6 @@ def record_view(session: Session, books: Books, entity: EntityType, ref: str) ->
     if entity is EntityType.SUPPLIER:
         return books.suppliers[row.id]
     return books.products[row.id]
-
-
-def tools() -> Tools:
-    """The installed tools' names and tax rounding, for the rules to speak of and compute with (the
-    registry sits above the domain)."""
-    installed = installed_tools()
-    rounding: dict[str, TaxRounding] = {}
-    for kind, tool in installed.items():
-        declared = getattr(tool, "tax_rounding", "line")
-        rounding[kind] = "document" if declared == "document" else "line"
-    return Tools({kind: tool.label for kind, tool in installed.items()}, rounding)
 
 
 def _finding_json(f: Finding) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from booksync.clock import Clock
 from booksync.connectors.budget import PLACE_WAIT, Counts, RateBudget, sharing
 from booksync.connectors.protocol import Connector, Limits
+from booksync.connectors.registry import rule_tools
 from booksync.connectors.registry import tools as installed_tools
 from booksync.domain.records import DocumentView, TenantView
 from booksync.domain.rulebook import Tools
@@ -90,8 +91,8 @@ class Engine:
         self.on_progress = on_progress
         self.on_notice = on_notice
         self.concurrency = max(1, concurrency)
-        #: The installed tools' names, for the rules and the notices to speak of.
-        self.tools = tools or Tools({k: t.label for k, t in installed_tools().items()})
+        #: The installed tools' names and tax rounding, for the rules and the notices.
+        self.tools = tools or rule_tools()
         #: Where the rate budget's counts live: shared by every worker, or this process's own.
         self._owns_counts = counts is None
         self.counts = counts or counts_for(store, concurrency=self.concurrency)

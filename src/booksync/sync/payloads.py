@@ -26,7 +26,7 @@ from booksync.connectors.protocol import (
     PaymentTerms,
     PushItem,
 )
-from booksync.connectors.registry import tools as installed_tools
+from booksync.connectors.registry import rule_tools
 from booksync.domain.money import minor_units
 from booksync.domain.records import Books, TenantView
 from booksync.domain.rules import LineUse, account_for, expense_account, tax_for
@@ -84,8 +84,7 @@ def build_push_item(
 def tax_rounding(books: Books, tenant: TenantView) -> TaxRounding:
     """How the tenant's tool rounds tax (`Tool.tax_rounding`); "line" for a tool not installed."""
     integration = books.integrations.get(tenant.integration_id)
-    tool = installed_tools().get(integration.kind) if integration else None
-    return "document" if tool is not None and tool.tax_rounding == "document" else "line"
+    return rule_tools().tax_rounding(integration.kind if integration else None)
 
 
 def _payload(
