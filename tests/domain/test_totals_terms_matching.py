@@ -110,6 +110,9 @@ def test_same_number_contact_and_total_is_linkable() -> None:
         RemoteDocumentView("R-1", "INV-0042", "C-7", D("13.75"), "USD"),  # another currency
         RemoteDocumentView("R-1", "INV-0042", "C-7", None, "AUD"),  # total unknown
         RemoteDocumentView("R-1", "INV-0043", "C-7", D("13.75"), "AUD"),  # another number
+        RemoteDocumentView("R-1", "INV-0042", "C-7", D("13.75"), "AUD", "VOIDED"),  # voided
+        RemoteDocumentView("R-1", "INV-0042", "C-7", D("13.75"), "AUD", "Voided"),  # QBO's case
+        RemoteDocumentView("R-1", "INV-0042", "C-7", D("13.75"), "AUD", "DELETED"),  # deleted
     ],
 )
 def test_a_bookkeepers_own_document_is_never_linkable(theirs: RemoteDocumentView) -> None:

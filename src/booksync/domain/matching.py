@@ -13,6 +13,10 @@ from decimal import Decimal
 
 from booksync.domain.records import DocumentView, PartyView, RemoteDocumentView
 
+#: Statuses (any case: Xero VOIDED/DELETED, QuickBooks "Voided", the ledger's voided) of a document
+#: that no longer stands in the tool: booksync's live document is never linked to one of them.
+GONE = frozenset({"voided", "deleted"})
+
 
 def linkable(
     document: DocumentView, party: PartyView | None, total: Decimal | None
@@ -27,6 +31,7 @@ def linkable(
             and remote.total is not None
             and remote.total == total
             and (remote.currency is None or remote.currency == document.currency)
+            and (remote.status or "").casefold() not in GONE
         ):
             return remote
     return None
