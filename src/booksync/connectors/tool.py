@@ -26,6 +26,8 @@ from booksync.connectors.protocol import Connector, Limits, RemoteTenant
 if TYPE_CHECKING:
     import typer
 
+    from booksync.connectors.two_way import WebhookFormat
+
 Secret = Mapping[str, Any]
 
 
@@ -130,6 +132,11 @@ class Tool:
 
     def commands(self) -> typer.Typer | None:
         """The tool's own CLI sub-commands, added as `booksync KIND ...` (None: it has none)."""
+        return None
+
+    def webhooks(self) -> WebhookFormat | None:
+        """How the tool signs and shapes its webhooks (None: it sends none booksync can receive);
+        `booksync serve` verifies and stores them at /api/v1/webhooks/KIND."""
         return None
 
     def check_books(self, link: TenantLink) -> list[str]:

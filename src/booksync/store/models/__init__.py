@@ -38,6 +38,7 @@ from booksync.store.models.sync import (
     Worker,
 )
 from booksync.store.models.auth import ApiKey, SignInFailure, User
+from booksync.store.models.two_way import InboundEvent, Payment, RemoteState, Watermark
 # isort: on
 
 __all__ = [
@@ -50,12 +51,15 @@ __all__ = [
     "Document",
     "DocumentLine",
     "Integration",
+    "InboundEvent",
     "ItemGroup",
+    "Payment",
     "RemoteDocument",
     "Product",
     "RateBudgetCall",
     "RateBudgetHold",
     "RemoteObject",
+    "RemoteState",
     "SignInFailure",
     "Supplier",
     "SyncEvent",
@@ -67,6 +71,7 @@ __all__ = [
     "Tenant",
     "TenantTaxType",
     "Timestamped",
+    "Watermark",
     "Worker",
     "User",
 ]

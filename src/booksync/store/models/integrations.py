@@ -32,6 +32,9 @@ class Integration(Timestamped, Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     entities_to_sync: Mapped[list[str]] = mapped_column(JSON, default=list)
     show_success_messages: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The key the tool signs its webhooks with (Xero's webhook key, Intuit's verifier token),
+    #: encrypted like tenant credentials; None until set.
+    webhook_key: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     tenants: Mapped[list[Tenant]] = relationship(back_populates="integration")
 

@@ -52,6 +52,9 @@ class SyncJob(Timestamped, Base):
     #: After a push: where what the tool booked differs from what booksync computed, field by
     #: field ([{"field": "total", "booksync": "13.75", "tool": "11.00"}]); None when it matched.
     verification: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    #: What the last successful push sent, in the payload's terms (`protocol.RemoteFields`, JSON-safe):
+    #: the tool's version is compared with it to find drift (issue 13).
+    pushed_fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: A push may have reached the tool without its answer reaching us: look up before creating.
     uncertain: Mapped[bool] = mapped_column(Boolean, default=False)
     claimed_by: Mapped[str | None] = mapped_column(String(100))
