@@ -9,5 +9,6 @@
 - Shared by the HTTP emulators: `clock.VirtualClock`, `faults.FaultSwitches`, `server.EmulatorServer`
   (uvicorn on a background thread) serving `asgi` (a Starlette app around an emulator's blocking
   `exchange.App`), `oauth` (RFC 6749 pieces), `replay.ReplayCache` (idempotent replays),
-  `ratelimit.SlidingWindow`, `jsontext` (exact-decimal JSON).
+  `ratelimit.SlidingWindow`, `jsontext` (exact-decimal JSON), `webhooks.WebhookDelivery` (signed
+  webhooks from a background thread, retried, droppable on purpose).
 """

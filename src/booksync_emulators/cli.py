@@ -3,6 +3,9 @@
     booksync-emulator xero --port 8765 [--tenants 2] [--region AU,NZ] [--host 127.0.0.1]
     booksync-emulator quickbooks --port 8766 [--realms 2] [--account-numbers] [--host 127.0.0.1]
 
+Either takes `--webhook-url URL --webhook-key KEY` to send signed webhooks for every change
+(QuickBooks: `--webhook-shape legacy|cloudevents`; the key is its verifier token).
+
 prints the base URLs (the tool's paths under one server), the app's client credentials and, for the
 seeded tenants (Xero organisations, QuickBooks companies), tokens that work against it: Xero's
 access token lasts 30 minutes, QuickBooks' one hour (real time). Ctrl+C stops it.
@@ -79,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
         "--region", type=_regions, default=("AU",), help="AU, NZ or UK; a list cycles over tenants"
     )
     xero.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    _webhook_flags(xero)
     qbo = tools.add_parser("quickbooks", help="a local QuickBooks Online (v3 API subset + OAuth)")
     qbo.add_argument("--port", type=_port, required=True, help="TCP port (0 picks a free one)")
     qbo.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
@@ -87,7 +91,35 @@ def _parser() -> argparse.ArgumentParser:
         "--account-numbers", action="store_true", help="give the chart of accounts AcctNum codes"
     )
     qbo.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    _webhook_flags(qbo)
+    qbo.add_argument(
+        "--webhook-shape", choices=("legacy", "cloudevents"), default="legacy",
+        help="webhook payload: legacy eventNotifications or CloudEvents (legacy)",
+    )  # fmt: skip
     return parser
+
+
+def _webhook_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--webhook-url", help="send signed webhooks to this URL")
+    parser.add_argument("--webhook-key", help="the key webhooks are signed with")
+
+
+def _webhooks(emulator: XeroEmulator | QuickBooksEmulator, args: argparse.Namespace) -> str | None:
+    """Configure webhooks from the flags; a message when the flags do not go together."""
+    if not args.webhook_url and not args.webhook_key:
+        return None
+    if not (args.webhook_url and args.webhook_key):
+        return "--webhook-url and --webhook-key go together: give both"
+    try:
+        if isinstance(emulator, QuickBooksEmulator):
+            emulator.webhooks.configure(
+                args.webhook_url, args.webhook_key, shape=args.webhook_shape
+            )
+        else:
+            emulator.webhooks.configure(args.webhook_url, args.webhook_key)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def _listen(
@@ -121,6 +153,10 @@ def _run(server: EmulatorServer, lines: list[str]) -> int:
 def run_xero(args: argparse.Namespace) -> int:
     emulator = XeroEmulator()
     seeded = emulator.seed(args.tenants, regions=args.region)
+    problem = _webhooks(emulator, args)
+    if problem:
+        print(f"booksync-emulator: {problem}", file=sys.stderr)
+        return 2
     server = _listen(emulator, args)
     if server is None:
         return 2
@@ -134,6 +170,7 @@ def run_xero(args: argparse.Namespace) -> int:
         f"Authorize endpoint: {base}{AUTHORIZE_PATH}",
         f"Client ID: {emulator.client.client_id}",
         f"Client secret: {emulator.client.client_secret}",
+        *_webhook_line(emulator),
     ]
     for tenant in seeded:
         lines.append(f"Tenant: {tenant.tenant_id} {tenant.name} {tenant.currency}")
@@ -149,6 +186,10 @@ def run_xero(args: argparse.Namespace) -> int:
 def run_quickbooks(args: argparse.Namespace) -> int:
     emulator = QuickBooksEmulator()
     seeded = emulator.seed(args.realms, account_numbers=args.account_numbers)
+    problem = _webhooks(emulator, args)
+    if problem:
+        print(f"booksync-emulator: {problem}", file=sys.stderr)
+        return 2
     server = _listen(emulator, args)
     if server is None:
         return 2
@@ -162,6 +203,7 @@ def run_quickbooks(args: argparse.Namespace) -> int:
         f"Revocation endpoint: {base}{QBO_REVOKE_PATH}",
         f"Client ID: {emulator.client.client_id}",
         f"Client secret: {emulator.client.client_secret}",
+        *_webhook_line(emulator),
     ]
     for realm in seeded:
         lines += [
@@ -175,6 +217,11 @@ def run_quickbooks(args: argparse.Namespace) -> int:
         "'Authorization: Bearer <token>' to the Company API above."
     )
     return _run(server, lines)
+
+
+def _webhook_line(emulator: XeroEmulator | QuickBooksEmulator) -> list[str]:
+    hooks = emulator.webhooks
+    return [f"Webhooks: {hooks.url} (signed; key not shown)"] if hooks.configured else []
 
 
 def main(argv: Sequence[str] | None = None) -> int:

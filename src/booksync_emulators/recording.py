@@ -27,6 +27,7 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,10 @@ from booksync.connectors.protocol import (
     TransientError,
 )
 from booksync.domain.types import AccountKind, EntityType
+from booksync_emulators.recording_changes import CHANGES_SCHEMA, RecordingChanges, ToolChange
 from booksync_emulators.recording_read import RecordingRead
+
+__all__ = ["RecordingTool", "ToolChange"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
@@ -87,7 +91,7 @@ def _request_key(item: PushItem) -> str:
     return f"{item.key}:{item.remote_id or ''}"
 
 
-class RecordingTool(RecordingRead):
+class RecordingTool(RecordingRead, RecordingChanges):
     """A `Connector` over a SQLite store; `path=":memory:"` for an instant in-process tool."""
 
     kind = "ledger"
@@ -105,6 +109,7 @@ class RecordingTool(RecordingRead):
         price_places: int | None = None,
         tamper: Callable[[Booked], Booked | None] | None = None,
         unique_numbers: bool = False,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.limits = Limits({e: batch_size for e in EntityType}, calls_per_minute, 1)
         self.idempotency = idempotency
@@ -126,7 +131,9 @@ class RecordingTool(RecordingRead):
         self.db = sqlite3.connect(
             str(path), timeout=30, check_same_thread=False, isolation_level=None
         )
-        self.db.executescript(SCHEMA)
+        self.db.executescript(SCHEMA + CHANGES_SCHEMA)
+        #: When changes happen (the change feed's times): timezone-aware UTC.
+        self.clock = clock or (lambda: datetime.now(UTC))
 
     # -- what the tool has ---------------------------------------------------------------------------
 
@@ -242,6 +249,9 @@ class RecordingTool(RecordingRead):
                 (tenant, entity.value, remote_id, item.reference, payload),
             )
             result = PushResult(item.key, Outcome.CREATED, remote_id)
+        if result.outcome in (Outcome.CREATED, Outcome.UPDATED) and result.remote_id:
+            kind = "created" if result.outcome is Outcome.CREATED else "updated"
+            self.log_change(tenant, entity.value, result.remote_id, kind)
         if self.idempotency:
             self.db.execute(
                 "INSERT OR REPLACE INTO idempotency (key, result) VALUES (?, ?)",

@@ -56,6 +56,15 @@ class Change:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _same(a: Change, b: Change) -> bool:
+    return (a.tenant, a.kind, a.resource_id, a.operation) == (
+        b.tenant,
+        b.kind,
+        b.resource_id,
+        b.operation,
+    )
+
+
 @dataclass(frozen=True)
 class Sent:
     """One POST attempt: what was sent and what came back (status None: timeout or no answer)."""
@@ -79,7 +88,14 @@ class WebhookDelivery:
         self.timeout = 5.0
         self.batch_window = 0.05
         self.max_batch = 100
-        self.stats = {"events": 0, "delivered": 0, "dropped": 0, "retried": 0, "failed": 0, "posts": 0}
+        self.stats = {
+            "events": 0,
+            "delivered": 0,
+            "dropped": 0,
+            "retried": 0,
+            "failed": 0,
+            "posts": 0,
+        }
         self.sent: list[Sent] = []
         self._queue: list[Change] = []
         self._busy = False
@@ -179,6 +195,8 @@ class WebhookDelivery:
         with self._cond:
             if not self.configured:
                 return
+            if any(_same(change, queued) for queued in self._queue):
+                return  # one call touching a record twice is one event
             self.stats["events"] += 1
             if self._drop_all or self._drop_next > 0:
                 self._drop_next = max(0, self._drop_next - 1)

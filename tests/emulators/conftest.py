@@ -61,6 +61,7 @@ from booksync_emulators.xero import (
     XeroLimits,
 )
 from emulators.openapi import check_exchange
+from emulators.receiver import Receiver, start_receiver
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -167,6 +168,7 @@ class XeroEmulatorHandle:
     def close(self) -> None:
         for http in self._clients:
             http.close()
+        self.emulator.webhooks.close()
         self.server.stop()
 
 
@@ -303,6 +305,7 @@ class QuickBooksEmulatorHandle:
     def close(self) -> None:
         for http in self._clients:
             http.close()
+        self.emulator.webhooks.close()
         self.server.stop()
 
 
@@ -338,3 +341,14 @@ def quickbooks_emulator_factory() -> Iterator[StartQuickBooks]:
 def quickbooks_emulator(quickbooks_emulator_factory: StartQuickBooks) -> QuickBooksEmulatorHandle:
     """A running QuickBooks emulator: two AU companies, a grant each, a virtual clock."""
     return quickbooks_emulator_factory()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A loopback webhook receiver (emulators/receiver.py), stopped at teardown."""
+    started = start_receiver()
+    yield started
+    if started.hold is not None:
+        started.hold.set()
+    started.server.shutdown()
+    started.server.server_close()

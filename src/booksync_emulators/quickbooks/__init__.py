@@ -12,7 +12,9 @@ read / update / delete, SyncToken), `names` (customers, vendors, employees), `it
 (header fields), `lines` (lines, tax, totals) and `ustax` (US sales tax), `payments`, `voids`,
 `refs`, `query`, `batch`, `store` (one realm's data), `company` (its settings, CompanyInfo,
 Preferences), `seed` / `seed_us` (a new company's lists), `companies` (set-up for tests),
-`fields` and `wire` (JSON conventions), `errors` (Fault shapes).
+`fields` and `wire` (JSON conventions), `errors` (Fault shapes), `webhooks` (signed events, legacy
+or CloudEvents: `emulator.webhooks`), `cdc` (Change Data Capture), `merges` (merging two
+customers or vendors, as the UI does: `Realm.merge`).
 """
 
 from booksync_emulators.quickbooks.app import API_PREFIX, QuickBooksEmulator, SeededRealm

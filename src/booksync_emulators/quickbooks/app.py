@@ -33,6 +33,7 @@ from __future__ import annotations
 import secrets
 import traceback
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,13 +43,14 @@ from urllib.parse import unquote
 from booksync_emulators.clock import VirtualClock
 from booksync_emulators.exchange import Request, Response
 from booksync_emulators.faults import FaultKind, FaultSwitches
-from booksync_emulators.quickbooks import auth, batch, errors, query
+from booksync_emulators.quickbooks import auth, batch, cdc, errors, query
 from booksync_emulators.quickbooks.auth import IntuitOAuth, TokenPolicy, TokenSet
 from booksync_emulators.quickbooks.company import Profile
 from booksync_emulators.quickbooks.entities import Options, entity_named, read, write
 from booksync_emulators.quickbooks.errors import Fault, GatewayError
 from booksync_emulators.quickbooks.limits import QboLimits, RateLimiter
 from booksync_emulators.quickbooks.store import Realm
+from booksync_emulators.quickbooks.webhooks import QuickBooksWebhooks, change
 from booksync_emulators.quickbooks.wire import api_time, dumps
 from booksync_emulators.replay import ReplayCache
 from booksync_emulators.server import EmulatorServer
@@ -91,6 +93,11 @@ class QuickBooksEmulator:
         self.client = self.auth.register_client(client_id, client_secret)
         self.limiter = RateLimiter(self.clock, limits or QboLimits())
         self.request_ids = ReplayCache(self.clock, ttl=None)
+        #: Signed webhooks: `webhooks.configure(url, verifier_token, shape=...)` (webhooks.py).
+        self.webhooks = QuickBooksWebhooks(self.client.client_id)
+        #: API calls per endpoint ("GET cdc", "POST invoice", "GET query"), for tests that count
+        #: what a poller costs.
+        self.calls: Counter[str] = Counter()
 
     # -- set-up -------------------------------------------------------------------------------------------
 
@@ -114,6 +121,10 @@ class QuickBooksEmulator:
             setattr(profile, key, value)
         realm = Realm.new(
             realm_id, name, self.clock.utcnow(), account_numbers=account_numbers, profile=profile
+        )
+        realm.clock = self.clock.utcnow
+        realm.listener = lambda entity, object_id, operation, when, extra: self.webhooks.emit(
+            change(realm.realm_id, entity, object_id, operation, when, extra)
         )
         self.realms[realm_id] = realm
         return realm
@@ -185,6 +196,7 @@ class QuickBooksEmulator:
 
     def _api(self, request: Request, realm_id: str, rest: list[str]) -> Response:
         now = self.clock.utcnow()
+        self.calls[f"{request.method} {(rest[0].lower() if rest else '')}"] += 1
         access = self.auth.authenticate(request)
         realm = self.realms.get(realm_id)
         if realm is None or access.grant.realm_id != realm_id:
@@ -266,6 +278,9 @@ class QuickBooksEmulator:
         if name == "batch" and len(rest) == 1 and method == "POST":
             results = batch.run(realm, _json(request, "BatchItemRequest"), now, options, request_id)
             return _ok({"BatchItemResponse": results}, now)
+        if name == "cdc" and len(rest) == 1 and method == "GET":
+            found = cdc.run(realm, request.param("entities"), request.param("changedSince"), now)
+            return _ok({"CDCResponse": found}, now)
         if name == "companyinfo" and len(rest) == 2 and method == "GET":
             if rest[1] != realm.realm_id:
                 raise errors.object_not_found("CompanyInfo", rest[1])

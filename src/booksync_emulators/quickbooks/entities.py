@@ -162,7 +162,9 @@ def write(
         return _delete(realm, entity, body, now)
     if operation == "void":
         existing = _current(realm, entity, body)
-        return voids.void(realm, entity.name, existing, now)
+        voided = voids.void(realm, entity.name, existing, now)
+        realm.changed(entity.name, voided["Id"], "Void", now)
+        return voided
     if operation not in ("create", "update"):
         raise errors.unsupported_operation(f"Operation {operation} is not supported.")
     if body.get("Id") in (None, ""):
@@ -190,6 +192,7 @@ def write(
         stamp(record, now, created=False)
         previous = existing
     realm.table(entity.name)[record["Id"]] = record
+    realm.changed(entity.name, record["Id"], "Create" if previous is None else "Update", now)
     if entity.after is not None:
         entity.after(realm, record, previous, now)
     return record
@@ -221,4 +224,5 @@ def _delete(realm: Realm, entity: Entity, body: dict[str, Any], now: datetime) -
     else:
         payments.unlink(realm, entity.name, existing["Id"], now)
     del realm.table(entity.name)[existing["Id"]]
+    realm.changed(entity.name, existing["Id"], "Delete", now)
     return {"domain": "QBO", "status": "Deleted", "Id": existing["Id"]}

@@ -125,6 +125,7 @@ def apply(realm: Realm, payment: Record, previous: Record | None, now: datetime)
         if txn is None:
             continue
         _move(txn, -amount, now)
+        realm.changed(txn_type, txn_id, "Update", now)  # its Balance moved
         links = txn.setdefault("LinkedTxn", [])
         mine = [
             x for x in links if x.get("TxnId") == payment["Id"] and x.get("TxnType") == "Payment"
@@ -140,6 +141,7 @@ def release(realm: Realm, payment: Record, now: datetime) -> None:
         if txn is None:
             continue
         _move(txn, amount, now)
+        realm.changed(txn_type, txn_id, "Update", now)
         txn["LinkedTxn"] = [
             x for x in txn.get("LinkedTxn") or []
             if not (x.get("TxnType") == "Payment" and x.get("TxnId") == payment["Id"])
@@ -181,6 +183,7 @@ def unlink(realm: Realm, txn_type: str, txn_id: str, now: datetime) -> None:
         release(realm, payment, now)
         if payment["TotalAmt"] == ZERO:
             del realm.table("Payment")[payment["Id"]]
+            realm.changed("Payment", payment["Id"], "Delete", now)
             continue
         payment["Line"] = [
             ln for ln in payment["Line"]
@@ -191,4 +194,7 @@ def unlink(realm: Realm, txn_type: str, txn_id: str, now: datetime) -> None:
             for ln in payment["Line"]
         )
         payment["UnappliedAmt"] = payment["TotalAmt"] - net
+        payment["SyncToken"] = str(int(payment["SyncToken"]) + 1)
+        stamp(payment, now, created=False)
+        realm.changed("Payment", payment["Id"], "Update", now)
         apply(realm, payment, None, now)

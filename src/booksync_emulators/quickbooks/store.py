@@ -12,6 +12,7 @@ interleaved. How the company is set up (country, currencies, numbering, closed b
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -67,6 +68,37 @@ class Realm:
     )
     sequences: dict[str, int] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    #: (entity, Id) -> when it was deleted: CDC reports these with status "Deleted" (cdc.py).
+    deleted: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    #: (entity, Id) -> when it last changed, exactly (MetaData keeps whole seconds only).
+    touched: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    #: Told of every change: (entity, Id, operation Create/Update/Delete/Void/Merge, when, extra).
+    #: The emulator turns these into webhook events (quickbooks/webhooks.py).
+    listener: Callable[[str, str, str, datetime, dict[str, Any]], None] | None = None
+    #: The emulator's clock, for changes made outside an API call (`merge`).
+    clock: Callable[[], datetime] | None = None
+
+    def changed(
+        self,
+        entity: str,
+        object_id: str,
+        operation: str,
+        now: datetime,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        """An object changed (its MetaData already stamped): remember a delete for CDC, and
+        tell the listener (webhooks)."""
+        self.touched[(entity, object_id)] = now
+        if operation == "Delete":
+            self.deleted[(entity, object_id)] = now
+        if self.listener is not None:
+            self.listener(entity, object_id, operation, now, extra or {})
+
+    def merge(self, entity: str, from_id: str, into_id: str) -> Record:
+        """Merge two customers or vendors, as QuickBooks' UI does (merges.py)."""
+        from booksync_emulators.quickbooks import merges
+
+        return merges.merge(self, entity, from_id, into_id)
 
     @property
     def account_numbers(self) -> bool:

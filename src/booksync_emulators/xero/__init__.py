@@ -10,7 +10,9 @@ batches), `contacts`, `items`, `documents`, `lines` (totals), `tracking` (line t
 allocations), `settings` (Organisation, Currencies, TrackingCategories), `query`
 (where/order/paging), `store` (one tenant's data, and what a bookkeeper sets up in Xero's own
 screens: currencies, lock dates, tracking, archived contacts, hand-typed documents), `seed` (a new
-org's chart), `wire` (JSON conventions), `errors`, `validation` (messages).
+org's chart), `wire` (JSON conventions), `errors`, `validation` (messages), `webhooks` (signed
+events to a receiver: `emulator.webhooks`), `bookkeeper` (changes made in Xero's screens behind an
+app's back), `payment_delete` (POST /Payments/{id} DELETED).
 """
 
 from booksync_emulators.xero.app import (

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import traceback
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,12 +32,13 @@ from booksync_emulators.clock import VirtualClock
 from booksync_emulators.exchange import Request, Response
 from booksync_emulators.faults import WRITE_METHODS, FaultKind, FaultSwitches
 from booksync_emulators.server import EmulatorServer
-from booksync_emulators.xero import errors, resources, settings
+from booksync_emulators.xero import errors, payment_delete, resources, settings
 from booksync_emulators.xero.auth import OAuthServer
 from booksync_emulators.xero.errors import XeroError
 from booksync_emulators.xero.idempotency import IdempotencyCache, fingerprint
 from booksync_emulators.xero.limits import RateLimiter, XeroLimits
-from booksync_emulators.xero.store import Org
+from booksync_emulators.xero.store import Org, Record
+from booksync_emulators.xero.webhooks import XeroWebhooks, change
 
 ACCOUNTING_PREFIX = "/api.xro/2.0"
 TOKEN_PATH = "/connect/token"
@@ -86,12 +88,24 @@ class XeroEmulator:
         self.client = self.auth.register_client(client_id, client_secret)
         self.limiter = RateLimiter(self.clock, limits or XeroLimits())
         self.idempotency = IdempotencyCache(self.clock)
+        #: Signed webhooks to a receiver: `webhooks.configure(url, key)` (xero/webhooks.py).
+        self.webhooks = XeroWebhooks()
+        #: Accounting API calls per endpoint, "GET Invoices" style, for tests counting a poller.
+        self.calls: Counter[str] = Counter()
 
     # -- set-up -------------------------------------------------------------------------------------------
 
     def add_org(self, name: str, region: str = "AU", tenant_id: str | None = None) -> Org:
         """A new organisation with the region's default chart of accounts and tax rates."""
         org = Org.new(tenant_id or str(uuid.uuid4()), name, region, self.clock.utcnow())
+        org.clock = self.clock.utcnow
+
+        def tell(collection: str, record: Record, created: bool, when: datetime) -> None:
+            event = change(org.tenant_id, collection, record, created, when)
+            if event is not None:
+                self.webhooks.emit(event)
+
+        org.listener = tell
         self.orgs[org.tenant_id] = org
         return org
 
@@ -184,6 +198,7 @@ class XeroEmulator:
         parts = [unquote(p) for p in rest.split("/")]
         if len(parts) > 3:
             return errors.not_found()
+        self.calls[f"{request.method} {_endpoint_name(parts)}"] += 1
         access = self.auth.authenticate(request)
         tenant_id = (request.header("xero-tenant-id") or "").strip()
         org = self.orgs.get(tenant_id)
@@ -269,8 +284,9 @@ class XeroEmulator:
                 return resources.list_records(org, resource, request, now, app)
             return resources.get_record(org, resource, key, now, request)
         if name == "payments" and key is not None:
-            # Deleting a payment (POST /Payments/{id}) is not emulated.
-            return errors.problem(405, "Method Not Allowed", f"{method} is not emulated here")
+            if method != "POST":
+                return errors.problem(405, "Method Not Allowed", f"{method} is not allowed here")
+            return payment_delete.delete_payment(org, request, now, key)
         if method == "PUT" and key is None or method == "POST":
             return resources.write_records(org, resource, request, now, key, app)
         return errors.problem(
@@ -286,3 +302,10 @@ class XeroEmulator:
         if (name, sub, request.method) == ("invoices", "onlineinvoice", "GET"):
             return resources.online_invoice(org, key, now)
         return errors.not_found()
+
+
+def _endpoint_name(parts: list[str]) -> str:
+    """ "Invoices", "Invoices/{id}", "CreditNotes/{id}/Allocations": the counter's key."""
+    names = {p.lower(): p for p in ("Contacts", "Invoices", "CreditNotes", "Payments", "Items")}
+    head = names.get(parts[0].lower(), parts[0])
+    return "/".join([head, *(["{id}"] if len(parts) > 1 else []), *parts[2:]])

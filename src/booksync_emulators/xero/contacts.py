@@ -73,8 +73,8 @@ def save_contact(
     record = dict(existing) if existing else _blank(str(uuid.uuid4()))
     record.update({k: v for k, v in element.items() if v is not None and k not in READ_ONLY})
     record["ContactStatus"] = status
-    record["UpdatedDateUTC"] = now
     org.collection("Contacts")[record["ContactID"]] = record
+    org.changed("Contacts", record, existing is None, now)
     return record
 
 
@@ -171,8 +171,8 @@ def commit_contact(org: Org, ref: ContactRef, role: str | None, now: datetime) -
     """Store a contact created by a document, and mark it customer/supplier for that document."""
     record = ref.record
     if ref.is_new:
-        record["UpdatedDateUTC"] = now
         org.collection("Contacts")[record["ContactID"]] = record
+        org.changed("Contacts", record, True, now)
     if role == "customer" and not record.get("IsCustomer"):
         record["IsCustomer"] = True
     if role == "supplier" and not record.get("IsSupplier"):

@@ -225,8 +225,8 @@ def save_document(
         record["AmountDue"] = record["Total"] - record["AmountPaid"] - record["AmountCredited"]
         if kind is CREDIT_NOTES:
             record["RemainingCredit"] = record["AmountDue"]
-    record["UpdatedDateUTC"] = now
     org.collection(kind.collection)[record[kind.id_field]] = record
+    org.changed(kind.collection, record, existing is None, now)
     return record
 
 

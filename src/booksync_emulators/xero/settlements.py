@@ -36,6 +36,7 @@ AMOUNT_INVALID = "Amount '{value}' must be a number above 0."
 OVERPAID = "Payment amount {amount} exceeds the amount due {due} on the invoice."
 BAD_ACCOUNT = "Account '{code}' cannot be used for payments."
 OTHER_CONTACT = "Credit Note and Invoice must be for the same contact."
+ALREADY_DELETED = "This payment has already been deleted."
 #: Credit note type -> the invoice type it may be allocated to.
 SIDES = {"ACCRECCREDIT": "ACCREC", "ACCPAYCREDIT": "ACCPAY"}
 
@@ -115,8 +116,34 @@ def save_payment(org: Org, element: dict[str, Any], now: datetime) -> Record:
     invoice.setdefault("Payments", []).append(
         {"PaymentID": payment["PaymentID"], "Date": paid_on, "Amount": amount}
     )
-    invoice["UpdatedDateUTC"] = now
     org.collection("Payments")[payment["PaymentID"]] = payment
+    org.changed("Payments", payment, True, now)
+    org.changed("Invoices", invoice, False, now)  # AmountPaid/AmountDue/Status moved
+    return payment
+
+
+def remove_payment(org: Org, payment_id: str, now: datetime) -> Record:
+    """Delete a payment (POST /Payments/{PaymentID} `{"Status": "DELETED"}`, spec line 12211,
+    body PaymentDelete line 23823): it stays listed as DELETED, and its invoice owes the amount
+    again (AUTHORISED once more if it was PAID). Raises `Invalid` for an unknown or deleted one."""
+    payment = org.collection("Payments").get(payment_id)
+    if payment is None:
+        raise Invalid([NOT_FOUND.format(document="Payment", id=payment_id)])
+    if payment["Status"] == "DELETED":
+        raise Invalid([ALREADY_DELETED])
+    invoice = org.collection("Invoices").get(payment["Invoice"]["InvoiceID"])
+    payment["Status"] = "DELETED"
+    org.changed("Payments", payment, False, now)
+    if invoice is not None:
+        invoice["AmountPaid"] -= payment["Amount"]
+        invoice["AmountDue"] += payment["Amount"]
+        invoice["Payments"] = [
+            p for p in invoice.get("Payments", []) if p["PaymentID"] != payment_id
+        ]
+        if invoice["Status"] == "PAID" and invoice["AmountDue"] > 0:
+            invoice["Status"] = "AUTHORISED"
+            invoice.pop("FullyPaidOnDate", None)
+        org.changed("Invoices", invoice, False, now)
     return payment
 
 
@@ -170,7 +197,8 @@ def allocate(
             },
         }
     )
-    invoice["UpdatedDateUTC"] = credit_note["UpdatedDateUTC"] = now
+    org.changed("Invoices", invoice, False, now)
+    org.changed("CreditNotes", credit_note, False, now)
     return {
         "AllocationID": allocation_id,
         "Amount": amount,
@@ -189,4 +217,4 @@ def refused(element: dict[str, Any], messages: list[str]) -> dict[str, Any]:
     }
 
 
-__all__ = ["Invalid", "allocate", "refused", "save_payment", "settle"]
+__all__ = ["Invalid", "allocate", "refused", "remove_payment", "save_payment", "settle"]

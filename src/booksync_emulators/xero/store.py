@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -58,6 +59,11 @@ class Org:
     #: Document id -> the app (client id) that created it through the API (`createdByMyApp`).
     created_by: dict[str, str] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    #: Told of every saved Contact / Invoice / CreditNote / Payment: (collection, record, created,
+    #: when). The emulator turns these into webhook events (xero/webhooks.py).
+    listener: Callable[[str, Record, bool, datetime], None] | None = None
+    #: The emulator's clock, for changes made outside an API call (the helpers below).
+    clock: Callable[[], datetime] | None = None
 
     @classmethod
     def new(cls, tenant_id: str, name: str, region: str, created: datetime) -> Org:
@@ -74,6 +80,16 @@ class Org:
     @property
     def currency(self) -> str:
         return REGIONS[self.region].currency
+
+    def now(self) -> datetime:
+        return self.clock() if self.clock is not None else self.created
+
+    def changed(self, collection: str, record: Record, created: bool, now: datetime) -> None:
+        """A record was saved: stamp UpdatedDateUTC (If-Modified-Since follows it) and tell the
+        listener (webhooks)."""
+        record["UpdatedDateUTC"] = now
+        if self.listener is not None:
+            self.listener(collection, record, created, now)
 
     # -- look-ups the validation rules need ---------------------------------------------------------
 
@@ -186,7 +202,7 @@ class Org:
 
         with self.lock:
             return save_document(
-                self, KINDS[collection], element, now or self.created, None, 4, "PUT"
+                self, KINDS[collection], element, now or self.now(), None, 4, "PUT"
             )
 
     def add_contact(
@@ -205,6 +221,7 @@ class Org:
             if number:
                 record["ContactNumber"] = number
             self.records["Contacts"][record["ContactID"]] = record
+            self.changed("Contacts", record, True, self.now())
             return record
 
     def pay(self, invoice_id: str, amount: Decimal | None = None, on: date | None = None) -> Record:
@@ -221,12 +238,47 @@ class Org:
                 raise ValueError(
                     f"amount {paid} must be above 0 and at most {invoice['AmountDue']}"
                 )
-            invoice["AmountPaid"] += paid
-            invoice["AmountDue"] -= paid
-            invoice.setdefault("Payments", []).append(
-                {"PaymentID": str(uuid.uuid4()), "Amount": paid, "Date": on or invoice["Date"]}
-            )
-            if invoice["AmountDue"] == 0:
-                invoice["Status"] = "PAID"
-                invoice["FullyPaidOnDate"] = on or invoice["Date"]
+            from booksync_emulators.xero.settlements import save_payment
+
+            bank = next(a for a in self.accounts.values() if a["Type"] == "BANK")
+            element = {
+                "Invoice": {"InvoiceID": invoice_id},
+                "Account": {"AccountID": bank["AccountID"]},
+                "Amount": paid,
+                "Date": (on or invoice["Date"]).isoformat(),
+            }
+            save_payment(self, element, self.now())  # a Payment, as GET /Payments shows it
             return invoice
+
+    # Changes a bookkeeper makes in Xero's own screens, behind an app's back (bookkeeper.py).
+
+    def void(self, invoice_id: str) -> Record:
+        """Invoice -> Void (an AUTHORISED invoice without payments)."""
+        from booksync_emulators.xero import bookkeeper
+
+        return bookkeeper.void(self, invoice_id)
+
+    def edit(self, collection: str, record_id: str, **fields: Any) -> Record:
+        """Edit a document or contact's fields in place (no validation: a person's edit)."""
+        from booksync_emulators.xero import bookkeeper
+
+        return bookkeeper.edit(self, collection, record_id, fields)
+
+    def delete_payment(self, payment_id: str) -> Record:
+        """Payment -> Options -> Remove and redo: the invoice owes the amount again."""
+        from booksync_emulators.xero import settlements
+
+        with self.lock:
+            return settlements.remove_payment(self, payment_id, self.now())
+
+    def archive_contact(self, contact_id: str) -> Record:
+        from booksync_emulators.xero import bookkeeper
+
+        return bookkeeper.archive_contact(self, contact_id)
+
+    def merge_contacts(self, from_id: str, into_id: str) -> Record:
+        """Contacts -> Merge: `from_id`'s documents move to `into_id`; it is archived with
+        MergedToContactID."""
+        from booksync_emulators.xero import bookkeeper
+
+        return bookkeeper.merge_contacts(self, from_id, into_id)

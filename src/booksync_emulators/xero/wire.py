@@ -63,6 +63,13 @@ def parse_datetime(value: str) -> datetime:
     match = _MS_DATE.match(value.strip())
     if match:
         return datetime.fromtimestamp(int(match.group(1)) / 1000, UTC)
+    if "," in value:  # an HTTP date, `Wed, 21 Oct 2026 07:28:00 GMT` (RFC 9110 section 5.6.7)
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return parsedate_to_datetime(value).astimezone(UTC)
+        except (TypeError, ValueError):
+            raise ValueError(f"'{value}' is not a date-time") from None
     moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 

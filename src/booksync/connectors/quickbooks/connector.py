@@ -11,7 +11,8 @@ Documents are written the way the company takes them (`company.Company`: tax mod
 currencies, closed books, classes and locations), read once per realm and again with the chart;
 each accepted one carries what QuickBooks booked, and a credit note is applied to the invoice it
 credits (`credits.py`). The company's settings and the documents under booksync's numbers are
-importable (`settings`, `documents`).
+importable (`settings`, `documents`). What comes back (states, Change Data Capture, payments) is
+in `two_way.py` and `payments.py`.
 
 Calls are paced per realm (company): 500 a minute, 10 at once, and at most 40 batch requests a
 minute; a 429 holds the realm back for Retry-After, or the 60 s Intuit asks for when it gives none.
@@ -50,7 +51,7 @@ from booksync.connectors.quickbooks import credits, documents, imports, lookups,
 from booksync.connectors.quickbooks.api import ACTIVE_OR_NOT, CompanyApi, literal
 from booksync.connectors.quickbooks.auth import API_URL, TOKEN_URL, quickbooks_app
 from booksync.connectors.quickbooks.company import Company
-from booksync.connectors.quickbooks.reading import QuickBooksReading
+from booksync.connectors.quickbooks.two_way import QuickBooksTwoWay
 from booksync.connectors.quickbooks.writes import Pending, Writer
 from booksync.domain.types import EntityType
 
@@ -80,7 +81,7 @@ _REF_RULES = frozenset(
 )
 
 
-class QuickBooksConnector(QuickBooksReading):
+class QuickBooksConnector(QuickBooksTwoWay):
     """A `Connector` for QuickBooks Online. `tokens` is a TokenSet (refreshed here when `client_id`
     is given) or a TokenKeeper; one grant reaches one realm, given as `realm` (or several `realms`
     when a caller shares a keeper)."""

@@ -8,11 +8,14 @@ which the connector paces itself).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from booksync.connectors.protocol import Connector, Limits
 from booksync.connectors.tool import Connected, ConnectionMethod, ConnectRequest, TenantLink, Tool
 from booksync.domain.types import EntityType
+
+if TYPE_CHECKING:
+    from booksync.connectors.two_way import WebhookFormat
 
 LIMITS = Limits(
     batch_size={e: 30 for e in EntityType},
@@ -52,6 +55,11 @@ class QuickBooksTool(Tool):
         from booksync.connectors.quickbooks.connect import connect
 
         return connect(request)
+
+    def webhooks(self) -> WebhookFormat:
+        from booksync.connectors.quickbooks.webhooks import QuickBooksWebhooks
+
+        return QuickBooksWebhooks()
 
 
 TOOL = QuickBooksTool()

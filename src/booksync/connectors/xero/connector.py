@@ -9,7 +9,8 @@ long as its Retry-After says. Base URLs are settings, so the same code talks to 
 
 Xero's endpoints, app and limits are in app.py; reading its answers into results in answers.py;
 writing documents (creates by PUT, updates by POST, voids, allocations) in documents.py; the
-organisation's settings and the documents it already holds in settings.py.
+organisation's settings and the documents it already holds in settings.py; what comes back
+(states, changes since a time, payments) in two_way.py and payments.py.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from booksync.connectors.xero.app import (
     connections_url_for,
     xero_app,
 )
-from booksync.connectors.xero.reading import XeroReading
+from booksync.connectors.xero.two_way import XeroTwoWay
 from booksync.domain.types import EntityType
 
 #: Kept here for callers that imported it: references per lookup GET.
@@ -77,7 +78,7 @@ __all__ = [
 ]
 
 
-class XeroConnector(XeroReading):
+class XeroConnector(XeroTwoWay):
     """A `Connector` for Xero. `tokens` is a TokenSet (refreshed here when `client_id` is given) or a
     TokenKeeper shared by every tenant of one grant."""
 

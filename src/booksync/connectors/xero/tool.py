@@ -7,11 +7,14 @@ request.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from booksync.connectors.protocol import Connector, Limits
 from booksync.connectors.tool import Connected, ConnectionMethod, ConnectRequest, TenantLink, Tool
 from booksync.domain.types import EntityType
+
+if TYPE_CHECKING:
+    from booksync.connectors.two_way import WebhookFormat
 
 LIMITS = Limits(
     batch_size={e: 50 for e in EntityType},
@@ -47,6 +50,11 @@ class XeroTool(Tool):
         from booksync.connectors.xero.connect import connect
 
         return connect(request)
+
+    def webhooks(self) -> WebhookFormat:
+        from booksync.connectors.xero.webhooks import XeroWebhooks
+
+        return XeroWebhooks()
 
 
 TOOL = XeroTool()
