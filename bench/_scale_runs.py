@@ -94,13 +94,17 @@ class Fleet:
         concurrency: int | None,
         *,
         poll: float = 0.5,
+        two_way: bool = False,
     ) -> None:
         self.url = url
-        self.env = os.environ | env | {"COLUMNS": "200", "PYTHONPATH": str(ROOT)}
+        # The booksync beside this bench (its src/), whichever one is installed.
+        path = os.pathsep.join(str(p) for p in (ROOT, ROOT / "src") if p.exists())
+        self.env = os.environ | env | {"COLUMNS": "200", "PYTHONPATH": path}
         self.factor = factor
         self.processes = processes
         self.concurrency = concurrency
         self.poll = poll
+        self.two_way = two_way
         self.logs = Path(tempfile.mkdtemp(prefix="booksync-scale-"))
         self.procs: list[subprocess.Popen[bytes]] = []
 
@@ -119,7 +123,9 @@ class Fleet:
 
     def __enter__(self) -> Fleet:
         for i in range(self.processes):
-            cmd = [sys.executable, "-m", "bench._scale_worker", f"{self.factor:g}", "--"]
+            cmd = [sys.executable, "-m", "bench._scale_worker", f"{self.factor:g}"]
+            cmd += [] if self.two_way else ["--no-two-way"]
+            cmd += ["--"]
             cmd += ["--db", self.url, "worker", "--poll", str(self.poll), "--lease", "60"]
             if self.concurrency is not None:
                 cmd += ["--concurrency", str(self.concurrency)]

@@ -125,7 +125,15 @@ def prepare(setup_db: str, tenants: int, invoices: int, factor: float) -> Setup:
     return Setup(emulator, server.url, setup_db, names, book, limits, env, tally)
 
 
-def run(setup: Setup, label: str, processes: int, concurrency: int | None, timeout: float) -> Any:
+def run(
+    setup: Setup,
+    label: str,
+    processes: int,
+    concurrency: int | None,
+    timeout: float,
+    *,
+    two_way: bool = False,
+) -> Any:
     """One run on a fresh copy of the book and emptied organisations; returns its `Account`."""
     with database(setup.template) as name:
         url = _db_url(name)
@@ -134,7 +142,9 @@ def run(setup: Setup, label: str, processes: int, concurrency: int | None, timeo
             book_.connect(store, setup.emulator, setup.url)  # fresh tokens for this copy
             limiter = Fleet.reset(setup.emulator, setup.limits)
             setup.tally.take()
-            fleet = Fleet(url, setup.env, setup.limits.factor, processes, concurrency)
+            fleet = Fleet(
+                url, setup.env, setup.limits.factor, processes, concurrency, two_way=two_way
+            )
             with fleet:
                 finished = fleet.wait_done(store, timeout)
             return account(label, setup, store, limiter, finished, processes, concurrency)
@@ -231,6 +241,12 @@ def bench(args: argparse.Namespace) -> None:
         f"{REAL.app_per_minute:,}/min)",
         flush=True,
     )
+    if not args.two_way:
+        print(
+            "  the workers read nothing back from Xero (their two-way thread is off: it would read "
+            "every tenant's changes at start, in each process); --two-way keeps it",
+            flush=True,
+        )
     concurrency = args.concurrency if worker_supports("concurrency") else None
     if concurrency is None:
         print(
@@ -254,7 +270,7 @@ def bench(args: argparse.Namespace) -> None:
         accounts = []
         for label, processes, per_process in plan:
             print(f"  {label}:", flush=True)
-            acc = run(setup, label, processes, per_process, timeout)
+            acc = run(setup, label, processes, per_process, timeout, two_way=args.two_way)
             acc.print()
             accounts.append(acc)
         report_real(setup, accounts)
@@ -296,6 +312,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=_workers, default=[1, 2, 4], help="processes per run")
     parser.add_argument("--concurrency", type=int, default=4, help="calls at once per process")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per run at most")
+    parser.add_argument(
+        "--two-way",
+        action="store_true",
+        help="keep the workers' two-way thread (reads every tenant's changes back)",
+    )
     args = parser.parse_args(argv if argv is not None else [])
     for name in ("tenants", "invoices", "concurrency"):
         if getattr(args, name) < 1:

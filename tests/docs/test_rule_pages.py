@@ -26,6 +26,7 @@ WITHOUT_EXAMPLE = {
     "document.number_free",
     "document.after_lock_date",
     "document.due_date_set",
+    "document.editable_in_tool",
     "tool.accepted",
     "tool.totals_match",
 }

@@ -53,6 +53,7 @@ def test_every_heading_of_the_seed_guide_is_answered_by_a_rule() -> None:
         "document.number_free",
         "document.after_lock_date",
         "document.due_date_set",
+        "document.editable_in_tool",
         "tool.accepted",
         "tool.totals_match",
     ]

@@ -65,6 +65,7 @@ BRIEF_RULES: list[tuple[str, frozenset[EntityType]]] = [
     ("document.number_free", DOCS),
     ("document.after_lock_date", frozenset({E.INVOICE, E.CREDIT_NOTE})),
     ("document.due_date_set", frozenset({E.INVOICE})),
+    ("document.editable_in_tool", DOCS),
     ("tool.accepted", frozenset(E)),
     ("tool.totals_match", DOCS),
 ]

@@ -38,12 +38,15 @@ from booksync.services.records import (
     configure_integration,
     parse_entities,
 )
+from booksync.services.reissue import reissue
 from booksync.services.tenants import connect_tenant, import_from_tool
 from booksync.store.db import Store
 from booksync.store.models import (
     AccountCode,
+    Document,
     RemoteDocument,
     RemoteObject,
+    RemoteState,
     SyncJob,
     TaxRateMapping,
     Tenant,
@@ -335,6 +338,30 @@ def _verified(mismatches: list[dict[str, str]] | None) -> Step:
     return step
 
 
+def _paid_in_tool_then_edited(s: Session, ctx: dict[str, Any]) -> None:
+    """INV-1007 was pushed (linked), the bookkeeper took payment in the tool (as the intake reads
+    it back), then booksync edited it."""
+    invoice = DOCUMENTS[E.INVOICE].get(s, "INV-1007")
+    tenant = s.scalars(select(Tenant).where(Tenant.name == AU)).one()
+    s.execute(update(Document).where(Document.id == invoice.id).values(remote_id="x-1007"))
+    held = {"lines": [{"item_code": None, "description": BACKUP_1TB, "quantity": "2",
+                       "unit_price": "49.00"}], "reference": ""}  # fmt: skip
+    s.add(
+        RemoteState(
+            tenant_id=tenant.id, entity_type="invoice", record_id=invoice.id, remote_id="x-1007",
+            status="paid", total=Decimal("107.80"), amount_paid=Decimal("107.80"), fields=held,
+        )
+    )  # fmt: skip
+    s.flush()
+    line = {"product": BACKUP_1TB, "quantity": "3", "unit_price": "49.00"}
+    DOCUMENTS[E.INVOICE].update(s, "INV-1007", {"lines": [line]})
+
+
+def _reissued(s: Session, ctx: dict[str, Any]) -> None:
+    assert ctx["fix"] == "booksync invoice reissue INV-1007"
+    reissue(s, "INV-1007")
+
+
 TODAY = date.today()
 
 
@@ -470,6 +497,8 @@ CASES: list[Case] = [
     Case("document.due_date_set", E.INVOICE, _approved(payment_terms=None),
          ("invoice", "INV-1007"), "due_date", "booksync invoice edit INV-1007 --due YYYY-MM-DD",
          _edit(DOCUMENTS[E.INVOICE], "INV-1007", due_date=TODAY)),
+    Case("document.editable_in_tool", E.INVOICE, _paid_in_tool_then_edited,
+         ("invoice", "INV-1007"), None, "booksync invoice reissue INV-1007", _reissued),
     Case("tool.totals_match", E.INVOICE,
          _verified([{"field": "total", "booksync": "107.80", "tool": "98.00"}]),
          ("invoice", "INV-1007"), None,

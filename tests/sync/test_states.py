@@ -16,7 +16,7 @@ from booksync.domain.types import EntityType, SyncStatus
 from booksync.store import outbox
 from booksync.store.db import Store
 from booksync.store.models import Client, SyncEvent, SyncJob, SyncJobBlocker
-from booksync.sync import jobs
+from booksync.sync import jobs, taking
 from booksync.sync.states import TABLE, TRANSITIONS, IllegalTransition, check, reachable, sources
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -48,6 +48,7 @@ MOVES: dict[str, Move] = {
     ),
     "resync": lambda s, j: jobs.resync(s, j),
     "retry": lambda s, j: jobs.retry(s, j, NOW),
+    "take_tool": lambda s, j: taking.take_tool(s, j, j.record_version, pushed_fields={}, now=NOW),
 }
 #: The rest move many jobs in one statement, or happen in the outbox; tested one by one below.
 BULK = {"queue", "claim", "recover", "defer", "succeed", "release", "wake"}

@@ -259,5 +259,5 @@ def test_enable_sync_diagnose_fix_and_sync_in_a_real_browser(page: Page, store: 
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Health").click()
     expect(page.locator(".count-blocked strong")).to_have_text("0")
-    expect(page.locator(".count-ready strong")).to_have_text("3")
+    expect(page.locator(".count-synced strong")).to_have_text("3")  # synced, no longer "ready"
     shot(page, "health")

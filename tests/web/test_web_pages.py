@@ -282,10 +282,12 @@ def test_the_health_page_groups_the_doctor_report_by_root_cause(
         for e in page.with_class("count", "li")
     }
     assert shown == {
+        "synced": 0,  # nothing has synced yet: the doctor's readiness is every count
         "ready": report["ready"],
         "waiting": report["waiting"],
         "not yet known": report["unknown"],
         "blocked": report["blocked"],
+        "failed": 0,
     }
 
 

@@ -22,6 +22,7 @@ from booksync.api.guard import reject_unstorable_text
 from booksync.api.middleware import BodyLimit, NoSniff, max_body_bytes
 from booksync.api.routes import metrics as metrics_route
 from booksync.api.routes import routers
+from booksync.api.routes import webhooks as webhooks_route
 from booksync.api.schemas import ProblemsOut
 from booksync.store.db import Store
 
@@ -88,6 +89,7 @@ def create_app(store: Store | None = None, *, max_body: int | None = None) -> Fa
             dependencies=[Depends(require_api_key), Depends(reject_unstorable_text)],
             responses=ERROR_RESPONSES,
         )
+    app.include_router(webhooks_route.router, prefix=PREFIX)  # signed by the tool: no API key
     app.include_router(metrics_route.router)  # /metrics, for Prometheus (API key required)
     _mount_web(app, opened)
     return app

@@ -7,12 +7,12 @@ on a purchase order.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from booksync.connectors.registry import kinds, tool_for
-from booksync.domain.types import AccountKind, ConnectionState, DocumentStatus
+from booksync.domain.types import AccountKind, ConnectionState, DocumentStatus, EntityType
 from booksync.errors import BadInput
 from booksync.services.inputs import (
     AccountCodeInput,
@@ -27,6 +27,7 @@ from booksync.services.inputs import (
     TaxRateInput,
     TenantInput,
 )
+from booksync.services.record_lists import PAGE_SIZES, STATES, sort_keys
 
 
 def _installed_tool(kind: str) -> str:
@@ -127,14 +128,55 @@ RefFilter = Annotated[str | None, Field(max_length=255, description="name or id"
 
 
 class Filters(BaseModel):
-    """Paging and search, common to every list."""
+    """Paging and search, common to every list: `limit` and `offset`, or the web's `page_size` and
+    `page` (one of each pair)."""
 
     model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(100, ge=1, le=MAX_LIMIT, description="at most this many")
     offset: int = Field(0, ge=0, le=MAX_OFFSET, description="skip this many first")
+    page_size: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_LIMIT,
+        description="instead of limit, as the web admin's lists page: "
+        + ", ".join(map(str, PAGE_SIZES)),
+    )
+    page: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_OFFSET // MAX_LIMIT,
+        description="instead of offset: this page of page_size (or limit) records, 1 first",
+    )
     search: str | None = Field(
         None, max_length=255, description="only records whose name, number or code contains this"
+    )
+
+
+def _sort(entity: EntityType) -> Any:
+    keys = ", ".join(sort_keys(entity))
+    return Field(
+        None,
+        max_length=50,
+        description=f"order by this column, or -column for descending: {keys}",
+    )
+
+
+class SyncedFilters(Filters):
+    """The web admin's list filters (`services.record_lists`), on every record that syncs."""
+
+    sync_state: str | None = Field(
+        None,
+        max_length=50,
+        description="only records in this sync state: "
+        + ", ".join(s.value for s in STATES)
+        + ' ("not yet known" is unknown)',
+    )
+    q: str | None = Field(
+        None,
+        max_length=255,
+        description="only records whose number, client or supplier, or reference contains this "
+        "(documents); whose name, e-mail, code or remote ID does (clients, suppliers, products)",
     )
 
 
@@ -158,21 +200,25 @@ class ItemGroupFilters(Filters):
     tax_rate: RefFilter = None
 
 
-class PartyFilters(Filters):
+class PartyFilters(SyncedFilters):
     tenant: RefFilter = None
     tax_rate: RefFilter = None
     exclude_from_accounting: bool | None = None
+    sort: str | None = _sort(EntityType.CLIENT)
 
 
 class ProductFilters(PartyFilters):
     item_group: RefFilter = None
+    sort: str | None = _sort(EntityType.PRODUCT)
 
 
-class ClientDocumentFilters(Filters):
+class ClientDocumentFilters(SyncedFilters):
     client: RefFilter = None
     status: DocumentStatus | None = None
+    sort: str | None = _sort(EntityType.INVOICE)
 
 
-class SupplierDocumentFilters(Filters):
+class SupplierDocumentFilters(SyncedFilters):
     supplier: RefFilter = None
     status: DocumentStatus | None = None
+    sort: str | None = _sort(EntityType.PURCHASE_ORDER)

@@ -39,10 +39,23 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         ("booksync.cli.sync",),
         "Where every sync job stands, per tenant, and the latest errors with their fixes.",
     ),
+    "activity": (
+        ("booksync.cli.activity",),
+        "Sync activity: pushes, failures and blocked records per hour, the last passes, the pass log.",
+    ),
     "log": (
         ("booksync.cli.sync",),
         "The sync timeline of one record: each change, evaluation and attempt, what was sent and "
         "what came back.",
+    ),
+    "pull": (
+        ("booksync.cli.two_way",),
+        "Read back from the tools now: handle waiting webhook events, poll each tenant's changes "
+        "since the last clean pass, and write pending payments.",
+    ),
+    "payments": (
+        ("booksync.cli.two_way",),
+        "Payments: read from the tools, and recorded here to be written to the tool once.",
     ),
     "link": (
         ("booksync.cli.plan",),
@@ -56,7 +69,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         "blocked.",
     ),
     "integration": (
-        ("booksync.cli.integrations",),
+        ("booksync.cli.integrations", "booksync.cli.two_way"),
         "Integrations (one per installed tool): enabled or not, and which entities they sync.",
     ),
     "tenant": (
@@ -81,7 +94,10 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         ("booksync.cli.records",),
         "Account codes: ledger accounts whose code must match one in the tenant's tool.",
     ),
-    "invoice": (("booksync.cli.records",), "Invoices: documents raised to a client, with lines."),
+    "invoice": (
+        ("booksync.cli.records", "booksync.cli.drift"),
+        "Invoices: documents raised to a client, with lines.",
+    ),
     "sales-order": (
         ("booksync.cli.records",),
         "Sales orders: documents raised to a client, with lines.",
@@ -93,6 +109,16 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "credit-note": (
         ("booksync.cli.records",),
         "Credit notes: documents raised to a client, with lines.",
+    ),
+    "drift": (
+        ("booksync.cli.drift",),
+        "What was changed in the tool after booksync pushed it, field by field; accept the tool's "
+        "version, push booksync's again, or leave it.",
+    ),
+    "notify": (
+        ("booksync.cli.notify",),
+        "Notifications: a digest per sync pass of failed records and disconnected tenants, by "
+        "e-mail, signed webhook or Slack/Teams.",
     ),
     "sample": (("booksync.cli.sample",), "Sample books to try booksync on."),
     "serve": (

@@ -6,6 +6,7 @@ never (it is typed at a hidden prompt, twice, or read from stdin with `--passwor
 
 from __future__ import annotations
 
+import signal
 import sys
 from typing import Annotated, Any
 
@@ -33,6 +34,8 @@ app.add_typer(apikey_app, name="apikey")
 app.add_typer(user_app, name="user")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+#: The signals that stop `serve` (Ctrl-C, a service manager).
+STOPS = (signal.SIGINT, signal.SIGTERM)
 
 
 @app.command("serve")
@@ -43,17 +46,51 @@ def serve(
         str, typer.Option(help="Address to listen on; 0.0.0.0 listens on every interface.")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    worker: Annotated[
+        bool | None,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Run a sync worker in this process too, so records sync on their own (as "
+            "`booksync worker` does). Default: on for a SQLite file (the embedded default), off "
+            "for PostgreSQL, where workers run as processes of their own.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the REST API (/api/v1, OpenAPI at /openapi.json) and the web admin."""
     import uvicorn
 
     from booksync.api import create_app
+    from booksync.services.embedded_worker import EmbeddedWorker, default_on
 
-    application = create_app(state(ctx).store)
-    console.print(
-        f"booksync serving on http://{host}:{port} (API docs at /api/docs); Ctrl-C stops it."
+    store = state(ctx).store
+    application = create_app(store)
+    server = uvicorn.Server(uvicorn.Config(application, host=host, port=port, log_level="info"))
+    embedded = EmbeddedWorker(store) if (default_on(store) if worker is None else worker) else None
+    with_worker = (
+        f"; worker {embedded.name} syncing"
+        if embedded
+        else "; no worker: records sync on Sync now, or start `booksync worker`"
     )
-    uvicorn.run(application, host=host, port=port, log_level="info")
+    console.print(
+        f"booksync serving on http://{host}:{port} (API docs at /api/docs){with_worker}; "
+        "Ctrl-C stops it.",
+        markup=False,
+    )
+    if embedded is not None:
+        embedded.start()
+    # uvicorn shuts down on SIGINT/SIGTERM, then raises the signal again for the handler it found:
+    # this one notes it, so the worker is stopped below and `serve` exits 0 (a clean stop).
+    stops: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, _f: stops.append(signum)) for sig in STOPS}
+    try:
+        server.run()
+    finally:
+        if embedded is not None:
+            embedded.stop()  # hands back what it holds and leaves the workers registry
+            console.print("booksync worker stopped.")
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 # -- API keys --------------------------------------------------------------------------------------

@@ -101,7 +101,11 @@ def run_with_progress(
             progress.advance(tasks[tenant], n)
 
         result = sync_service.run_pass(
-            store, max_wait=max_wait, on_progress=advance, on_notice=notices.append
+            store,
+            max_wait=max_wait,
+            trigger="cli",
+            on_progress=advance,
+            on_notice=notices.append,
         )
         for name, task in tasks.items():
             progress.update(task, total=progress.tasks[task].completed if due[name] == 0 else None)
@@ -198,8 +202,10 @@ def worker(
         lease=timedelta(seconds=lease),
         concurrency=concurrency,
     )
+    from booksync.services.inbound import start_two_way
     from booksync.services.operations import observe_worker
 
+    two_way = start_two_way(state(ctx).store, stop, counts=engine.counts)  # issue 13
     with observe_worker(state(ctx).store, engine, metrics_port=metrics_port):
         say(
             f"booksync worker {engine.worker} started (lease {lease:g} s); {concurrency} call(s) "
@@ -208,6 +214,8 @@ def worker(
         try:
             engine.run_forever(stop, poll=poll)
         finally:
+            stop.set()
+            two_way.join(timeout=30)
             engine.close()
     say("booksync worker stopped.")
 

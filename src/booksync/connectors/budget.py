@@ -12,235 +12,45 @@ The engine asks first (`permit`, before a batch is marked sent): a permit holds 
 in-flight slots and one counted call, and the connector's first HTTP call to that tenant in the same
 thread uses it instead of counting another (`slot`). A connector built inside `sharing(...)` (the
 engine builds them so) shares the engine's counts, lanes and short `max_wait`.
+
+The parts: lanes and pyrate-limiter's verdict `lanes.py`; where counts live `counts.py`; sharing
+and permits `permits.py`; the tool's rate headers `rate_headers.py`. Their names stay importable
+from here.
 """
 
 from __future__ import annotations
 
-import bisect
-import contextvars
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
-from typing import Protocol
-
-from pyrate_limiter import Rate, SlidingWindowLog
 
 from booksync.clock import Clock
+from booksync.connectors.counts import Counts, LocalCounts
+from booksync.connectors.lanes import (
+    APP,
+    DAY_MS,
+    MARGIN,
+    MINUTE_MS,
+    SECOND_MS,
+    WINDOW,
+    Lane,
+    decide,
+    wait_ms,
+)
+from booksync.connectors.permits import Permit, Sharing, permit_for, sharing
+from booksync.connectors.permits import shared as current_sharing
 from booksync.connectors.protocol import Limits, TransientError
+from booksync.connectors.rate_headers import RateHeaders, header_int, retry_after
 
-
-@dataclass(frozen=True)
-class RateHeaders:
-    """The response headers in which a tool says how many calls remain (None: it does not say)."""
-
-    minute: str | None = None
-    day: str | None = None
-    app_minute: str | None = None
-    problem: str | None = None
-
-
-#: The tenant name of the whole app's lanes (every tenant's calls), beside each tenant's own.
-APP = "*"
-#: Seconds our windows outlast the tool's: it stamps a call on arrival and rounds its own way.
-MARGIN = 0.25
-WINDOW = 60.0 + MARGIN
-SECOND_MS, MINUTE_MS, DAY_MS = 1_000, 60_000, 86_400_000
 #: How often a slot looks again for a free in-flight place (real seconds).
 POLL = 0.005
 #: What `permit` says when every in-flight place of the tenant is taken (by other workers).
 PLACE_WAIT = 0.05
 
-_POLICY = SlidingWindowLog()
-
 
 class RateLimited(TransientError):
     """The budget allows no call for `retry_after` seconds, longer than this caller may wait: nothing
     was sent (the engine reschedules, without counting an attempt)."""
-
-
-@dataclass(frozen=True)
-class Lane:
-    """One limit of one tenant (or of the app): at most `limit` calls in any `interval_ms`."""
-
-    key: str
-    limit: int
-    interval_ms: int
-
-    @property
-    def rate(self) -> Rate:
-        return Rate(self.limit, self.interval_ms + int(MARGIN * 1000))
-
-
-def wait_ms(lane: Lane, log: Sequence[int], now_ms: int) -> int:
-    """Milliseconds until `lane` has room for one more call, given its sorted log of call times."""
-    counted = len(log) - bisect.bisect_left(log, _POLICY.window_start(lane.rate, now_ms))
-    return decide(
-        lane, counted, lambda offset: log[-1 - offset] if offset < len(log) else None, now_ms
-    )
-
-
-def decide(lane: Lane, counted: int, peek: Callable[[int], int | None], now_ms: int) -> int:
-    """pyrate-limiter's sliding-window verdict for one more call: 0, or the milliseconds to wait.
-    `counted` is the calls in the window; `peek(n)` the time of the n-th newest call."""
-    decision = _POLICY.decide([lane.rate], [counted], 1, now_ms, peek)
-    if decision.allowed:
-        return 0
-    return max(1, decision.retry_after_ms or 1)
-
-
-class Counts(Protocol):
-    """Where a budget's counts live. Every method is atomic across the processes it serves."""
-
-    #: Whether other processes see the same counts (False: this process only).
-    shared: bool
-    #: Where, in words, for the worker's log line.
-    where: str
-
-    def take(self, holds: Sequence[str], lanes: Sequence[Lane], now_ms: int, count: bool) -> int:
-        """Milliseconds until a call fits every lane and no hold applies (0: it fits now, and it is
-        counted in every lane when `count`). A call that does not fit is counted nowhere."""
-        ...
-
-    def fill(self, lane: Lane, at_least: int, now_ms: int) -> None:
-        """The tool counts more calls than we do (other apps, other workers): count phantom calls
-        now, so the lane holds at least `at_least` in its window."""
-        ...
-
-    def hold(self, key: str, until_ms: int) -> None: ...
-
-    def enter(self, key: str, limit: int) -> object | None:
-        """One of `limit` in-flight places for `key`, or None when all are taken."""
-        ...
-
-    def leave(self, place: object) -> None: ...
-
-    def close(self) -> None: ...
-
-
-class LocalCounts:
-    """Counts in this process's memory: exact for one process, blind to every other."""
-
-    shared = False
-    where = "this process only"
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._logs: dict[str, list[int]] = {}
-        self._holds: dict[str, int] = {}
-        self._inflight: dict[str, int] = {}
-
-    def _log(self, lane: Lane, now_ms: int) -> list[int]:
-        log = self._logs.setdefault(lane.key, [])
-        stale = bisect.bisect_left(log, now_ms - lane.rate.interval - 1)
-        if stale:
-            del log[:stale]
-        return log
-
-    def take(self, holds: Sequence[str], lanes: Sequence[Lane], now_ms: int, count: bool) -> int:
-        with self._lock:
-            wait = max(0, *(self._holds.get(k, 0) - now_ms for k in holds))
-            if wait > 0:
-                return wait
-            for lane in lanes:
-                wait = max(wait, wait_ms(lane, self._log(lane, now_ms), now_ms))
-            if wait or not count:
-                return wait
-            for lane in lanes:
-                bisect.insort(self._logs[lane.key], now_ms)
-            return 0
-
-    def fill(self, lane: Lane, at_least: int, now_ms: int) -> None:
-        with self._lock:
-            log = self._log(lane, now_ms)
-            counted = len(log) - bisect.bisect_left(log, now_ms - lane.rate.interval)
-            for _ in range(min(at_least, lane.limit) - counted):
-                bisect.insort(log, now_ms)
-
-    def hold(self, key: str, until_ms: int) -> None:
-        with self._lock:
-            self._holds[key] = max(self._holds.get(key, 0), until_ms)
-
-    def enter(self, key: str, limit: int) -> object | None:
-        with self._lock:
-            if self._inflight.get(key, 0) >= limit:
-                return None
-            self._inflight[key] = self._inflight.get(key, 0) + 1
-            return key
-
-    def leave(self, place: object) -> None:
-        with self._lock:
-            key = str(place)
-            self._inflight[key] = max(0, self._inflight.get(key, 0) - 1)
-
-    def close(self) -> None:
-        pass
-
-
-# --- sharing one store of counts with the connectors the engine builds --------------------------------------
-
-
-@dataclass(frozen=True)
-class Sharing:
-    """What a `RateBudget` built inside `sharing(...)` adopts: the engine's counts, the tool's name
-    (its lanes' prefix) and documented limits, and how long a call may wait in place."""
-
-    counts: Counts
-    scope: str
-    limits: Limits | None = None
-    max_wait: float | None = None
-
-
-_SHARING: contextvars.ContextVar[Sharing | None] = contextvars.ContextVar("sharing", default=None)
-#: The permits the current thread holds, by (counts, tenant lane): a connector's call uses them.
-_PERMITS: contextvars.ContextVar[Mapping[tuple[int, str], Permit] | None] = contextvars.ContextVar(
-    "permits", default=None
-)
-
-
-@contextmanager
-def sharing(
-    counts: Counts, scope: str, limits: Limits | None = None, *, max_wait: float | None = None
-) -> Iterator[None]:
-    """Every `RateBudget` made in this block (a connector's) counts in `counts`, as `scope`'s."""
-    token = _SHARING.set(Sharing(counts, scope, limits, max_wait))
-    try:
-        yield
-    finally:
-        _SHARING.reset(token)
-
-
-@dataclass
-class Permit:
-    """One in-flight place and one counted call for a tenant, held by the engine for one push. Enter
-    it around the push: the connector's first call to that tenant uses it."""
-
-    budget: RateBudget
-    base: str
-    place: object | None
-    used: bool = False
-    _token: contextvars.Token[Mapping[tuple[int, str], Permit] | None] | None = field(
-        default=None, repr=False
-    )
-
-    def __enter__(self) -> Permit:
-        held = dict(_PERMITS.get() or {})
-        held[(id(self.budget.counts), self.base)] = self
-        self._token = _PERMITS.set(held)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._token is not None:
-            _PERMITS.reset(self._token)
-            self._token = None
-        self.release()
-
-    def release(self) -> None:
-        if self.place is not None:
-            self.budget.counts.leave(self.place)
-            self.place = None
 
 
 class RateBudget:
@@ -267,7 +77,7 @@ class RateBudget:
         counts: Counts | None = None,
         scope: str | None = None,
     ) -> None:
-        shared = _SHARING.get()
+        shared = current_sharing()
         suffix = ""
         if shared is not None and counts is None:
             counts, scope = shared.counts, scope or shared.scope
@@ -354,7 +164,7 @@ class RateBudget:
     def slot(self, tenant: str) -> Iterator[None]:
         """Around one HTTP call: an in-flight place (unless the engine's permit holds one) and one
         counted call (the permit's own, for its first call), waiting up to `max_wait`."""
-        permit = (_PERMITS.get() or {}).get((id(self.counts), self.base(tenant)))
+        permit = permit_for(self.counts, self.base(tenant))
         if permit is not None:
             if permit.used:
                 self._take(tenant)
@@ -404,7 +214,7 @@ class RateBudget:
             (self.headers.day, tenant, "d"),
             (self.headers.app_minute, APP, "m"),
         ):
-            left = _int(headers.get(name)) if name else None
+            left = header_int(headers.get(name)) if name else None
             lane = self._lane(who, lane_name) if who != APP else self._app_lane()
             if left is None or lane is None:
                 continue
@@ -419,28 +229,6 @@ class RateBudget:
         passed, in any process sharing these counts."""
         until = self._now_ms() + int(max(0.0, seconds) * 1000)
         self.counts.hold(self.base(APP if app else tenant), until)
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def retry_after(value: str | None, clock: Clock) -> float | None:
-    """Retry-After as seconds: either delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - clock.utcnow()).total_seconds())
 
 
 __all__ = [

@@ -98,8 +98,11 @@ def browser_sign_in(
     app: OAuthApp, redirect_uri: str, request: ConnectRequest
 ) -> tuple[AuthorizationRequest, Callback, str]:
     """Announce the authorize URL, wait for the browser's callback on localhost, check its state:
-    the authorization request, the callback, and the code to exchange."""
-    with CallbackReceiver(redirect_uri) as receiver:
+    the authorization request, the callback, and the code to exchange. A face that receives the
+    callback on a route of its own (the web admin) passes its receiver as
+    `request.options["callbacks"]`: a context manager with `redirect_uri` and `wait(timeout)`."""
+    given = request.options.get("callbacks")
+    with given if given is not None else CallbackReceiver(redirect_uri) as receiver:
         authorization = authorization_request(app, receiver.redirect_uri)
         if request.announce is not None:
             request.announce(authorization.url)

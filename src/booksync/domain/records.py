@@ -210,6 +210,9 @@ class DocumentView:
     credited_document_id: int | None = None
     #: Documents the tool already has under this number, in the document's tenant.
     remote_matches: tuple[RemoteDocumentView, ...] = ()
+    #: Where the linked document stands in the tool (`remote_states.status`: open, part_paid,
+    #: paid, voided, deleted, ...); None while booksync has not read it back.
+    tool_state: str | None = None
 
     @property
     def subject(self) -> Subject:

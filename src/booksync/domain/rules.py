@@ -126,6 +126,11 @@ RULES: tuple[RuleInfo, ...] = (
              "Does an approved invoice have a due date, its own or from payment terms?",
              frozenset({EntityType.INVOICE}), Scope.OWN, "the due date is set",
              holds_when_unknown=False),
+    RuleInfo("document.editable_in_tool",
+             "Can the tool still take an edit of the document (not paid, part-paid, voided or "
+             "deleted there)?",
+             DOCUMENT_TYPES, Scope.OWN, "the tool takes an edit of it",
+             holds_when_unknown=False),
     # -- Did the tool accept it? (the guide's "Show a message for each successful sync") ----------
     RuleInfo("tool.accepted", "Did the tool accept the last push?",
              ALL, Scope.PUSH, "the tool accepted the last push", holds_when_unknown=False),

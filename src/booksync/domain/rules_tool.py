@@ -3,8 +3,9 @@ what booksync computed?
 
 Before sending (scope `own`, per record): the currency is enabled in the tenant, the tracking
 exists in the tool, the document's number is free there (or it is this very document, to be
-linked), a posting document is dated after the tool's lock date, an approved invoice has a due
-date, and the contact is not archived in the tool. Each reads the tenant's settings as imported
+linked), a posting document is dated after the tool's lock date (an update of one already pushed
+too), an approved invoice has a due date, the contact is not archived in the tool, and the tool can
+still take an edit of the document (not paid, part-paid, voided or deleted there). Each reads the tenant's settings as imported
 from the tool; until they are, it is not yet known (never passed blindly), with the fix "import
 the tenant". None of them holds a record back while unknown: a tool that cannot report its
 settings (a plug-in without `SettingsImport`) still syncs, and its refusals still name the rule.
@@ -16,6 +17,7 @@ The checks are registered in `rules.RULES`' order by `rules`, which defines the 
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 
@@ -35,7 +37,7 @@ from booksync.domain.records import (
 from booksync.domain.rulebook import CheckFn, Target
 from booksync.domain.terms import TermsError, applicable_terms, describe, due_date
 from booksync.domain.totals import document_totals
-from booksync.domain.types import DocumentStatus, SyncStatus
+from booksync.domain.types import DocumentStatus, EntityType, SyncStatus
 
 #: rule id -> its check, in the order they are defined here; `rules` registers them.
 CHECKS: dict[str, CheckFn] = {}
@@ -223,6 +225,9 @@ def after_lock_date(
 ) -> Iterator[Finding]:
     if document.status == DocumentStatus.DRAFT.value:
         return  # a draft posts nothing: the tools let it be dated in a locked period
+    pushed = books.sync_states.get((document.type, document.id))
+    if pushed is not None and pushed.status is SyncStatus.SYNCED:
+        return  # the tool already has this version: nothing is written into the locked period
     tenant = target.tenant
     unknown = _settings(rule, tenant, document.subject)
     if unknown is not None or tenant is None:
@@ -277,6 +282,46 @@ def due_date_set(
     yield Finding(rule, Status.OK, document.subject, "due_date", detail)
 
 
+# --- Never fight the bookkeeper -------------------------------------------------------------------
+
+#: States in which the tool refuses an edit and its practice is a credit note and a new invoice.
+SETTLED = frozenset({"part_paid", "paid"})
+#: States in which there is nothing left in the tool to edit.
+GONE = frozenset({"voided", "deleted"})
+_IN_WORDS = {"part_paid": "partly paid", "paid": "paid", "voided": "voided", "deleted": "deleted"}
+
+
+@_check("document.editable_in_tool")
+def editable_in_tool(
+    rule: str, books: Books, document: DocumentView, target: Target
+) -> Iterator[Finding]:
+    """An edit of a document the bookkeeper has settled or voided in the tool is held, never
+    pushed over it. Only what booksync read back counts against it: nothing read, nothing held."""
+    state = document.tool_state
+    if not document.remote_id or state not in SETTLED | GONE:
+        return
+    pushed = books.sync_states.get((document.type, document.id))
+    if pushed is not None and pushed.status is SyncStatus.SYNCED:
+        return  # the tool has booksync's current version: there is no edit to push
+    where = f"tenant '{target.tenant.name}'" if target.tenant else "the tool"
+    kind, ref = document.type.label, shlex.quote(document.number)
+    noun = document.type.value.replace("_", "-")
+    detail = f"{document.subject} is {_IN_WORDS[state]} in {where}, which refuses an edit of it: "
+    if state in SETTLED and document.type is EntityType.INVOICE:
+        detail += (
+            "booksync holds the edit; reissue it (a credit note for what the tool holds and a "
+            "new invoice with booksync's lines)"
+        )
+        advice = f"booksync invoice reissue {ref}"
+    else:
+        detail += "booksync holds the edit"
+        advice = (
+            f"create a new {kind} for the change instead, or accept the tool's version: "
+            f"booksync drift accept {noun} {ref}"
+        )
+    yield at_fault(rule, detail, fixes.tool_advice(document.subject, advice))
+
+
 # --- Did the tool accept it? ----------------------------------------------------------------------
 
 
@@ -299,6 +344,8 @@ def tool_accepted(rule: str, books: Books, record: Record) -> Iterator[Finding]:
         # Held by the checks above, or on its way now: the tool has not answered for this version.
         moving = state.status is SyncStatus.IN_FLIGHT
         doing = "is being pushed now" if moving else "has not been pushed yet"
+        if record.remote_id:  # an edit: the tool holds an earlier version
+            doing = f"{'is' if moving else 'has'} an edit {'being pushed now' if moving else 'not pushed yet'}; the tool holds the version before it"
         yield Finding(rule, Status.UNKNOWN, subject, None, f"{subject} {doing}")
 
 

@@ -2,7 +2,8 @@
 
 Both sides are neutral fields named like the payload's (`booksync.connectors.protocol.RemoteFields`):
 `payload_fields` flattens a payload that way, a connector's `RemoteRead.fetch` answers that way, and
-`diff` lines them up. Only fields the tool reported are compared; values are compared as what they
+`diff` lines them up (`payload_fields` lives in `connectors.fields`, beside its JSON-safe twin
+`json_fields`, and is re-exported here). Only fields the tool reported are compared; values are compared as what they
 mean (49 and "49.00" are one amount, a date and its ISO text one date, None and "" both blank), and
 a field booksync leaves blank is not sent (the tool keeps its value), so a row marked changed is a
 change the push would really make.
@@ -10,17 +11,13 @@ change the push would really make.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from booksync.connectors.protocol import Payload
-
-#: Payload fields that are not a value the tool stores (the record type is the endpoint).
-NOT_STORED = frozenset({"entity"})
+from booksync.connectors.fields import payload_fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,27 +36,6 @@ class FieldRow:
             "tool": self.tool,
             "changed": self.changed,
         }
-
-
-def payload_fields(payload: Payload) -> dict[str, Any]:
-    """The payload as neutral fields: nested dataclasses as mappings, pairs (tracking) as mappings,
-    lines as a list of mappings."""
-    out: dict[str, Any] = {}
-    for f in dataclasses.fields(payload):
-        if f.name in NOT_STORED:
-            continue
-        out[f.name] = _neutral(getattr(payload, f.name), f.name)
-    return out
-
-
-def _neutral(value: Any, name: str = "") -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _neutral(getattr(value, f.name), f.name) for f in dataclasses.fields(value)}
-    if name == "tracking" and isinstance(value, tuple):
-        return {str(k): str(v) for k, v in value}
-    if isinstance(value, tuple | list):
-        return [_neutral(v) for v in value]
-    return value
 
 
 def shown(value: Any) -> str | None:

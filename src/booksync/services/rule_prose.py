@@ -385,6 +385,33 @@ PROSE: dict[str, RuleProse] = {
             ),
         ),
     ),
+    "document.editable_in_tool": RuleProse(
+        why="Once the bookkeeper has taken a payment against a document, or voided or deleted it, "
+        'the tool refuses an edit (Xero: "Invoice not of valid status for modification"), and '
+        "pushing over it would fight the bookkeeper. booksync reads each linked document's state "
+        "back from the tool (webhooks and polling) and holds an edit of one that is settled or "
+        "gone, instead of sending it to be refused. Until booksync has read a document back, "
+        "nothing is known against it and this check passes.",
+        fails=(
+            "The invoice is paid or partly paid in the tool and booksync has an edit of it to "
+            "push: the tool's practice is a credit note and a new invoice.",
+            "The document is voided or deleted in the tool (or a paid order or credit note) and "
+            "booksync has an edit of it to push.",
+        ),
+        fixes=(
+            FixNote(
+                "reissue the invoice: one command makes a credit note for what the tool holds "
+                "and a new invoice (NUMBER-R1) with booksync's lines, and puts the original back "
+                "to what the tool holds",
+                fixes.tool_advice(_a("invoice"), "booksync invoice reissue NUMBER"),
+            ),
+            FixNote(
+                "for a voided or deleted document, create a new one for the change instead, or "
+                "accept the tool's version (see `booksync drift`)",
+                fixes.tool_advice(_a("invoice"), "booksync drift accept invoice NUMBER"),
+            ),
+        ),
+    ),
     "tool.accepted": RuleProse(
         why="The checks above catch what booksync can see; the tool may still refuse a push. Its "
         "refusal is kept with the record (translated to a rule where booksync knows the cause) "

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -40,14 +40,29 @@ class Busy(BooksyncError):
         super().__init__(f"too many sign-ins at once; try again in {self.retry_after} seconds")
 
 
-class TooManyAttempts(BooksyncError):
-    """Too many failed sign-ins for this user name or from this address in the last minute."""
+#: What each counter of `keys` limits, in its order, as a refusal names it.
+COUNTED = ("for this user name", "from this address")
 
-    def __init__(self, retry_after: int) -> None:
+
+def wait_words(seconds: int) -> str:
+    """`1 second`, `42 seconds`, `1 minute`: how long to wait, as a person says it."""
+    if seconds >= 60 and seconds % 60 == 0:
+        minutes = seconds // 60
+        return f"{minutes} minute" + ("s" if minutes != 1 else "")
+    return f"{seconds} second" + ("s" if seconds != 1 else "")
+
+
+class TooManyAttempts(BooksyncError):
+    """Too many failed sign-ins for this user name or from this address (or both: `by`, phrases
+    of `COUNTED`) within `WINDOW`; `retry_after` is the wait in whole seconds."""
+
+    def __init__(self, retry_after: int, by: tuple[str, ...] = COUNTED) -> None:
         self.retry_after = retry_after
+        self.by = by
+        window = wait_words(int(WINDOW.total_seconds()))
         super().__init__(
-            f"too many failed sign-ins for this user name or from this address; "
-            f"try again in {retry_after} seconds"
+            f"too many failed sign-ins {' and '.join(by)} ({MAX_FAILURES} within {window}); "
+            f"wait {wait_words(retry_after)}, then try again"
         )
 
 
@@ -71,22 +86,22 @@ def keys(username: str, address: str | None) -> list[str]:
 
 
 def refuse_if_throttled(
-    session: Session, counters: Iterable[str], now: datetime | None = None
+    session: Session, counters: Sequence[str], now: datetime | None = None
 ) -> None:
-    """Raise `TooManyAttempts` if any counter has `MAX_FAILURES` failures inside the window."""
+    """Raise `TooManyAttempts` if any counter (as `keys` returns them: the user name's, then the
+    address's) has `MAX_FAILURES` failures inside the window, naming which and the longest wait:
+    the attempt is allowed once every counter it falls under has room again."""
     now = now or utcnow()
     rows = session.execute(
         select(SignInFailure.key, func.count(), func.min(SignInFailure.failed_at))
         .where(SignInFailure.key.in_(list(counters)), SignInFailure.failed_at > now - WINDOW)
         .group_by(SignInFailure.key)
     ).all()
-    waits = [
-        (oldest + WINDOW - now).total_seconds()
-        for _key, count, oldest in rows
-        if count >= MAX_FAILURES
-    ]
-    if waits:
-        raise TooManyAttempts(max(1, math.ceil(max(waits))))
+    full = {key: (oldest + WINDOW - now).total_seconds() for key, count, oldest in rows
+            if count >= MAX_FAILURES}  # fmt: skip
+    if full:
+        by = tuple(phrase for key, phrase in zip(counters, COUNTED, strict=False) if key in full)
+        raise TooManyAttempts(max(1, math.ceil(max(full.values()))), by)
 
 
 def record_failure(session: Session, counters: Iterable[str], now: datetime | None = None) -> None:
@@ -107,6 +122,7 @@ __all__ = [
     "HASH_WAIT",
     "MAX_FAILURES",
     "WINDOW",
+    "COUNTED",
     "Busy",
     "TooManyAttempts",
     "forget_failures",
@@ -114,4 +130,5 @@ __all__ = [
     "keys",
     "record_failure",
     "refuse_if_throttled",
+    "wait_words",
 ]

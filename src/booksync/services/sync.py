@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from booksync.domain.types import EntityType, SyncStatus
@@ -24,9 +24,14 @@ from booksync.sync.engine import Engine, Notice, PassResult
 STATUSES = [s.value for s in SyncStatus]
 
 
-def make_engine(store: Store, **options: Any) -> Engine:
-    """An engine over `store` that reaches each tenant through its configured connector."""
-    return Engine(store, tenant_connector, **options)
+def make_engine(store: Store, *, trigger: str = "pass", **options: Any) -> Engine:
+    """An engine over `store` that reaches each tenant through its configured connector, and
+    after each pass records it for the activity page and sends its digest of failures to the
+    notification channels. `trigger` names the face that runs it (cli, api, web); a worker's
+    `run_forever` records its passes as "worker"."""
+    from booksync.services.activity_recording import RecordingEngine
+
+    return RecordingEngine(store, tenant_connector, trigger=trigger, **options)
 
 
 def _record_id(session: Session, entity: EntityType, ref: str) -> int:
@@ -35,8 +40,8 @@ def _record_id(session: Session, entity: EntityType, ref: str) -> int:
     return RECORD_TYPES[entity.value].get(session, ref).id  # type: ignore[no-any-return]
 
 
-def job_tenant_names(session: Session) -> dict[int, str]:
-    """job id -> the tenant name its record syncs to (documents through their client or supplier)."""
+def _job_tenant_stmt() -> Select[int, str]:
+    """(job id, tenant name) for every job: documents reach theirs through their client or supplier."""
     client, supplier = aliased(Client), aliased(Supplier)
     doc_client, doc_supplier = aliased(Client), aliased(Supplier)
     tenant_id = func.coalesce(
@@ -63,7 +68,19 @@ def job_tenant_names(session: Session) -> dict[int, str]:
         .outerjoin(doc_supplier, doc_supplier.id == Document.supplier_id)
         .outerjoin(Tenant, Tenant.id == tenant_id)
     )
-    return {job_id: name or "(no tenant)" for job_id, name in session.execute(stmt)}
+    return stmt
+
+
+def job_tenant_names(session: Session) -> dict[int, str]:
+    """job id -> the tenant name its record syncs to (documents through their client or supplier)."""
+    return {job_id: name or "(no tenant)" for job_id, name in session.execute(_job_tenant_stmt())}
+
+
+def blocked_by_tenant(session: Session) -> Counter[str]:
+    """How many jobs stand blocked per tenant name (read only the blocked ones: the activity page
+    takes this after every pass that did something)."""
+    stmt = _job_tenant_stmt().where(SyncJob.status == SyncStatus.BLOCKED.value)
+    return Counter(name or "(no tenant)" for _, name in session.execute(stmt))
 
 
 def due_by_tenant(session: Session) -> Counter[str]:
@@ -182,8 +199,10 @@ def retry(session: Session, entity: str | EntityType, ref: str) -> SyncJob:
     return job
 
 
-def run_pass(store: Store, *, max_wait: float = 0.0, **options: Any) -> PassResult:
-    engine = make_engine(store, **options)
+def run_pass(
+    store: Store, *, max_wait: float = 0.0, trigger: str = "pass", **options: Any
+) -> PassResult:
+    engine = make_engine(store, trigger=trigger, **options)
     try:
         return engine.run_pass(max_wait=max_wait)
     finally:
@@ -194,6 +213,7 @@ __all__ = [
     "Notice",
     "PassResult",
     "StatusReport",
+    "blocked_by_tenant",
     "due_by_tenant",
     "make_engine",
     "retry",

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, ValuesView
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -64,6 +64,9 @@ from booksync.store.record_views import (
     sync_state as state_view,
 )
 
+K = TypeVar("K")
+V = TypeVar("V")
+
 
 def _tenant(
     t: Tenant, codes: frozenset[str] | None, archived: frozenset[str], tax_types: set[str]
@@ -93,8 +96,85 @@ def _tenant(
     )
 
 
+def _account_code(a: AccountCode) -> AccountCodeView:
+    return AccountCodeView(
+        a.id, a.name, a.code or "", AccountKind(a.kind), a.tenant_id, a.imported_from_tool, a.active
+    )
+
+
+def _tenant_views(session: Session, ids: list[int] | None) -> dict[int, TenantView]:
+    """The tenants `ids` (None: all) with what their tool's import reported: its active account
+    codes (those the import wrote: `imported_from_tool`, which an edit of the code or tenant
+    clears, `services.records`), the codes it archived, and its tax types."""
+    imported: dict[int, set[str]] = defaultdict(set)
+    archived: dict[int, set[str]] = defaultdict(set)
+    codes = select(AccountCode.tenant_id, AccountCode.code, AccountCode.active).where(
+        AccountCode.imported_from_tool.is_(True), AccountCode.tenant_id.is_not(None)
+    )
+    types = select(TenantTaxType.tenant_id, TenantTaxType.tax_type).where(
+        TenantTaxType.active.is_(True)
+    )
+    rows = select(Tenant)
+    if ids is not None:
+        codes = codes.where(AccountCode.tenant_id.in_(ids))
+        types = types.where(TenantTaxType.tenant_id.in_(ids))
+        rows = rows.where(Tenant.id.in_(ids))
+    for tenant_id, code, active in session.execute(codes):
+        if code and tenant_id is not None:
+            (imported if active else archived)[tenant_id].add(code)
+    tax_types: dict[int, set[str]] = defaultdict(set)
+    for tenant_id, tax_type in session.execute(types):
+        tax_types[tenant_id].add(tax_type)
+    return {
+        t.id: _tenant(
+            t,
+            frozenset(imported[t.id]) if t.accounts_imported_at else None,
+            frozenset(archived[t.id] - imported[t.id]),
+            tax_types[t.id],
+        )
+        for t in session.scalars(rows.order_by(Tenant.id))
+    }
+
+
+class KnownKeys(LazyMapping[K, V]):
+    """A `LazyMapping` whose keys are read up front (one cheap query), so that membership, length
+    and iteration are exact without loading a value; iterating the values loads them all, in bulk.
+    How the engine holds the tenants: a round evaluates against a few of a thousand."""
+
+    def __init__(self, keys: Iterable[K], load_many: Callable[[list[K]], dict[K, V]]) -> None:
+        super().__init__(lambda key: load_many([key]).get(key), load_many)
+        self._keys = list(keys)
+        self._known = set(self._keys)
+
+    def __getitem__(self, key: K) -> V:
+        if key not in self._known:
+            raise KeyError(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._known
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def values(self) -> ValuesView[V]:
+        self.prime(self._keys)
+        return super().values()
+
+    def items(self) -> ItemsView[K, V]:
+        self.prime(self._keys)
+        return super().items()
+
+
 def load_books(session: Session, *, whole: bool = False) -> Books:
-    """The books as the rules see them; `whole` reads every client, supplier and product up front."""
+    """The books as the rules see them; `whole` reads every client, supplier and product up front.
+
+    Otherwise only the small tables are read whole: tenants (with what their tools reported) and
+    account codes are read as the rules ask for them, or in bulk by `prime` (a thousand tenants'
+    imports are far more than one round needs)."""
     integrations = {
         i.id: IntegrationView(
             i.id,
@@ -105,39 +185,22 @@ def load_books(session: Session, *, whole: bool = False) -> Books:
         )
         for i in session.scalars(select(Integration))
     }
-    imported: dict[int, set[str]] = defaultdict(set)
-    archived: dict[int, set[str]] = defaultdict(set)
-    account_codes: dict[int, AccountCodeView] = {}
-    for a in session.scalars(select(AccountCode)):
-        account_codes[a.id] = AccountCodeView(
-            a.id,
-            a.name,
-            a.code or "",
-            AccountKind(a.kind),
-            a.tenant_id,
-            a.imported_from_tool,
-            a.active,
+    account_codes: Mapping[int, AccountCodeView]
+    tenants: Mapping[int, TenantView]
+    if whole:
+        account_codes = {a.id: _account_code(a) for a in session.scalars(select(AccountCode))}
+        tenants = _tenant_views(session, None)
+    else:
+
+        def codes(ids: list[int]) -> dict[int, AccountCodeView]:
+            found = session.scalars(select(AccountCode).where(AccountCode.id.in_(ids)))
+            return {a.id: _account_code(a) for a in found}
+
+        account_codes = LazyMapping(lambda i: codes([i]).get(i), codes)
+        tenants = KnownKeys(
+            session.scalars(select(Tenant.id).order_by(Tenant.id)),
+            lambda ids: _tenant_views(session, ids),
         )
-        if a.imported_from_tool and a.tenant_id is not None and a.code:
-            (imported if a.active else archived)[a.tenant_id].add(a.code)
-    tax_types: dict[int, set[str]] = defaultdict(set)
-    for tenant_id, tax_type in session.execute(
-        select(TenantTaxType.tenant_id, TenantTaxType.tax_type).where(
-            TenantTaxType.active.is_(True)
-        )
-    ):
-        tax_types[tenant_id].add(tax_type)
-    # The tool's codes are those its import wrote: `imported_from_tool` is set by importing only,
-    # and an edit of the code (or tenant) makes the account the user's own (services.records).
-    tenants = {
-        t.id: _tenant(
-            t,
-            frozenset(imported[t.id]) if t.accounts_imported_at else None,
-            frozenset(archived[t.id] - imported[t.id]),
-            tax_types[t.id],
-        )
-        for t in session.scalars(select(Tenant))
-    }
     mappings: dict[int, dict[int, str]] = defaultdict(dict)
     purchase: dict[int, dict[int, str]] = defaultdict(dict)
     for rate_id, tenant_id, tax_type, purchase_type in session.execute(
@@ -294,16 +357,21 @@ def prime(
     suppliers: Iterable[int] = (),
     products: Iterable[int] = (),
     states: Iterable[tuple[EntityType, int]] = (),
+    tenants: Iterable[int | None] = (),
+    account_codes: Iterable[int | None] = (),
 ) -> None:
     """Load what a batch of records will need in a few queries instead of one per record."""
+    keys: Iterable[Any]
     for mapping, keys in (
         (books.clients, clients),
         (books.suppliers, suppliers),
         (books.products, products),
         (books.sync_states, states),
+        (books.tenants, tenants),
+        (books.account_codes, account_codes),
     ):
         if isinstance(mapping, LazyMapping):
-            mapping.prime(keys)
+            mapping.prime(k for k in keys if k is not None)
 
 
 __all__ = ["LazyMapping", "document_view", "iter_document_views", "load_books", "prime"]

@@ -2,13 +2,14 @@
 
 A document not yet in the tool carries the documents the tool holds under its number
 (`remote_documents`, imported per tenant), so `document.number_free` can tell a free number from
-someone else's document and from this very one to be linked.
+someone else's document and from this very one to be linked. A linked document carries its state
+in the tool as booksync last read it back (`remote_states`), for `document.editable_in_tool`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from sqlalchemy import ClauseElement, Connection, and_, func, select
@@ -16,7 +17,14 @@ from sqlalchemy.orm import Session, object_session
 
 from booksync.domain.records import DocumentView, LineView, RemoteDocumentView
 from booksync.domain.types import EntityType
-from booksync.store.models import Client, Document, DocumentLine, RemoteDocument, Supplier
+from booksync.store.models import (
+    Client,
+    Document,
+    DocumentLine,
+    RemoteDocument,
+    RemoteState,
+    Supplier,
+)
 from booksync.store.record_views import date_value, tracking
 
 REMOTE_COLUMNS = (
@@ -51,14 +59,21 @@ def remote_matches(session: Session, document: Document) -> tuple[RemoteDocument
 
 
 def document_view(
-    document: Document, *, matches: tuple[RemoteDocumentView, ...] | None = None
+    document: Document,
+    *,
+    matches: tuple[RemoteDocumentView, ...] | None = None,
+    states: Mapping[int, str] | None = None,
 ) -> DocumentView:
     """The document as the rules see it. A document without a remote id reads what the tool holds
-    under its number (one query) unless the caller read it already (`matches`)."""
+    under its number (one query) unless the caller read it already (`matches`); a linked one reads
+    its state in the tool (one query), which a caller reading in bulk passes in `states`."""
+    state = states.get(document.id) if states is not None else None
     if matches is None:
         session = object_session(document)
         unsent = document.remote_id is None and document.id is not None and session is not None
         matches = remote_matches(session, document) if unsent and session else ()
+        if states is None and session is not None:
+            state = tool_state(session, document)
     return DocumentView(
         document.id,
         EntityType(document.kind),
@@ -84,6 +99,7 @@ def document_view(
         tracking=tracking(document.tracking),
         credited_document_id=document.credited_document_id,
         remote_matches=matches,
+        tool_state=state,
     )
 
 
@@ -164,6 +180,7 @@ def iter_document_views(session: Session, *, batch: int = 10_000) -> Iterator[Do
                     shuffled.add(doc_id)
                 found.append(view)
         matches = _batch_matches(session, lo, hi)
+        states = _batch_tool_states(session, lo, hi)
         priced = _priced_lines(session, list(matches)) if matches else {}
         for (
             doc_id, kind, number, client_id, supplier_id, currency, status, remote_id, issued,
@@ -191,6 +208,7 @@ def iter_document_views(session: Session, *, batch: int = 10_000) -> Iterator[Do
                 due_date=dates[due],
                 tracking=tracking(tracked) if tracked is not None else {},
                 remote_matches=matches.get(doc_id, ()),
+                tool_state=states.get(doc_id),
             )
         last = hi
 
@@ -241,3 +259,59 @@ def _priced_lines(session: Session, ids: list[int]) -> dict[int, list[LineView]]
             LineView(position, product_id, quantity, unit_price, description, tax_rate_id)
         )
     return found
+
+
+# -- the tool's state of linked documents (`document.editable_in_tool`) ----------------------------
+
+
+def tool_state(session: Session, document: Document) -> str | None:
+    """Where the linked document stands in its tool, as last read back (one query); None unread."""
+    if document.remote_id is None or document.id is None:
+        return None
+    return session.scalar(
+        select(RemoteState.status)
+        .where(
+            RemoteState.entity_type == document.kind,
+            RemoteState.record_id == document.id,
+            RemoteState.remote_id == document.remote_id,
+        )
+        .limit(1)
+    )
+
+
+def tool_states(session: Session, records: Iterable[object]) -> dict[int, str]:
+    """`tool_state` of the linked documents among `records`, by document id (one read per 500)."""
+    linked = [r for r in records if isinstance(r, Document) and r.remote_id is not None]
+    found: dict[int, str] = {}
+    for start in range(0, len(linked), 500):
+        chunk = {d.id: d for d in linked[start : start + 500]}
+        rows = session.execute(
+            select(
+                RemoteState.record_id,
+                RemoteState.entity_type,
+                RemoteState.remote_id,
+                RemoteState.status,
+            ).where(RemoteState.record_id.in_(chunk))
+        )
+        for record_id, entity, remote_id, status in rows:
+            document = chunk.get(record_id) if record_id is not None else None
+            if document is not None and (document.kind, document.remote_id) == (entity, remote_id):
+                found[document.id] = status
+    return found
+
+
+def _batch_tool_states(session: Session, lo: int, hi: int) -> dict[int, str]:
+    """`tool_state` of the linked documents with ids lo..hi, by id (one query)."""
+    rows = session.execute(
+        select(Document.id, RemoteState.status)
+        .join(
+            RemoteState,
+            and_(
+                RemoteState.record_id == Document.id,
+                RemoteState.entity_type == Document.kind,
+                RemoteState.remote_id == Document.remote_id,
+            ),
+        )
+        .where(Document.id.between(lo, hi))
+    )
+    return {doc_id: status for doc_id, status in rows}

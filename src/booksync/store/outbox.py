@@ -70,6 +70,11 @@ def install(sessions: sessionmaker[Session]) -> None:
 
 def _dependency_subjects(obj: Any, is_new: bool, session: Session) -> list[tuple[str, int | None]]:
     """What a change to a non-syncable record may unblock."""
+    # Disabling lifts no blocker: releasing would show held jobs as "pending" next to the
+    # doctor's "Blocked" (integration.enabled) until the next pass blocks them again.
+    disabled = isinstance(obj, Integration) and not is_new and not obj.enabled
+    if disabled and _changed_attrs(obj, session) <= {"enabled", "updated_at"}:
+        return []
     if isinstance(obj, Integration | Tenant | TenantTaxType):
         return [ALL]
     if isinstance(obj, AccountCode):

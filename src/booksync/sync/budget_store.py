@@ -30,7 +30,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from booksync.connectors.budget import Counts, Lane, LocalCounts, decide, wait_ms
+from booksync.connectors.counts import Counts, LocalCounts
+from booksync.connectors.lanes import Lane, decide, wait_ms
 from booksync.store.db import Store
 from booksync.store.models import RateBudgetCall, RateBudgetHold
 

@@ -1,28 +1,38 @@
-"""Which sync jobs are due, and taking them: the `claim`, `recover` and `defer` transitions.
+"""Taking due sync jobs: the `claim` and `recover` transitions, in one windowed query.
 
-Claims take row locks (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite serialises writers), so any
-number of workers can share the queue. A claim lasts a lease: a worker keeps its claims alive with a
-heartbeat from a thread of its own (`heartbeat.py`), and a job still in flight when the lease ends
-belonged to a worker that died (or hung) mid-push.
+Claims take row locks (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite serialises writers and takes
+the same query without them), so any number of workers can share the queue. A claim lasts a lease:
+a worker keeps its claims alive with a heartbeat from a thread of its own (`heartbeat.py`), and a job
+still in flight when the lease ends belonged to a worker that died (or hung) mid-push.
 
-Fair between tenants: a claim takes each tenant's due jobs in turn (a share each, then the room
-left, oldest first), so one tenant's backlog of 50,000 never starves another's five. Fenced: every
-claim bumps the job's `claim_token`, and the worker's later writes name the token it got (`held`,
-`start_attempt`, `defer`, and the transitions in `jobs.py`), so a worker paused past its lease,
-whose jobs another worker took over, can neither push them nor record anything for them.
+What one claim takes (`turns`): each chosen tenant gets a *turn*, a full batch of its tool (50 for
+Xero, 30 for QuickBooks) of its due jobs in dependency order (its clients, suppliers and products
+before any of its documents), so every call carries a full batch even at 1,000 tenants. Tenants take
+turns in rotation: each worker starts the next claim after the last tenant it served, so one
+tenant's backlog of 50,000 never starves another's five; tenants with nothing of theirs in flight go
+before those a worker is pushing already, so several workers spread over the tenants. When fewer
+tenants have work than a claim has room for, they get a second turn each, then a third (one tenant
+alone gets the whole claim). A turn is never more than half the claim, so a claim always has room
+for two tenants.
+
+Fenced: every claim bumps the job's `claim_token`, and the worker's later writes name the token it
+got (`holding.py`, and the transitions in `jobs.py`), so a worker paused past its lease, whose jobs
+another worker took over, can neither push them nor record anything for them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import threading
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, func, literal, or_, select, union_all, update
+from sqlalchemy.orm import Session, aliased
 
+from booksync.connectors.registry import tools as installed_tools
 from booksync.domain.types import EntityType, SyncStatus
-from booksync.store.models import Client, Document, Supplier, SyncJob, Tenant
+from booksync.store.models import Client, Document, Integration, Supplier, SyncJob, Tenant
+from booksync.sync.holding import job_name
 from booksync.sync.states import check
 from booksync.sync.timeline import event
 
@@ -30,13 +40,13 @@ from booksync.sync.timeline import event
 DEPENDENCY_TYPES = (EntityType.CLIENT.value, EntityType.SUPPLIER.value, EntityType.PRODUCT.value)
 PRIORITY = case((SyncJob.entity_type.in_(DEPENDENCY_TYPES), 0), else_=1)
 PENDING, IN_FLIGHT = SyncStatus.PENDING.value, SyncStatus.IN_FLIGHT.value
-#: A fence: job id -> the claim token the worker got for it.
-Fence = Mapping[int, int]
+#: A turn's size for a tenant whose tool is not installed (or jobs with no tenant yet).
+DEFAULT_BATCH = 50
 
 
 def due_filter(now: datetime, lease: timedelta) -> Any:
-    abandoned = (SyncJob.status == IN_FLIGHT) & (SyncJob.claimed_at < now - lease)
-    return or_(_due_pending(now), abandoned)
+    """Jobs a claim may take: pending and due, or in flight past their lease (abandoned)."""
+    return or_(_due_pending(now), _abandoned(now, lease))
 
 
 def _due_pending(now: datetime) -> Any:
@@ -45,41 +55,57 @@ def _due_pending(now: datetime) -> Any:
     )
 
 
+def _abandoned(now: datetime, lease: timedelta) -> Any:
+    return (SyncJob.status == IN_FLIGHT) & (SyncJob.claimed_at < now - lease)
+
+
+class Rotation:
+    """Where each worker (of this process) takes up the tenants' rotation at its next claim: after
+    the last tenant its previous claim served. Kept per process: every worker rotates on its own,
+    and `turns` puts the tenants another worker is pushing after the rest."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._after: dict[str, int] = {}
+
+    def after(self, worker: str) -> int:
+        with self._lock:
+            return self._after.get(worker, 0)
+
+    def served(self, worker: str, tenants: set[int]) -> None:
+        """The claim served `tenants`: the next starts after the last of them in rotation order."""
+        if not tenants:
+            return
+        with self._lock:
+            start = self._after.get(worker, 0)
+            self._after[worker] = max(tenants, key=lambda t: (t <= start, t))
+
+
+ROTATION = Rotation()
+
+
 def claim(
     session: Session, worker: str, *, limit: int, now: datetime, lease: timedelta
 ) -> list[SyncJob]:
-    """Claim up to `limit` due jobs of the most urgent level (dependencies before documents), each
-    tenant's in turn; every claimed job's `claim_token` is bumped.
+    """Claim up to `limit` due jobs, a full batch per tenant in turn (see the module's docstring);
+    every claimed job's `claim_token` is bumped.
 
     A job found in flight past its lease belonged to a worker that died mid-push: it is recovered
     as it stands. Only a job whose batch was marked sent (`start_attempt`) is uncertain, and looked
     up before anything is created again; one the dead worker claimed but never sent is not.
     """
-    postgres = session.get_bind().dialect.name == "postgresql"
-
-    def locked(stmt: Any) -> Any:
-        return stmt.with_for_update(skip_locked=True, of=SyncJob) if postgres else stmt
-
-    abandoned = (SyncJob.status == IN_FLIGHT) & (SyncJob.claimed_at < now - lease)
-    stmt = select(SyncJob).where(abandoned).order_by(SyncJob.id).limit(limit)
-    found = {job.id: job for job in session.scalars(locked(stmt))}
-    level = _level(session, now)
-    if level is not None and len(found) < limit:
-        assign_tenants(session)
-        tenants: list[int | None] = [*session.scalars(select(Tenant.id).order_by(Tenant.id)), None]
-        share = max(1, -(-(limit - len(found)) // len(tenants)))
-        for tenant in tenants:  # a share each ...
-            for job in session.scalars(locked(_pending(now, level, tenant).limit(share))):
-                found.setdefault(job.id, job)
-        room = limit - len(found)
-        if room > 0:  # ... then the room left, oldest first, to whoever has more
-            rest = _pending(now, level, ...)
-            if found:
-                rest = rest.where(SyncJob.id.not_in(list(found)))
-            for job in session.scalars(locked(rest.limit(room))):
-                found.setdefault(job.id, job)
+    assign_tenants(session)
+    chosen = turns(now=now, lease=lease, limit=limit, after=ROTATION.after(worker))
+    stmt = (
+        select(SyncJob)
+        .where(SyncJob.id.in_(chosen), due_filter(now, lease))
+        .order_by(SyncJob.id)
+        .execution_options(populate_existing=True)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True, of=SyncJob)
     claimed = []
-    for job in sorted(found.values(), key=lambda j: j.id)[:limit]:
+    for job in session.scalars(stmt):
         if job.status == IN_FLIGHT:
             transition = check("recover", job.status, job_name(job))
             event(
@@ -96,28 +122,122 @@ def claim(
         job.claim_token = (job.claim_token or 0) + 1
         claimed.append(job)
     session.flush()
+    ROTATION.served(worker, {job.tenant_id or 0 for job in claimed})
     return claimed
 
 
-def _level(session: Session, now: datetime) -> int | None:
-    """0 when a dependency (client, supplier, product) is due, 1 when only documents are, else None."""
-    dependency = SyncJob.entity_type.in_(DEPENDENCY_TYPES)
-    for level, types in ((0, dependency), (1, ~dependency)):
-        if session.scalar(select(SyncJob.id).where(_due_pending(now), types).limit(1)) is not None:
-            return level
-    return None
+def batch_sizes(limit: int) -> dict[str, int]:
+    """Integration kind -> a turn's size: the tool's largest batch, at most half of `limit`."""
+    most = max(1, limit // 2)
+    sizes = {}
+    for kind, tool in installed_tools().items():
+        batch = max((tool.limits.batch_for(e) for e in EntityType), default=1)
+        sizes[kind] = min(batch, most)
+    return sizes
 
 
-def _pending(now: datetime, level: int, tenant: Any) -> Any:
-    """Due pending jobs of `level`, oldest first: one tenant's (None: those with no tenant yet), or
-    every tenant's when `tenant` is Ellipsis."""
-    dependency = SyncJob.entity_type.in_(DEPENDENCY_TYPES)
-    stmt = select(SyncJob).where(_due_pending(now), dependency if level == 0 else ~dependency)
-    if tenant is None:
-        stmt = stmt.where(SyncJob.tenant_id.is_(None))
-    elif tenant is not Ellipsis:
-        stmt = stmt.where(SyncJob.tenant_id == tenant)
-    return stmt.order_by(SyncJob.id)
+def turns(*, now: datetime, lease: timedelta, limit: int, after: int) -> Any:
+    """The ids of the jobs one claim takes, as a subquery (window functions, no lock of its own).
+
+    First per tenant (one aggregate over the due jobs): its most urgent level (dependencies, else
+    documents), how many jobs it has there, and its turn's size. Tenants are ordered, those with
+    nothing in flight first, then in rotation from the tenant after `after`, and only those whose
+    first turn starts within `limit` go on. Their jobs of that level are numbered in order
+    (`ROW_NUMBER() OVER (PARTITION BY tenant ...)`) and cut into turns; every tenant's first turn
+    comes before anyone's second, and a turn is taken whole while it fits in `limit` (the very
+    first one, cut to `limit`, always).
+    """
+    tenant = func.coalesce(SyncJob.tenant_id, 0)
+    flying = aliased(SyncJob)
+    live = (flying.status == IN_FLIGHT) & (flying.claimed_at >= now - lease)
+    flying_tenant = func.coalesce(flying.tenant_id, 0)
+    # A tenant whose dependencies are being pushed right now: its documents would only wait.
+    pushing_dependencies = select(flying_tenant).where(
+        live, flying.entity_type.in_(DEPENDENCY_TYPES)
+    )
+    due = and_(due_filter(now, lease), or_(PRIORITY == 0, tenant.not_in(pushing_dependencies)))
+    per_tenant = (
+        select(
+            tenant.label("tenant"),
+            func.min(PRIORITY).label("top"),
+            func.sum(case((PRIORITY == 0, 1), else_=0)).label("dependencies"),
+            func.count().label("jobs"),
+        )
+        .where(due)
+        .group_by(tenant)
+        .subquery("per_tenant")
+    )
+    sizes = batch_sizes(limit)
+    default = min(DEFAULT_BATCH, max(1, limit // 2))
+    unit: Any = case(sizes, value=Integration.kind, else_=default) if sizes else literal(default)
+    at_top = case((per_tenant.c.top == 0, per_tenant.c.dependencies), else_=per_tenant.c.jobs)
+    first_turn = case((at_top < unit, at_top), else_=unit)
+    held = case((per_tenant.c.tenant.in_(select(flying_tenant).where(live)), 1), else_=0)
+    wrapped = case((per_tenant.c.tenant > after, 0), else_=1)
+    rotation = (
+        select(
+            per_tenant.c.tenant,
+            per_tenant.c.top,
+            unit.label("unit"),
+            held.label("held"),
+            wrapped.label("wrapped"),
+            first_turn.label("first_turn"),
+            func.sum(first_turn)
+            .over(order_by=(held, wrapped, per_tenant.c.tenant), rows=(None, 0))
+            .label("through"),
+        )
+        .select_from(per_tenant)
+        .outerjoin(Tenant, Tenant.id == per_tenant.c.tenant)
+        .outerjoin(Integration, Integration.id == Tenant.integration_id)
+        .subquery("rotation")
+    )
+    # Materialised: read by both branches below, and computed once.
+    chosen = (
+        select(rotation)
+        .where(rotation.c.through - rotation.c.first_turn < limit)
+        .cte("chosen")
+        .prefix_with("MATERIALIZED")
+    )
+
+    def of_chosen(tenant_matches: Any) -> Any:
+        return (
+            select(SyncJob.id, chosen.c.tenant, chosen.c.held, chosen.c.wrapped, chosen.c.unit)
+            .join(chosen, tenant_matches)
+            .where(due, chosen.c.top == PRIORITY)
+        )
+
+    # Two branches, so that the first can walk the (tenant_id, status, id) index; the second
+    # (jobs with no tenant yet) is read only when they were chosen.
+    no_tenant_chosen = select(chosen.c.tenant).where(chosen.c.tenant == 0).exists()
+    jobs_of_chosen = union_all(
+        of_chosen(SyncJob.tenant_id == chosen.c.tenant),
+        of_chosen(SyncJob.tenant_id.is_(None) & (chosen.c.tenant == 0)).where(no_tenant_chosen),
+    ).subquery("jobs_of_chosen")
+    numbered = select(
+        jobs_of_chosen,
+        func.row_number()
+        .over(partition_by=jobs_of_chosen.c.tenant, order_by=jobs_of_chosen.c.id)
+        .label("rn"),
+    ).subquery("numbered")
+    lap = (numbered.c.rn - 1) // numbered.c.unit
+    ordered = select(
+        numbered.c.id,
+        lap.label("lap"),
+        numbered.c.tenant,
+        func.row_number()
+        .over(order_by=(lap, numbered.c.held, numbered.c.wrapped, numbered.c.tenant, numbered.c.rn))
+        .label("pos"),
+    ).subquery("ordered")
+    turn = (ordered.c.lap, ordered.c.tenant)
+    placed = select(
+        ordered.c.id,
+        ordered.c.pos,
+        func.min(ordered.c.pos).over(partition_by=turn).label("first"),
+        func.max(ordered.c.pos).over(partition_by=turn).label("last"),
+    ).subquery("placed")
+    return select(placed.c.id).where(
+        or_(placed.c.last <= limit, and_(placed.c.first == 1, placed.c.pos <= limit))
+    )
 
 
 def assign_tenants(session: Session, limit: int = 5000) -> int:
@@ -145,165 +265,13 @@ def assign_tenants(session: Session, limit: int = 5000) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def held(
-    session: Session, worker: str, job_ids: Iterable[int], fence: Fence | None = None
-) -> dict[int, SyncJob]:
-    """The jobs among `job_ids` still in flight under `worker`'s claim (id -> job); with `fence`,
-    only those still under the very claim the worker got.
-
-    A job missing here was deleted with its record, or taken over by another worker after this
-    one's lease ran out: its outcome is that worker's to record now.
-    """
-    ids = list(job_ids)
-    if not ids:
-        return {}
-    found = session.scalars(
-        select(SyncJob).where(
-            SyncJob.id.in_(ids), SyncJob.status == IN_FLIGHT, SyncJob.claimed_by == worker
-        )
-    )
-    return {
-        job.id: job
-        for job in found
-        if fence is None or fence.get(job.id, job.claim_token) == job.claim_token
-    }
-
-
-def start_attempt(
-    session: Session, worker: str, job_ids: Iterable[int], fence: Fence | None = None
-) -> None:
-    """Mark a batch sent, just before its call: an attempt counted, and `uncertain` set, so that a
-    crash from here on leaves exactly these jobs "outcome unknown" (looked up before a create).
-    With `fence`, only jobs still under the claim the worker got are marked.
-
-    The caller commits this on its own, before the call. The answer clears the mark (or puts back
-    what was known before, when the call surely did not reach the tool's books).
-    """
-    ids = list(job_ids)
-    if not ids:
-        return
-    stmt = update(SyncJob).where(
-        SyncJob.id.in_(ids), SyncJob.claimed_by == worker, SyncJob.status == IN_FLIGHT
-    )
-    if fence is not None:
-        stmt = stmt.where(fenced(fence, ids))
-    session.execute(
-        stmt.values(attempts=SyncJob.attempts + 1, uncertain=True).execution_options(
-            synchronize_session=False
-        )
-    )
-
-
-def fenced(fence: Fence, ids: Sequence[int]) -> Any:
-    """A WHERE clause: each of `ids` still under the claim token the worker got for it."""
-    known = [i for i in ids if i in fence]
-    if not known:
-        return SyncJob.id.in_(list(ids))
-    tokens = case({i: fence[i] for i in known}, value=SyncJob.id, else_=SyncJob.claim_token)
-    return SyncJob.claim_token == tokens
-
-
-def release(session: Session, worker: str, job_ids: Iterable[int] | None = None) -> int:
-    """Hand back unsent jobs `worker` holds (all of them when `job_ids` is None): pending again, due
-    now, no attempt counted, their `uncertain` mark as it was. For a worker asked to stop."""
-    return defer(session, worker, job_ids, None)
-
-
-def defer(
-    session: Session,
-    worker: str,
-    job_ids: Iterable[int] | None,
-    until: datetime | None,
-    *,
-    message: str | None = None,
-    fence: Fence | None = None,
-) -> int:
-    """Hand back unsent jobs `worker` holds, due at `until` (None: now), no attempt counted: their
-    tenant's rate budget is spent or the tool asked to wait (`message` says which), and the worker
-    goes on with other tenants instead of holding them."""
-    check("defer", IN_FLIGHT)
-    stmt = update(SyncJob).where(SyncJob.claimed_by == worker, SyncJob.status == IN_FLIGHT)
-    if job_ids is not None:
-        ids = list(job_ids)
-        if not ids:
-            return 0
-        stmt = stmt.where(SyncJob.id.in_(ids))
-        if fence is not None:
-            stmt = stmt.where(fenced(fence, ids))
-    values: dict[str, Any] = {"status": PENDING, "claimed_by": None, "claimed_at": None}
-    if until is not None:
-        values["next_attempt_at"] = until
-    if message is not None:
-        values["last_error"] = message
-    result = session.execute(stmt.values(**values).execution_options(synchronize_session=False))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-def heartbeat(session: Session, worker: str, now: datetime) -> None:
-    """Every job `worker` still holds keeps its lease while it works.
-
-    On PostgreSQL a row another transaction has locked (this worker's own thread recording it) is
-    skipped, renewed at the next beat: waiting for it could deadlock with that transaction."""
-    mine: Any = (SyncJob.claimed_by == worker) & (SyncJob.status == IN_FLIGHT)
-    if session.get_bind().dialect.name == "postgresql":
-        free = select(SyncJob.id).where(mine).order_by(SyncJob.id)
-        mine = SyncJob.id.in_(free.with_for_update(skip_locked=True))
-    session.execute(update(SyncJob).where(mine).values(claimed_at=now))
-
-
-def next_due_in(session: Session, now: datetime, lease: timedelta) -> float | None:
-    """Seconds until the next job is due (0 if one is due now), or None when nothing is open.
-
-    Counts jobs another worker holds too: if that worker died, its jobs fall due when the lease ends.
-    """
-    pending = session.scalar(
-        select(func.min(func.coalesce(SyncJob.next_attempt_at, now))).where(
-            SyncJob.status == PENDING
-        )
-    )
-    held_since = session.scalar(
-        select(func.min(SyncJob.claimed_at)).where(SyncJob.status == IN_FLIGHT)
-    )
-    held_at = _aware(held_since, now)
-    moments = [_aware(pending, now), held_at + lease if held_at is not None else None]
-    due = [m for m in moments if m is not None]
-    if not due:
-        return None
-    return max(0.0, (min(due) - now).total_seconds())
-
-
-def counts_by_status(session: Session) -> dict[str, int]:
-    return dict(
-        session.execute(select(SyncJob.status, func.count()).group_by(SyncJob.status)).all()
-    )  # type: ignore[arg-type]
-
-
-def _aware(value: datetime | str | None, now: datetime) -> datetime | None:
-    """Aggregates come back untyped: text on SQLite, sometimes naive; make them aware UTC."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=now.tzinfo)
-
-
-def job_name(job: SyncJob) -> str:
-    """How an error names a job: its id, record type and record id."""
-    return f"{job.id} ({job.entity_type} {job.record_id})"
-
-
 __all__ = [
-    "Fence",
+    "DEPENDENCY_TYPES",
+    "ROTATION",
+    "Rotation",
     "assign_tenants",
+    "batch_sizes",
     "claim",
-    "counts_by_status",
-    "defer",
     "due_filter",
-    "fenced",
-    "heartbeat",
-    "held",
-    "job_name",
-    "next_due_in",
-    "release",
-    "start_attempt",
+    "turns",
 ]

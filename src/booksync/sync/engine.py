@@ -56,6 +56,9 @@ SHORT_WAIT = 2.0
 CALL_WAIT = 5.0
 #: Looks for a free in-flight place before a tenant's jobs are handed back for a second.
 PLACE_TRIES = 40
+#: A batch's "sent" mark renews all of the worker's claims when the last claim or renewal is this
+#: share of the lease old on the engine's clock (the heartbeat thread renews them on the real one).
+BEAT_SHARE = 0.1
 
 
 class Engine:
@@ -107,6 +110,7 @@ class Engine:
         )
         self.pusher = Pusher(store, self.worker, clock=self.clock, recorder=self.recorder)
         self.pusher.lease_ok = self._lease_ok
+        self.pusher.beat_every = lease * BEAT_SHARE
         #: Keeps this worker's claims alive from its own thread while a pass runs.
         self.heartbeat = Heartbeat(store, self.worker, clock=self.clock, lease=lease)
         self._open: dict[int, tuple[Connector, Destination]] = {}
@@ -152,16 +156,14 @@ class Engine:
 
     def _run(self, report: Reporter, max_wait: float) -> None:
         while not self.stop.is_set():
+            now = self.clock.utcnow()
             with self.store.session() as session:
                 claimed = jobs.claim(
-                    session,
-                    self.worker,
-                    limit=self.claim_limit,
-                    now=self.clock.utcnow(),
-                    lease=self.lease,
+                    session, self.worker, limit=self.claim_limit, now=now, lease=self.lease
                 )
                 fence = {j.id: j.claim_token for j in claimed}
             self._claimed = time.monotonic()
+            self.pusher.claimed(now)
             if fence:
                 self.recorder.fence = fence
                 self.pusher.step("claimed", list(fence))

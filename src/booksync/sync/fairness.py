@@ -1,11 +1,11 @@
 """One round's batches, taken tenant by tenant in turn: fair, and never held by a tenant that waits.
 
-The engine claims a round of jobs (each tenant's share: `claiming.py`), gates them, and hands the
-ready ones here as batches. `Schedule.next` gives the next batch of the tenant whose turn it is,
-skipping a tenant that has a call in flight (one at a time per tenant per process: a connector is not
-shared between threads) or whose budget frees a little later (`later`). A tenant that must wait
-longer is taken out of the round (`drop`): its jobs are handed back with a due time, and the round
-goes on with the others.
+The engine claims a round of jobs (a full batch per tenant in turn: `claiming.py`), gates them,
+and hands the ready ones here as batches. `Schedule.next` gives the next batch of the tenant whose
+turn it is, skipping a tenant that has a call in flight (one at a time per tenant per process: a
+connector is not shared between threads) or whose budget frees a little later (`later`). A tenant
+that must wait longer is taken out of the round (`drop`): its jobs are handed back with a due
+time, and the round goes on with the others.
 """
 
 from __future__ import annotations

@@ -28,19 +28,21 @@ from booksync.domain.findings import Finding, Readiness, Status
 from booksync.domain.matching import linkable
 from booksync.domain.records import Books, DocumentView, Record, RemoteDocumentView
 from booksync.domain.rulebook import Tools
+from booksync.domain.totals import TaxRounding
 from booksync.domain.types import DocumentStatus, EntityType, SyncStatus
 from booksync.store.books import document_view, load_books, prime
+from booksync.store.document_views import tool_states
 from booksync.store.models import (
     SYNCABLE_MODELS,
     Document,
-    DocumentLine,
     RemoteDocument,
     Syncable,
     SyncJob,
 )
 from booksync.sync import jobs
-from booksync.sync.payloads import build_push_item
+from booksync.sync.payloads import build_push_item, tax_rounding
 from booksync.sync.report import Reporter
+from booksync.sync.verdicts import Verdicts
 
 #: Where a ready job goes: (tenant id, record type). A batch never mixes tenants or record types.
 Group = tuple[int, EntityType]
@@ -66,23 +68,37 @@ def gate_round(
     tools: Tools,
     report: Reporter,
 ) -> dict[Group, list[Ready]]:
-    """Evaluate the claimed jobs `job_ids`; return what is ready to push, grouped for batching."""
+    """Evaluate the claimed jobs `job_ids`; return what is ready to push, grouped for batching.
+
+    The rules run in memory over one bulk read of the round; the jobs they hold or let wait are
+    written at the end in a few statements (`verdicts.py`), not a handful per job."""
     groups: dict[Group, list[Ready]] = defaultdict(list)
     books = load_books(session)
     evaluator = Evaluator(books, tools)
-    claimed = session.scalars(
-        select(SyncJob).where(SyncJob.id.in_(job_ids)).order_by(SyncJob.id)
-    ).all()
+    ids = sorted(job_ids)
+    claimed = [
+        job
+        for start in range(0, len(ids), 500)
+        for job in session.scalars(
+            select(SyncJob).where(SyncJob.id.in_(ids[start : start + 500])).order_by(SyncJob.id)
+        )
+    ]
     records = round_records(session, books, claimed)
+    verdicts = Verdicts()
+    rounding: dict[int, TaxRounding] = {}
     for job in claimed:
         found = records.get((job.entity_type, job.record_id))
         if found is None:
             jobs.drop(session, job, "the record was deleted; nothing to sync")
             continue
         record, view = found
-        ready = _gate(session, books, evaluator, job, record, view, clock, wait_delay, report)
+        ready = _gate(
+            session, books, evaluator, verdicts, rounding, job, record, view, clock, wait_delay,
+            report,
+        )  # fmt: skip
         if ready is not None:
             groups[ready[0]].append(ready[1])
+    verdicts.write(session, clock.utcnow())
     return groups
 
 
@@ -90,6 +106,8 @@ def _gate(
     session: Session,
     books: Books,
     evaluator: Evaluator,
+    verdicts: Verdicts,
+    rounding: dict[int, TaxRounding],
     job: SyncJob,
     record: Syncable,
     view: Record,
@@ -101,7 +119,7 @@ def _gate(
     now = clock.utcnow()
     evaluation = evaluator.evaluate(view, with_tax=False)
     tenant = evaluation.target.tenant
-    job.tenant_id = tenant.id if tenant else None
+    verdicts.tenant(job, tenant.id if tenant else None)
     label = f"{record.entity_type.label.capitalize()} {record.reference}"
     tenant_name = tenant.name if tenant else "(no tenant)"
     if isinstance(record, Document) and nothing_to_send(record, job):
@@ -122,13 +140,13 @@ def _gate(
         changed = reasons != job.blocked_reasons or job.status != SyncStatus.BLOCKED.value
         holders = [p for p in evaluation.problems if p.status is not Status.OK]
         # Guarded by version: a record edited since it was read is evaluated again, not held.
-        jobs.block(session, job, record.version, reasons=reasons, holders=holders, now=now)
+        verdicts.block(job, record.version, reasons=reasons, holders=holders, now=now)
         if changed:
             verb = (
                 "blocked" if evaluation.readiness is Readiness.BLOCKED else "held (not yet known)"
             )
             details = "; ".join(r["detail"] for r in reasons)
-            jobs.event(session, job, "blocked", f"{label} {verb}: {details}")
+            verdicts.event(job, "blocked", f"{label} {verb}: {details}")
         report.tally(tenant_name, "blocked")
         report.progress(tenant_name)
         return None
@@ -138,8 +156,7 @@ def _gate(
         if p.status is Status.WAITING and p.rule.startswith("dependency.")
     ]
     if waiting:
-        jobs.wait(
-            session,
+        verdicts.wait(
             job,
             record.version,
             reasons=[reason(p) | {"status": "waiting"} for p in waiting],
@@ -148,12 +165,17 @@ def _gate(
             now=now,
         )
         for p in waiting:
-            jobs.queue_dependency(session, p.subject.type, p.subject.id, now)
+            verdicts.queue_dependency(p.subject.type, p.subject.id)
         on = ", ".join(str(p.subject) for p in waiting)
-        jobs.event(session, job, "waiting", f"{label} is waiting on {on}")
+        verdicts.event(job, "waiting", f"{label} is waiting on {on}")
         return None
     assert tenant is not None  # pushable implies a connected tenant
-    item = build_push_item(books, record, tenant)
+    if tenant.integration_id not in rounding:
+        rounding[tenant.integration_id] = tax_rounding(books, tenant)
+    document = view if isinstance(view, DocumentView) else None
+    item = build_push_item(
+        books, record, tenant, rounding=rounding[tenant.integration_id], view=document
+    )
     if isinstance(view, DocumentView) and item.remote_id is None:
         item = _link(session, books, job, view, item, label)
     return (tenant.id, record.entity_type), Ready(
@@ -236,15 +258,21 @@ def round_records(
     records = _load_records(session, job_list)
     _prime(books, records.values())
     matches = _remote_matches(session, records.values())
+    states = tool_states(session, records.values())  # document.editable_in_tool
     return {
-        key: (record, _view(books, record, matches.get(record.id, ())))
+        key: (record, _view(books, record, matches.get(record.id, ()), states))
         for key, record in records.items()
     }
 
 
-def _view(books: Books, record: Syncable, matches: tuple[RemoteDocumentView, ...]) -> Record:
+def _view(
+    books: Books,
+    record: Syncable,
+    matches: tuple[RemoteDocumentView, ...],
+    states: dict[int, str] | None = None,
+) -> Record:
     if isinstance(record, Document):
-        return document_view(record, matches=matches)
+        return document_view(record, matches=matches, states=states or {})
     entity = record.entity_type
     table = {EntityType.CLIENT: books.clients, EntityType.SUPPLIER: books.suppliers}.get(
         entity, books.products
@@ -267,6 +295,25 @@ def _prime(books: Books, records: Iterable[Syncable]) -> None:
         suppliers=ids[EntityType.SUPPLIER],
         products=ids[EntityType.PRODUCT],
         states=[(entity, i) for entity, found in ids.items() for i in found],
+    )
+    # Then the tenants they name (with what each one's tool reported) and the account codes the
+    # products and item groups post to: of a thousand tenants, a round reads its own.
+    parties = [books.clients.get(i) for i in ids[EntityType.CLIENT]]
+    parties += [books.suppliers.get(i) for i in ids[EntityType.SUPPLIER]]
+    products = [books.products.get(i) for i in ids[EntityType.PRODUCT]]
+    groups = books.item_groups.values()
+    prime(
+        books,
+        tenants={r.tenant_id for r in (*parties, *products) if r is not None},
+        account_codes={
+            *(
+                a
+                for p in products
+                if p is not None
+                for a in (p.income_account_id, p.expense_account_id)
+            ),
+            *(a for g in groups for a in (g.income_account_id, g.expense_account_id)),
+        },
     )
 
 
@@ -317,7 +364,7 @@ def _load_records(session: Session, claimed: Sequence[SyncJob]) -> dict[tuple[st
             stmt = select(model).where(model.id.in_(chunk))  # type: ignore[attr-defined]
             if model is Document:
                 stmt = stmt.options(
-                    selectinload(Document.lines).selectinload(DocumentLine.product),
+                    selectinload(Document.lines),  # their products: the views `_prime` reads
                     selectinload(Document.client),
                     selectinload(Document.supplier),
                 )

@@ -1,6 +1,6 @@
 """A worker's heartbeat: its claims kept alive from a thread of its own.
 
-A claim lasts a lease (`claiming.py`); another worker takes over a job still in flight when its
+A claim lasts a lease (`claiming.py`, `holding.py`); another worker takes over a job still in flight when its
 lease runs out, taking its holder for dead. The pushing thread may spend longer than a lease in one
 call or one Retry-After pause, so the heartbeat does not wait for it: it renews every claim the
 worker holds a few times per lease, and stops when the worker stops (or dies with its process).
@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from booksync.clock import Clock
 from booksync.store.db import Store
-from booksync.sync import claiming
+from booksync.sync import holding
 
 #: Beats per lease: a lease survives two missed beats (a slow database, a paused thread).
 BEATS_PER_LEASE = 3
@@ -59,7 +59,7 @@ class Heartbeat:
     def beat(self) -> None:
         started = time.monotonic()
         with self.store.session() as session:
-            claiming.heartbeat(session, self.worker, self.clock.utcnow())
+            holding.heartbeat(session, self.worker, self.clock.utcnow())
         self.last_beat = started
         self.beats += 1
 

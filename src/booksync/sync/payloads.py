@@ -28,7 +28,7 @@ from booksync.connectors.protocol import (
 )
 from booksync.connectors.registry import rule_tools
 from booksync.domain.money import minor_units
-from booksync.domain.records import Books, TenantView
+from booksync.domain.records import Books, DocumentView, ProductView, TenantView
 from booksync.domain.rules import LineUse, account_for, expense_account, tax_for
 from booksync.domain.terms import DAYS_AFTER_BILL_DATE, due_date
 from booksync.domain.totals import TaxRounding, document_totals
@@ -50,7 +50,7 @@ def party_number(entity: EntityType, record_id: int) -> str:
     return f"{PREFIX[entity]}-{record_id:06d}"
 
 
-def product_code(product: Product) -> str:
+def product_code(product: Product | ProductView) -> str:
     return product.code or f"{PREFIX[EntityType.PRODUCT]}-{product.id:06d}"
 
 
@@ -65,10 +65,16 @@ def reference_of(record: Syncable) -> str:
 
 
 def build_push_item(
-    books: Books, record: Syncable, tenant: TenantView, *, rounding: str | None = None
+    books: Books,
+    record: Syncable,
+    tenant: TenantView,
+    *,
+    rounding: str | None = None,
+    view: DocumentView | None = None,
 ) -> PushItem:
     """The push item of `record`'s current version for `tenant`; `rounding` is the tool's
-    `Tool.tax_rounding` (None: looked up from the tenant's integration)."""
+    `Tool.tax_rounding` (None: looked up from the tenant's integration); `view` is a document's
+    view the caller has read already (the rules' own)."""
     entity = record.entity_type
     key = idempotency_key(tenant, entity, record.id, record.version)
     return PushItem(
@@ -77,7 +83,7 @@ def build_push_item(
         record_id=record.id,
         reference=reference_of(record),
         remote_id=record.remote_id,
-        payload=_payload(books, record, tenant, rounding or tax_rounding(books, tenant)),
+        payload=_payload(books, record, tenant, rounding or tax_rounding(books, tenant), view),
     )
 
 
@@ -88,7 +94,7 @@ def tax_rounding(books: Books, tenant: TenantView) -> TaxRounding:
 
 
 def _payload(
-    books: Books, record: Syncable, tenant: TenantView, rounding: str
+    books: Books, record: Syncable, tenant: TenantView, rounding: str, view: DocumentView | None
 ) -> PartyPayload | ItemPayload | DocumentPayload:
     if isinstance(record, Client | Supplier):
         return PartyPayload(
@@ -101,10 +107,10 @@ def _payload(
             payment_terms=_terms(record.payment_terms),
         )
     if isinstance(record, Product):
-        view = books.products[record.id]
-        use = LineUse(EntityType.PRODUCT, view, None, tenant)
+        product = books.products[record.id]
+        use = LineUse(EntityType.PRODUCT, product, None, tenant)
         income, _, _ = account_for(books, use)
-        expense = expense_account(books, view)
+        expense = expense_account(books, product)
         rate = tax_for(books, use).rate
         return ItemPayload(
             code=product_code(record),
@@ -118,18 +124,21 @@ def _payload(
             purchase_tax_type=rate.purchase_tax_types.get(tenant.id) if rate else None,
         )
     assert isinstance(record, Document)
-    return _document(books, record, tenant, rounding)
+    return _document(books, record, tenant, rounding, view)
 
 
-def _document(books: Books, record: Document, tenant: TenantView, rounding: str) -> DocumentPayload:
-    document = document_view(record, matches=())  # what the tool holds plays no part here
+def _document(
+    books: Books, record: Document, tenant: TenantView, rounding: str, view: DocumentView | None
+) -> DocumentPayload:
+    # What the tool holds under the number (the view's `remote_matches`) plays no part here.
+    document = view if view is not None else document_view(record, matches=())
     party = books.party(document)
     party_row = record.party
     purchase = document.type in SUPPLIER_DOCUMENTS
     own_tracking = dict(record.tracking or {})
     party_tracking = dict(party_row.tracking or {}) if party_row is not None else {}
     lines = []
-    for line, row in zip(document.lines, record.lines, strict=True):
+    for line in document.lines:
         product = books.products[line.product_id]
         use = LineUse(document.type, product, party, tenant, line, document.subject)
         account, _, _ = account_for(books, use)
@@ -138,10 +147,10 @@ def _document(books: Books, record: Document, tenant: TenantView, rounding: str)
         assert rate is not None and line.quantity is not None and line.unit_price is not None
         types = rate.purchase_tax_types if purchase else rate.tax_types
         # The document's tracking over its client's (or supplier's) over the product's.
-        tracking = {**(row.product.tracking or {}), **party_tracking, **own_tracking}
+        tracking = {**product.tracking, **party_tracking, **own_tracking}
         lines.append(
             LinePayload(
-                item_code=product_code(row.product),
+                item_code=product_code(product),
                 item_remote_id=product.remote_id,
                 description=line.description,
                 quantity=line.quantity,

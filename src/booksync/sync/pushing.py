@@ -17,6 +17,9 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
 
 from booksync.clock import Clock
 from booksync.connectors.budget import RateBudget
@@ -29,8 +32,9 @@ from booksync.connectors.protocol import (
     PushResult,
     TransientError,
 )
-from booksync.domain.types import EntityType
+from booksync.domain.types import EntityType, SyncStatus
 from booksync.store.db import Store
+from booksync.store.models import SyncJob
 from booksync.sync import jobs
 from booksync.sync.gating import Ready
 from booksync.sync.recording import Recorder
@@ -76,6 +80,11 @@ class Pusher:
         #: Whether this worker's lease surely still holds (its heartbeat is recent): when it is not,
         #: nothing is sent (another worker may have taken its jobs over).
         self.lease_ok: Callable[[], bool] = lambda: True
+        #: How old (on the worker's clock) the last claim or beat may be before a batch's "sent"
+        #: mark renews every claim the worker holds (None: at every batch). The heartbeat thread
+        #: renews them anyway; this keeps them fresh on a clock that jumps (paused, virtual).
+        self.beat_every: timedelta | None = None
+        self._fresh_at: datetime | None = None
 
     def step(self, name: str, chunk: Sequence[Ready] | Sequence[int]) -> None:
         if self.on_step is not None:
@@ -136,18 +145,39 @@ class Pusher:
         self.step("recorded", chunk)
         return answer
 
+    def claimed(self, now: datetime) -> None:
+        """The worker just claimed (at `now`, on its clock): every job it holds is fresh."""
+        self._fresh_at = now
+
     def _mark_sent(self, chunk: list[Ready]) -> None:
-        """Commit the "sent" mark on the jobs this worker still holds, on its own, before the call."""
+        """Commit the "sent" mark on the jobs this worker still holds, on its own, before the call;
+        with it a beat for all of them when the last claim or beat is `beat_every` old (on the
+        worker's clock, which a paused or virtual one may have moved on)."""
         with self.store.session() as session:
             fence = self.recorder.fence
             jobs.start_attempt(session, self.worker, [r.job_id for r in chunk], fence)
-            jobs.heartbeat(session, self.worker, self.clock.utcnow())
+            now = self.clock.utcnow()
+            fresh = self._fresh_at
+            if fresh is None or self.beat_every is None or now - fresh >= self.beat_every:
+                jobs.heartbeat(session, self.worker, now)
+                self._fresh_at = now
 
     def _still_held(self, chunk: list[Ready]) -> list[Ready]:
         """The jobs still this worker's, right before the call: one another worker took over (this
-        worker's lease ran out) is that worker's to push now, and is not sent from here."""
+        worker's lease ran out) is that worker's to push now, and is not sent from here.
+
+        `jobs.held`'s question, asked for ids and claim tokens only: no job is loaded."""
+        ids = [r.job_id for r in chunk]
+        fence = self.recorder.fence
         with self.store.session() as session:
-            mine = jobs.held(session, self.worker, [r.job_id for r in chunk], self.recorder.fence)
+            rows = session.execute(
+                select(SyncJob.id, SyncJob.claim_token).where(
+                    SyncJob.id.in_(ids),
+                    SyncJob.status == SyncStatus.IN_FLIGHT.value,
+                    SyncJob.claimed_by == self.worker,
+                )
+            )
+            mine = {i for i, token in rows if fence is None or fence.get(i, token) == token}
         return [r for r in chunk if r.job_id in mine]
 
     def _call(

@@ -84,6 +84,8 @@ class Recorder:
             if synced:
                 self._synced(session, synced, tool, tenant_name, show_success, report, now)
             done = {id(r) for r, _ in synced}
+            if len(done) == len(chunk):
+                return  # every one synced: nothing else to record
             mine = jobs.held(session, self.worker, [r.job_id for r in chunk], self.fence)
             for ready, answer in zip(chunk, answers, strict=True):
                 if id(ready) in done:

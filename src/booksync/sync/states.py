@@ -85,6 +85,9 @@ TABLE: tuple[Transition, ...] = (
        "a dependency that synced once is unlinked since: push it again"),
     _t("retry",       {PENDING, BLOCKED, SYNCED, FAILED, DEAD},        PENDING,
        "a person asked for it now, with a fresh count of attempts"),
+    _t("take_tool",   {PENDING, BLOCKED, SYNCED, FAILED},              SYNCED,
+       "a person took the tool's version into booksync (drift accepted, an invoice reissued): "
+       "nothing to push"),
 )
 # fmt: on
 

@@ -23,7 +23,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, null, or_, update
+from sqlalchemy import Table, bindparam, delete, insert, null, or_, tuple_, update
 from sqlalchemy.orm import Session
 
 from booksync.connectors.protocol import (
@@ -140,10 +140,13 @@ def record(
             .values(verification=bindparam("b_found")),
             found_rows,
         )
-    if len(found_rows) < len(rows):  # SQL NULL, not JSON null: "nothing differed"
+    agreed = [(r["b_id"], r["b_version"]) for r in rows if not r["b_found"]]
+    for start in range(0, len(agreed), 500):  # SQL NULL, not JSON null: "nothing differed"
+        pairs = agreed[start : start + 500]
         session.execute(
-            update(table).where(table.c.id == bindparam("b_id"), same).values(verification=null()),
-            [{"b_id": r["b_id"], "b_version": r["b_version"]} for r in rows if not r["b_found"]],
+            update(table)
+            .where(tuple_(table.c.id, table.c.record_version).in_(pairs))
+            .values(verification=null())
         )
     return mismatched
 

@@ -99,9 +99,14 @@ def _cookie_policy() -> bool | None:
 def mount(app: FastAPI, store: Store, *, session_key: str | None = None) -> None:
     """Serve the web admin from `app`, reading and writing `store`."""
     from booksync.web import (
+        _activity,
+        _connect,
+        _drift,
         _health,
         _integrations,
+        _notifications,
         _plan,
+        _presence,
         _records,
         _rules,
         _security,
@@ -109,7 +114,9 @@ def mount(app: FastAPI, store: Store, *, session_key: str | None = None) -> None
         _tax_types,
     )
 
-    setattr(app.state, STATE_KEY, Web.create(store))
+    web = Web.create(store)
+    _presence.install(web)
+    setattr(app.state, STATE_KEY, web)
     app.add_middleware(
         SessionMiddleware,
         secret_key=session_key or os.environ.get(SESSION_KEY_ENV) or secrets.token_urlsafe(32),
@@ -121,7 +128,20 @@ def mount(app: FastAPI, store: Store, *, session_key: str | None = None) -> None
     app.add_middleware(SecureSessionCookie, always=_cookie_policy())
     app.add_exception_handler(_security.SignInRequired, _security.sign_in_redirect)
     app.add_exception_handler(_security.CsrfRejected, _security.csrf_rejected)
-    for module in (_security, _health, _integrations, _sync, _tax_types, _rules, _plan, _records):
+    for module in (
+        _security,
+        _health,
+        _integrations,
+        _sync,
+        _tax_types,
+        _rules,
+        _plan,
+        _drift,
+        _notifications,
+        _activity,
+        _connect,
+        _records,
+    ):
         app.include_router(module.router)
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="booksync-web-assets")
 

@@ -32,6 +32,8 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/purchase-orders", "Purchase orders"),
     ("/credit-notes", "Credit notes"),
     ("/health", "Health"),
+    ("/drift", "Drift"),
+    ("/activity", "Sync activity"),
 )
 
 #: Headers on every page: no framing (clickjacking), scripts and styles only from the package.
@@ -113,15 +115,53 @@ def web_of(request: Request) -> Web:
     return web
 
 
+#: Bytes of messages kept in the session cookie. Browsers drop a cookie over 4 KB, and with it
+#: every message (a 444-record pass once wrote 82 KB): past this, messages are only counted.
+FLASH_BUDGET = 1500
+FLASH_TEXT_LIMIT = 400
+
+
+def _size(flashes: list[dict[str, Any]]) -> int:
+    return len(json.dumps(flashes, ensure_ascii=False).encode())
+
+
 def flash(request: Request, level: str, text: str, fix: str | None = None) -> None:
-    """A message shown on the next page rendered for this browser (success, error or info)."""
-    request.session.setdefault("flashes", []).append({"level": level, "text": text, "fix": fix})
+    """A message shown on the next page rendered for this browser (success, error or info).
+
+    The messages stay under `FLASH_BUDGET`: the first ones are kept, an error makes room by
+    dropping the latest success, and what does not fit is counted, to be shown as one summary
+    line by `take_flashes`."""
+    if len(text) > FLASH_TEXT_LIMIT:
+        text = text[: FLASH_TEXT_LIMIT - 1] + "…"
+    flashes: list[dict[str, Any]] = request.session.setdefault("flashes", [])
+    more: dict[str, int] = request.session.setdefault("flashes_more", {})
+    flashes.append({"level": level, "text": text, "fix": fix})
+    while _size(flashes) > FLASH_BUDGET:
+        drop = next((f for f in reversed(flashes) if f["level"] == "success"), flashes[-1])
+        flashes.remove(drop)
+        more[drop["level"]] = more.get(drop["level"], 0) + 1
+    request.session["flashes"] = flashes  # reassigned: the session is saved only when set
+    request.session["flashes_more"] = more
+
+
+def _more_text(more: dict[str, int]) -> str:
+    words = {"success": ("success", "successes"), "error": ("error", "errors")}
+    parts = [
+        f"{n} {words.get(level, ('message', 'messages'))[n != 1]}"
+        for level, n in sorted(more.items(), key=lambda kv: kv[0] != "error")
+        if n
+    ]
+    return f"…and {', '.join(parts)} more, not shown: Health has every record's sync state."
 
 
 def take_flashes(request: Request) -> list[dict[str, Any]]:
     if "session" not in request.scope:
         return []
     flashes: list[dict[str, Any]] = request.session.pop("flashes", [])
+    more: dict[str, int] = request.session.pop("flashes_more", {})
+    if any(more.values()):
+        level = "error" if more.get("error") else "info"
+        flashes.append({"level": level, "text": _more_text(more), "fix": None, "link": "/health"})
     return flashes
 
 

@@ -187,10 +187,14 @@ def _names(service: Any) -> Callable[[Session], Choices]:
     return choices
 
 
-def _tool_codes(session: Session) -> Choices:
-    """Codes imported from the tools, as suggestions for an account code's Code."""
+def _tool_codes(session: Session, record: Any = None) -> Choices:
+    """Codes imported from the tools, as suggestions for an account code's Code: only those no
+    other account code of the user's own has taken, since saving one of those is refused."""
     rows = ACCOUNT_CODES.list(session, limit=MAX_CHOICES, filters={"imported_from_tool": True})
-    return [(row.code, account_label(row)) for row in rows if row.active]
+    own = ACCOUNT_CODES.list(session, limit=MAX_CHOICES, filters={"imported_from_tool": False})
+    record_id = getattr(record, "id", None)
+    taken = {a.code for a in own if a.code and a.id != record_id}
+    return [(row.code, account_label(row)) for row in rows if row.active and row.code not in taken]
 
 
 CHOICES: dict[str, Callable[[Session], Choices]] = {
@@ -212,5 +216,19 @@ CHOICES: dict[str, Callable[[Session], Choices]] = {
 }
 
 
-def choices_for(session: Session, fields: tuple[Field, ...]) -> dict[str, Choices]:
-    return {f.choices: CHOICES[f.choices](session) for f in fields if f.choices}
+#: Choices that depend on the record being edited (it is passed as a second argument).
+FOR_RECORD: dict[str, Callable[[Session, Any], Choices]] = {"tool_codes": _tool_codes}
+
+
+def choices_for(
+    session: Session, fields: tuple[Field, ...], record: Any = None
+) -> dict[str, Choices]:
+    return {
+        f.choices: (
+            FOR_RECORD[f.choices](session, record)
+            if f.choices in FOR_RECORD
+            else CHOICES[f.choices](session)
+        )
+        for f in fields
+        if f.choices
+    }

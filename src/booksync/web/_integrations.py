@@ -18,11 +18,13 @@ from booksync.connectors.registry import tools
 from booksync.connectors.tool import Tool
 from booksync.domain.money import MINOR_UNITS
 from booksync.domain.types import EntityType
+from booksync.services import web_sign_in
 from booksync.services.errors import BadInput, BooksyncError
 from booksync.services.input_fields import terms_text
+from booksync.services.integration_usage import integration_holdings
 from booksync.services.records import TENANTS, configure_integration
 from booksync.services.serialize import to_dict
-from booksync.services.tenants import connect_tenant, import_from_tool, imported_counts
+from booksync.services.tenants import ImportSummary, import_from_tool, imported_counts
 from booksync.services.tools import connect_advice, connects_to_folder, tool_view
 from booksync.store.models import Tenant
 from booksync.web._context import STATIC_DIR, flash, local_path, redirect, web_of
@@ -69,6 +71,7 @@ def _page(
     status_code: int = 200,
     errors: dict[str, str] | None = None,
     tenant_form: dict[str, str] | None = None,
+    confirm: dict[str, Any] | None = None,
 ) -> Response:
     web = web_of(request)
     back_param = local_path(request.query_params.get("back"), "")
@@ -89,6 +92,7 @@ def _page(
         currencies=sorted(MINOR_UNITS),
         back=back,
         back_param=back_param,
+        confirm=confirm,
     )
 
 
@@ -139,6 +143,29 @@ def enable(request: Request, user: User, form: Form, kind: str) -> Response:
     return _configure(request, kind, {"enabled": True}, "{label} enabled.", form)
 
 
+@router.get("/integrations/{kind}/disable")
+def confirm_disable(request: Request, user: User, kind: str) -> Response:
+    """Disabling stops every record of its tenants from syncing: say how many, then ask."""
+    tool = _kind(kind)
+    if tool is None:
+        return web_of(request).page(request, "not_found.html", status_code=404, title="Not found")
+    with web_of(request).store.session() as session:
+        held = integration_holdings(session, tool.kind)
+    records = [
+        f"{n} {e.label}{'' if n == 1 else 's'}"
+        for e, n in sorted(held.records.items(), key=lambda kv: list(EntityType).index(kv[0]))
+    ]
+    jobs = [f"{n} {status.replace('_', ' ')}" for status, n in sorted(held.jobs.items())]
+    confirm = {
+        "tenants": held.tenants,
+        "records": records,
+        "record_total": held.record_total,
+        "jobs": jobs,
+        "job_total": held.job_total,
+    }
+    return _page(request, tool, confirm=confirm)
+
+
 @router.post("/integrations/{kind}/disable")
 def disable(request: Request, user: User, form: Form, kind: str) -> Response:
     return _configure(request, kind, {"enabled": False}, "{label} disabled.", form)
@@ -179,26 +206,41 @@ def add_tenant(request: Request, user: User, form: Form, kind: str) -> Response:
     return redirect(request, f"/integrations/{tool.kind}#tenants")
 
 
+def _imported(summary: ImportSummary) -> str:
+    linked = f"; linked {len(summary.linked)} existing record(s)" if summary.linked else ""
+    notes = "".join(f" {note[0].upper()}{note[1:]}." for note in summary.notes)
+    return (
+        f"Imported from '{summary.tenant}': {summary.account_codes} account codes, "
+        f"{summary.tax_types} tax types, {summary.contacts} contacts, "
+        f"{summary.items} items{linked}.{notes}"
+    )
+
+
+def _connect(request: Request, ref: str) -> None:
+    """Connect, then import the chart as `booksync tenant connect` does; an import that fails
+    leaves the tenant connected and says how to try again."""
+    linked = web_sign_in.connect_and_import(web_of(request).store, ref)
+    if linked.summary is not None:
+        flash(request, "success", f"Tenant '{linked.name}' connected. {_imported(linked.summary)}")
+        return
+    flash(request, "success", f"Tenant '{linked.name}' connected.")
+    flash(
+        request,
+        "error",
+        f"Importing from '{linked.name}' failed: {linked.problem}. Import again with the button "
+        "below once that is fixed.",
+    )
+
+
 def _tenant_action(request: Request, tenant_id: int, back: str, action: str) -> Response:
     ref = f"#{tenant_id}"
     try:
-        with web_of(request).store.session() as session:
-            if action == "connect":
-                tenant = connect_tenant(session, ref)
-                flash(request, "success", f"Tenant '{tenant.name}' connected.")
-            else:
+        if action == "connect":
+            _connect(request, ref)
+        else:
+            with web_of(request).store.session() as session:
                 summary = import_from_tool(session, ref)
-                linked = (
-                    f"; linked {len(summary.linked)} existing record(s)" if summary.linked else ""
-                )
-                notes = "".join(f" {note[0].upper()}{note[1:]}." for note in summary.notes)
-                flash(
-                    request,
-                    "success",
-                    f"Imported from '{summary.tenant}': {summary.account_codes} account codes, "
-                    f"{summary.tax_types} tax types, {summary.contacts} contacts, "
-                    f"{summary.items} items{linked}.{notes}",
-                )
+            flash(request, "success", _imported(summary))
     except BooksyncError as exc:
         flash(request, "error", str(exc))
     return redirect(request, back)

@@ -8,10 +8,10 @@ changed; a rejected value comes back as a message on its field, with nothing wri
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -36,20 +36,21 @@ from booksync.web._lines import (
     line_input,
     submitted_lines,
 )
-from booksync.web._pages import PAGE_SIZE, PAGES, Page, back_link, cell
+from booksync.web._pages import PAGES, Page, back_link
+from booksync.web._payments import PAYMENT_PAGES
+from booksync.web._record_lists import bulk_action, render_list
 from booksync.web._security import Form, User, csrf_protect
 from booksync.web._sync import sync_context
 from booksync.web._tax_types import tax_type_rows
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
-PageNumber = Annotated[int, Query(alias="page", ge=1)]
-
 #: Sections some record pages add below their fields, by page slug.
 EXTRAS: dict[str, Callable[[Session, Any], dict[str, Any]]] = {
     "tenants": tenant_context,
     "tax-rates": lambda session, rate: {"tax_types": tax_type_rows(session, rate)},
 }
+EXTRAS.update(PAYMENT_PAGES)  # invoices and credit notes: status, paid and due in the tool
 
 
 def _ref(record_id: int) -> str:
@@ -67,6 +68,19 @@ def _not_found(request: Request, page: Page, record_id: int) -> Response:
     )
 
 
+def _exists(request: Request, page: Page, record_id: int | None) -> bool:
+    """Looked up before a page's own session opens, so a "not found" page (whose layout may read
+    the store itself) is never rendered while a session holds SQLite's write lock."""
+    if record_id is None:
+        return True
+    with web_of(request).store.session() as session:
+        try:
+            page.service.get(session, _ref(record_id))
+        except NotFound:
+            return False
+    return True
+
+
 def _render_form(
     request: Request,
     page: Page,
@@ -77,10 +91,14 @@ def _render_form(
     errors: dict[str, str] | None = None,
     summary: str | None = None,
     status_code: int = 200,
+    back: str | None = None,
 ) -> Response:
-    """The record page (or the new-record form), with typed values and field errors if given."""
+    """The record page (or the new-record form), with typed values and field errors if given.
+    `back` is where the person came from when the form was sent (else the page's `?back=`)."""
     web = web_of(request)
-    back_param = request.query_params.get("back")
+    back_param = back if back is not None else request.query_params.get("back")
+    if not _exists(request, page, record_id):
+        return _not_found(request, page, record_id)  # type: ignore[arg-type]
     with web.store.session() as session:
         obj = None
         if record_id is not None:
@@ -91,7 +109,7 @@ def _render_form(
         context: dict[str, Any] = {
             "record": to_dict(obj) if obj is not None else None,
             "reference": obj.reference if obj is not None else None,
-            "choices": choices_for(session, page.fields),
+            "choices": choices_for(session, page.fields, obj),
             "back": back_link(session, back_param),
         }
         if values is None:
@@ -141,6 +159,9 @@ def _save(request: Request, page: Page, form: FormData, record_id: int | None) -
     sent = submitted_values(page.fields, form)
     sent_lines: list[Line] = []
     back = local_path(str(form.get("back", "")), "")
+    data: dict[str, Any] = {}
+    if not _exists(request, page, record_id):
+        return _not_found(request, page, record_id)  # type: ignore[arg-type]
     try:
         with web.store.session() as session:
             obj = None
@@ -168,10 +189,11 @@ def _save(request: Request, page: Page, form: FormData, record_id: int | None) -
                 saved_id, message = updated.id, ("success", _saved(page, updated.reference, False))
     except _AddLine:
         return _render_form(
-            request, page, record_id, values=sent, lines=sent_lines + [blank_line()]
+            request, page, record_id, values=sent, lines=sent_lines + [blank_line()], back=back
         )
     except BadInput as exc:
-        return _invalid(request, page, record_id, sent, sent_lines, exc)
+        found = _more_errors(request, page, record_id, data, exc)
+        return _invalid(request, page, record_id, sent, sent_lines, found, back)
     flash(request, *message)
     target = page.url(saved_id) + (f"?back={quote(back, safe='/')}" if back else "")
     return redirect(request, target)
@@ -187,27 +209,82 @@ def _saved(page: Page, reference: str, new: bool) -> str:
     return f"{page.singular.capitalize()} '{reference}' {verb}.{then}"
 
 
+#: At most this many problems are looked for in one form.
+MAX_ERRORS = 8
+
+
+class _Probe(Exception):
+    """Ends a trial save without writing anything."""
+
+
+def _top_key(field: str) -> str:
+    """The service input a field path belongs to: `lines[2].product` -> `lines`."""
+    return field.split("[")[0].split(".")[0]
+
+
+def _more_errors(
+    request: Request, page: Page, record_id: int | None, data: dict[str, Any], first: BadInput
+) -> list[BadInput]:
+    """Every problem in the form, not just the first: the services stop at the first, so the
+    save is tried again without the inputs already found wrong, each time rolled back."""
+    found = [first]
+    left = dict(data)
+    removed: set[str] = set()
+    while len(found) < MAX_ERRORS:
+        key = _top_key(found[-1].field)
+        if key not in left:
+            break
+        del left[key]
+        removed.add(key)
+        if not left:
+            break
+        try:
+            with web_of(request).store.session() as session:
+                if record_id is None:
+                    page.service.create(session, left)
+                else:
+                    page.service.update(session, _ref(record_id), left)
+                raise _Probe()
+        except _Probe:
+            break
+        except BadInput as exc:
+            if _top_key(exc.field) in removed:  # an input left out here, not by the person
+                break
+            found.append(exc)
+    return found
+
+
 def _invalid(
     request: Request,
     page: Page,
     record_id: int | None,
     sent: dict[str, Any],
     lines: list[Line],
-    exc: BadInput,
+    found: list[BadInput],
+    back: str,
 ) -> Response:
     by_key = {f.input_key: f.name for f in page.fields}
-    # A part of a structured field (`address.city`, `address.lines[2]`) is shown on its own control.
-    field = by_key.get(exc.field.split("[")[0]) or error_id(exc.field)
-    field = by_key.get(field, field)
+    errors: dict[str, str] = {}
+    for exc in found:
+        # A part of a structured field (`address.city`, `address.lines[2]`) is shown on its own
+        # control.
+        field = by_key.get(exc.field.split("[")[0]) or error_id(exc.field)
+        errors.setdefault(by_key.get(field, field), str(exc))
+    summary = (
+        str(found[0])
+        if len(errors) == 1
+        else f"{len(errors)} fields need a change: " + "; ".join(errors.values())
+    )
     return _render_form(
         request,
         page,
         record_id,
         values=sent,
         lines=lines + [blank_line()] if page.is_document else None,
-        errors={field: str(exc)},
-        summary=str(exc),
+        errors=errors,
+        summary=summary,
         status_code=422,
+        back=back,
     )
 
 
@@ -215,31 +292,14 @@ def _register(page: Page) -> None:
     base = f"/{page.slug}"
     one = f"{base}/{{record_id:int}}"
 
-    def list_page(request: Request, user: User, q: str = "", page_no: PageNumber = 1) -> Response:
-        web = web_of(request)
-        number = max(page_no, 1)
-        with web.store.session() as session:
-            total = page.service.count(session, search=q or None)
-            rows = page.service.list(
-                session, search=q or None, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE
-            )
-            items = [to_dict(row) for row in rows]
-        pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-        template = (
-            "_list_results.html" if request.headers.get("hx-target") == "results" else "list.html"
-        )
-        return web.page(
-            request,
-            template,
-            title=page.plural,
-            page=page,
-            items=items,
-            cell=cell,
-            q=q,
-            total=total,
-            page_no=min(number, pages),
-            pages=pages,
-        )
+    def list_page(request: Request, user: User) -> Response:
+        return render_list(request, page)
+
+    def bulk_retry(request: Request, user: User, form: Form) -> Response:
+        return bulk_action(request, page, form, sync=False)
+
+    def bulk_sync(request: Request, user: User, form: Form) -> Response:
+        return bulk_action(request, page, form, sync=True)
 
     def new_page(request: Request, user: User) -> Response:
         if not page.creatable:
@@ -259,6 +319,8 @@ def _register(page: Page) -> None:
 
     def confirm_delete(request: Request, user: User, record_id: int) -> Response:
         web = web_of(request)
+        if not _exists(request, page, record_id):
+            return _not_found(request, page, record_id)
         with web.store.session() as session:
             try:
                 reference = page.service.get(session, _ref(record_id)).reference
@@ -287,6 +349,9 @@ def _register(page: Page) -> None:
         return redirect(request, page.url())
 
     router.add_api_route(base, list_page, methods=["GET"])
+    if page.entity is not None:
+        router.add_api_route(f"{base}/retry-selected", bulk_retry, methods=["POST"])
+        router.add_api_route(f"{base}/sync-selected", bulk_sync, methods=["POST"])
     router.add_api_route(base, create, methods=["POST"])
     router.add_api_route(f"{base}/new", new_page, methods=["GET"])
     router.add_api_route(one, show, methods=["GET"])

@@ -29,7 +29,7 @@ from starlette.datastructures import FormData
 
 from booksync.services import auth as auth_service
 from booksync.services import sign_in_limits as limits
-from booksync.web._context import local_path, redirect, web_of
+from booksync.web._context import flash, local_path, redirect, web_of
 
 T = TypeVar("T")
 #: What the session cookie holds about its user.
@@ -38,6 +38,7 @@ SESSION_USER_KEYS = ("user_id", "user", "gen")
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SIGNED_OUT = "You have signed out."
 
 
 class CsrfRejected(Exception):
@@ -205,4 +206,5 @@ def sign_out(request: Request, form: Form) -> Response:
             if auth_service.session_user(session, user_id, request.session.get("gen")):
                 auth_service.end_sessions(session, user_id)
     request.session.clear()
+    flash(request, "info", SIGNED_OUT)  # carried by the emptied session to the sign-in page
     return redirect(request, "/sign-in")

@@ -61,7 +61,7 @@ def sync_context(session: Session, page: Page, record_id: int) -> dict[str, Any]
 def run_sync_pass(request: Request) -> list[Notice]:
     """One pass over everything due; its notices (successes only where the integration asks)."""
     try:
-        result = sync_service.run_pass(web_of(request).store, max_wait=SYNC_WAIT)
+        result = sync_service.run_pass(web_of(request).store, max_wait=SYNC_WAIT, trigger="web")
     except BooksyncError as exc:
         return [Notice("error", str(exc))]
     notices = list(result.notices)

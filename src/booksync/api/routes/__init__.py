@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from booksync.api.routes import doctor, integrations, mappings, plan, records, sync, tenants
+from booksync.api.routes import (
+    activity,
+    doctor,
+    drift,
+    integrations,
+    mappings,
+    notifications,
+    payments,
+    plan,
+    records,
+    sync,
+    tenants,
+)
 
 
 def routers() -> list[APIRouter]:
@@ -17,5 +29,9 @@ def routers() -> list[APIRouter]:
         sync.router,
         doctor.router,
         plan.router,
+        payments.router,
+        drift.router,
+        notifications.router,
+        activity.router,
         records.build_router(),
     ]

@@ -6,8 +6,9 @@ number or code) or the record's id; give a name containing `/` by its id or perc
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -17,7 +18,10 @@ from sqlalchemy.orm import Session
 
 from booksync.api import bodies, schemas
 from booksync.api.deps import SessionDep
-from booksync.api.errors import in_body, in_place, path_record
+from booksync.api.errors import from_bad_input, in_body, in_place, path_record
+from booksync.domain.types import EntityType
+from booksync.services.errors import BadInput
+from booksync.services.record_lists import ListQuery, list_records, parse_list_query
 from booksync.services.records import RECORD_TYPES, TENANTS
 from booksync.services.references import find
 from booksync.services.serialize import to_dict
@@ -66,6 +70,11 @@ class Resource:
     @property
     def label(self) -> str:
         return self.name.replace("_", " ")
+
+    @property
+    def entity(self) -> EntityType | None:
+        """The record type when it syncs (its list has sync states); None for the others."""
+        return EntityType._value2member_map_.get(self.name)  # type: ignore[return-value]
 
 
 def _create_tenant(session: Session, body: bodies.TenantCreate) -> Base:
@@ -145,7 +154,7 @@ RESOURCES = [
 def service_filters(session: Session, filters: bodies.Filters) -> dict[str, Any] | None:
     """The service's column filters for a list's query; None when nothing can match."""
     columns: dict[str, Any] = {}
-    for name in filters.model_fields_set - set(bodies.Filters.model_fields):
+    for name in filters.model_fields_set - set(bodies.SyncedFilters.model_fields) - {"sort"}:
         value = getattr(filters, name)
         if value is None:
             continue
@@ -164,30 +173,84 @@ def service_filters(session: Session, filters: bodies.Filters) -> dict[str, Any]
     return columns
 
 
+#: A list service's field -> the query parameter it came from, where the names differ.
+QUERY_NAMES = {"search": "q"}
+
+
+@contextmanager
+def in_query() -> Iterator[None]:
+    """A refused list parameter is a 422 naming it, as the query string spells it."""
+    try:
+        yield
+    except BadInput as exc:
+        name = QUERY_NAMES.get(exc.field, exc.field)
+        renamed = BadInput(name, exc.value, exc.problem, exc.accepted)
+        raise from_bad_input(renamed, ["query", name]) from None
+
+
+def window(filters: bodies.Filters) -> tuple[int, int]:
+    """(limit, offset) from `limit`/`offset` or `page_size`/`page`; one of each pair."""
+    given = filters.model_fields_set
+    for new, old in (("page_size", "limit"), ("page", "offset")):
+        if getattr(filters, new) is not None and old in given:
+            with in_query():
+                raise BadInput(
+                    new, getattr(filters, new), f"is given with {old}", f"{new} or {old}, not both"
+                )
+    with in_query():
+        parse_list_query(None, page_size=filters.page_size, page=filters.page, strict=True)
+    limit = filters.page_size or filters.limit
+    offset = (filters.page - 1) * limit if filters.page is not None else filters.offset
+    return limit, offset
+
+
+def list_query(entity: EntityType, filters: bodies.SyncedFilters, limit: int) -> ListQuery:
+    """The web list's query (`parse_list_query`, strict), sized by the API's paging."""
+    with in_query():
+        query = parse_list_query(
+            entity,
+            search=filters.q,
+            sync_state=filters.sync_state,
+            sort=getattr(filters, "sort", None),
+            strict=True,
+        )
+    return replace(query, page_size=limit)
+
+
 def _add_routes(router: APIRouter, res: Resource) -> None:
     service, tag, out = res.service, res.label + "s", res.out
     item = res.path + "/{ref:path}"
     ref_doc = "name, number or code, or the id"
+    entity = res.entity
 
     def page(session: SessionDep, filters: bodies.Filters) -> dict[str, Any]:
+        limit, offset = window(filters)
         columns = service_filters(session, filters)
-        found = (
-            []
-            if columns is None
-            else service.list(
+        items: list[dict[str, Any]] = []
+        more = False
+        if columns is None:
+            pass  # nothing can match
+        elif entity is not None and isinstance(filters, bodies.SyncedFilters):
+            found = list_records(
                 session,
-                search=filters.search,
-                limit=filters.limit + 1,
-                offset=filters.offset,
+                entity,
+                list_query(entity, filters, limit),
                 filters=columns,
+                key_search=filters.search,
+                offset=offset,
             )
-        )
-        more = len(found) > filters.limit
+            items = [to_dict(r) for r, _state in found.rows]
+            more = offset + limit < found.total
+        else:
+            rows = service.list(
+                session, search=filters.search, limit=limit + 1, offset=offset, filters=columns
+            )
+            items, more = [to_dict(r) for r in rows[:limit]], len(rows) > limit
         return {
-            "items": [to_dict(r) for r in found[: filters.limit]],
-            "limit": filters.limit,
-            "offset": filters.offset,
-            "next_offset": filters.offset + filters.limit if more else None,
+            "items": items,
+            "limit": limit,
+            "offset": offset,
+            "next_offset": offset + limit if more else None,
         }
 
     def get(ref: str, session: SessionDep) -> dict[str, Any]:

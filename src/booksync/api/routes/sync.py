@@ -29,7 +29,7 @@ def run(
     """One pass: push every due change, dependencies first, and say what happened. It returns
     promptly: a tenant that must wait (its rate budget is spent, or the tool asked for a pause
     longer than `wait`) has its jobs handed back, and `waiting` says which and until when."""
-    result = sync_service.run_pass(store, max_wait=wait)
+    result = sync_service.run_pass(store, max_wait=wait, trigger="api")
     return {
         "synced": result.count("synced"),
         "blocked": result.count("blocked"),

@@ -1,8 +1,8 @@
 """The ORM tables. Field names follow the brief's glossary; every syncable record carries a version.
 
-One module per subject (base, integrations, records, sync, auth); every name is importable from
-here, and importing this package registers every table on `Base.metadata`, the view Alembic's
-autogenerate and `refuse_if_used` read.
+One module per subject (base, integrations, records, sync, auth, two_way, notifications,
+activity); every name is importable from here, and importing this package registers every table
+on `Base.metadata`, the view Alembic's autogenerate and `refuse_if_used` read.
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ from booksync.store.models.sync import (
 )
 from booksync.store.models.auth import ApiKey, SignInFailure, User
 from booksync.store.models.two_way import InboundEvent, Payment, RemoteState, Watermark
+from booksync.store.models.notifications import NotificationChannel
+from booksync.store.models.activity import SyncPass, SyncPassTenant
 # isort: on
 
 __all__ = [
@@ -53,6 +55,7 @@ __all__ = [
     "Integration",
     "InboundEvent",
     "ItemGroup",
+    "NotificationChannel",
     "Payment",
     "RemoteDocument",
     "Product",
@@ -65,6 +68,8 @@ __all__ = [
     "SyncEvent",
     "SyncJob",
     "SyncJobBlocker",
+    "SyncPass",
+    "SyncPassTenant",
     "Syncable",
     "TaxRate",
     "TaxRateMapping",

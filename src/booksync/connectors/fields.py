@@ -1,0 +1,68 @@
+"""A payload as neutral fields, named like the payload's (`protocol.RemoteFields`).
+
+`payload_fields` flattens a payload the way a connector's reads answer (`RemoteRead.fetch`,
+`two_way.RemoteState.fields`), so booksync's version and the tool's line up field by field.
+`json_fields` is the same made JSON-safe (money as text, dates in ISO form), for what is stored:
+`sync_jobs.pushed_fields`, what the last push sent, which drift is measured against.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from booksync.connectors.protocol import Payload
+
+#: Payload fields that are not a value the tool stores (the record type is the endpoint).
+NOT_STORED = frozenset({"entity"})
+
+
+def payload_fields(payload: Payload) -> dict[str, Any]:
+    """The payload as neutral fields: nested dataclasses as mappings, pairs (tracking) as mappings,
+    lines as a list of mappings."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(payload):
+        if f.name in NOT_STORED:
+            continue
+        out[f.name] = _neutral(getattr(payload, f.name), f.name)
+    return out
+
+
+def _neutral(value: Any, name: str = "") -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _neutral(getattr(value, f.name), f.name) for f in dataclasses.fields(value)}
+    if name == "tracking" and isinstance(value, tuple):
+        return {str(k): str(v) for k, v in value}
+    if isinstance(value, tuple | list):
+        return [_neutral(v) for v in value]
+    return value
+
+
+def json_safe(value: Any) -> Any:
+    """`value` with money as text ("49.00"), dates and times in ISO form, and mappings and
+    sequences walked; anything else JSON already takes is left as it is."""
+    if isinstance(value, bool) or value is None or isinstance(value, int | float | str):
+        return value
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [json_safe(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return json_safe(_neutral(value))
+    return str(value)
+
+
+def json_fields(payload: Payload) -> dict[str, Any]:
+    """`payload_fields(payload)`, JSON-safe: what a push sent, as stored for drift."""
+    out: dict[str, Any] = json_safe(payload_fields(payload))
+    return out
+
+
+__all__ = ["NOT_STORED", "json_fields", "json_safe", "payload_fields"]

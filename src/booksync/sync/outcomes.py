@@ -1,0 +1,189 @@
+"""The tool's answer to a push, as transitions: synced (in bulk), refused for a person to fix,
+to be tried again later, answer lost, given up, or adopted after a duplicate; and the tool's IDs
+written back to the records."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, bindparam, or_, update
+from sqlalchemy.orm import Session
+
+from booksync.domain.types import EntityType, SyncStatus
+from booksync.store.models import SYNCABLE_MODELS, SyncJob
+from booksync.sync.holding import Fence, held
+from booksync.sync.moves import move as _move
+from booksync.sync.states import sources
+
+
+def succeed(
+    session: Session,
+    worker: str,
+    synced: Sequence[tuple[int, int, str]],
+    now: datetime,
+    *,
+    fence: Fence | None = None,
+) -> list[int]:
+    """Mark (job id, version, remote id) synced in one statement; return jobs edited while in flight.
+
+    Those keep the remote ID they earned and go back to pending, so their new version is pushed as
+    an update of the object just created. Only jobs still under `worker`'s claim (with `fence`, the
+    very claim it got) are marked: one another worker took over is that worker's to record.
+    """
+    if not synced:
+        return []
+    table: Table = SyncJob.__table__  # type: ignore[assignment]
+    if fence is not None:
+        synced = [s for s in synced if s[0] in fence]
+        if not synced:
+            return []
+    fenced_by = (
+        table.c.claim_token == bindparam("b_token")
+        if fence is not None
+        else table.c.claimed_by == worker
+    )
+    session.execute(
+        update(table)
+        .where(
+            table.c.id == bindparam("b_id"),
+            table.c.record_version == bindparam("b_version"),
+            # An IN list cannot take part in an executemany: one equality per source state.
+            or_(*(table.c.status == state for state in sources("succeed"))),
+            fenced_by,
+        )
+        .values(
+            status=SyncStatus.SYNCED.value,
+            synced_version=bindparam("b_version"),
+            remote_id=bindparam("b_remote"),
+            last_error=None,
+            error_rule=None,
+            error_fix=None,
+            attempts=0,
+            uncertain=False,
+            blocked_reasons=[],
+            next_attempt_at=None,
+            claimed_by=None,
+            claimed_at=None,
+            updated_at=now,
+        ),
+        [
+            {"b_id": j, "b_version": v, "b_remote": r}
+            | ({"b_token": fence[j]} if fence is not None else {})
+            for j, v, r in synced
+        ],
+    )
+    remote = {j: r for j, _, r in synced}
+    edited = list(held(session, worker, remote, fence))
+    if edited:
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(
+                status=SyncStatus.PENDING.value,
+                remote_id=bindparam("b_remote"),
+                uncertain=False,  # the tool's ID is known: the next push updates it
+                claimed_by=None,
+                claimed_at=None,
+            ),
+            [{"b_id": j, "b_remote": remote[j]} for j in edited],
+        )
+    return edited
+
+
+def reject(
+    session: Session,
+    job: SyncJob,
+    version: int,
+    *,
+    message: str | None,
+    rule: str | None,
+    fix: str | None,
+    now: datetime,
+) -> bool:
+    """The tool refused the record for a reason a person must fix (`rule` and `fix` say which)."""
+    values = {
+        "last_error": message,
+        "error_rule": rule,
+        "error_fix": fix,
+        "uncertain": False,
+        "next_attempt_at": None,
+        "updated_at": now,
+    }
+    return _move(session, job, version, "reject", values)
+
+
+def retry_later(
+    session: Session,
+    job: SyncJob,
+    version: int,
+    *,
+    message: str,
+    until: datetime,
+    now: datetime,
+    uncertain: bool | None = None,
+) -> bool:
+    """The call failed without reaching the tool's books (rate limit, outage): try at `until`.
+
+    `uncertain` puts back what was known before the call was marked sent (`start_attempt`)."""
+    values: dict[str, Any] = {"last_error": message, "next_attempt_at": until, "updated_at": now}
+    if uncertain is not None:
+        values["uncertain"] = uncertain
+    return _move(session, job, version, "retry_later", values)
+
+
+def lose_answer(
+    session: Session, job: SyncJob, version: int, *, message: str, until: datetime, now: datetime
+) -> bool:
+    """The push may have landed but its answer was lost: try at `until`, looking it up first."""
+    values = {"last_error": message, "uncertain": True, "next_attempt_at": until, "updated_at": now}
+    return _move(session, job, version, "lose_answer", values)
+
+
+def give_up(
+    session: Session, job: SyncJob, version: int, *, message: str, uncertain: bool, now: datetime
+) -> bool:
+    """The last allowed attempt failed; the job waits for a person (`booksync sync retry`).
+
+    `uncertain` says whether any of its pushes may have landed unanswered (the caller knows: the
+    stored flag is the "sent" mark of this very attempt)."""
+    values = {"last_error": message, "uncertain": uncertain, "updated_at": now}
+    return _move(session, job, version, "give_up", values)
+
+
+def adopt(session: Session, job: SyncJob, version: int, *, remote_id: str, now: datetime) -> bool:
+    """A create refused as a duplicate of what an unanswered push created: linked to `remote_id`
+    and due now, so the current version goes as an update of it."""
+    values = {
+        "remote_id": remote_id,
+        "uncertain": False,
+        "last_error": None,
+        "next_attempt_at": None,
+        "updated_at": now,
+    }
+    return _move(session, job, version, "adopt", values)
+
+
+def set_remote_ids(session: Session, entity: EntityType, pairs: Sequence[tuple[int, str]]) -> None:
+    """Write the tool's IDs back to the records (not an edit: no new version, no new job)."""
+    if not pairs:
+        return
+    table: Table = SYNCABLE_MODELS[entity].__table__  # type: ignore[attr-defined]
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(remote_id=bindparam("b_remote")),
+        [{"b_id": i, "b_remote": r} for i, r in pairs],
+    )
+
+
+__all__ = [
+    "adopt",
+    "give_up",
+    "lose_answer",
+    "reject",
+    "retry_later",
+    "set_remote_ids",
+    "succeed",
+]

@@ -1,0 +1,90 @@
+"""After the fact: dependencies that synced release the jobs they held, a dependency the engine
+must push first is queued, a person retries a job, and a deleted record's job goes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CursorResult, insert, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from booksync.domain.types import EntityType, SyncStatus
+from booksync.store.models import SYNCABLE_MODELS, SyncJob, SyncJobBlocker
+from booksync.sync.holding import job_name
+from booksync.sync.states import check, sources
+from booksync.sync.timeline import event
+
+
+def release_dependents(
+    session: Session, entity: EntityType, record_ids: Sequence[int], now: datetime
+) -> int:
+    """Dependencies just synced: jobs waiting on them are woken, jobs held by them released."""
+    held_by = select(SyncJobBlocker.job_id).where(
+        SyncJobBlocker.subject_type == entity.value, SyncJobBlocker.subject_id.in_(record_ids)
+    )
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(SyncJob)
+        .where(SyncJob.id.in_(held_by), SyncJob.status.in_(sources("release", "wake")))
+        .values(status=SyncStatus.PENDING.value, next_attempt_at=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def queue_dependency(session: Session, entity: str, record_id: int | None, now: datetime) -> None:
+    """A dependency the engine must push first: make sure it has a job and that it is not parked.
+
+    A dependency with no job yet is queued (as the outbox would); one synced once but unlinked since
+    is pushed again (`resync`).
+    """
+    if record_id is None:
+        return
+    job = session.scalars(
+        select(SyncJob).where(SyncJob.entity_type == entity, SyncJob.record_id == record_id)
+    ).first()
+    if job is None:
+        model = SYNCABLE_MODELS[EntityType(entity)]
+        version = session.scalar(select(model.version).where(model.id == record_id)) or 0  # type: ignore[attr-defined]
+        session.execute(
+            insert(SyncJob).values(
+                entity_type=entity,
+                record_id=record_id,
+                record_version=version,
+                status=SyncStatus.PENDING.value,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    elif job.status == SyncStatus.SYNCED.value:
+        resync(session, job)
+
+
+def resync(session: Session, job: SyncJob) -> None:
+    """A job that synced once goes back to pending, due now."""
+    transition = check("resync", job.status, job_name(job))
+    job.status = transition.target.value
+    job.next_attempt_at = None
+
+
+def retry(session: Session, job: SyncJob, now: datetime) -> None:
+    """A person asked for this job now, with a fresh count of attempts (`booksync sync retry`)."""
+    transition = check("retry", job.status, job_name(job))
+    session.execute(
+        update(SyncJob)
+        .where(SyncJob.id == job.id)
+        .values(status=transition.target.value, attempts=0, next_attempt_at=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    set_committed_value(job, "status", transition.target.value)
+
+
+def drop(session: Session, job: SyncJob, message: str) -> None:
+    """The record was deleted: its job goes, with a last word on the timeline."""
+    event(session, job, "deleted", message)
+    session.delete(job)
+
+
+__all__ = ["drop", "queue_dependency", "release_dependents", "resync", "retry"]
