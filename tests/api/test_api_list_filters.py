@@ -1,18 +1,22 @@
-"""The API's record lists answer "what is stuck?" as the web's lists do: filter by sync state, search
-by number, client and reference, sort, page by page size; the older limit, offset, search and
-column filters keep working beside them; a bad value is a 422 naming the query parameter."""
+"""The API's record lists answer "what is stuck?" as the web's lists do: filter by sync state and by
+state in the tool (paid, drifted), search by number, client and reference, sort, page by page size;
+the older limit, offset, search and column filters keep working beside them; a bad value is a 422
+naming the query parameter."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
 
 from api_support import Api, problem
 from booksync.domain.types import EntityType
 from booksync.services.record_lists import sort_keys
 from booksync.services.records import CLIENTS, DOCUMENTS
 from booksync.store.db import Store
+from booksync.store.models import RemoteState, Tenant
 from cli_support import seed
 
 V1 = "/api/v1"
@@ -63,6 +67,43 @@ def test_sync_state_lists_exactly_the_records_in_that_state(api: Api, books: Sto
     assert names(api, "clients", sync_state="blocked", search="home") == ["Homeless Ltd"]
 
 
+def test_tool_state_lists_the_paid_and_the_drifted_whatever_their_sync_state(
+    api: Api, app: FastAPI, books: Store
+) -> None:
+    """INV-100 paid in Xero, INV-101 and Zeta Pty changed there since booksync pushed them."""
+    with books.session() as s:
+        tenant = s.scalars(select(Tenant.id).where(Tenant.name == "Acme AU")).one()
+        paid, edited = INVOICES.get(s, "INV-100"), INVOICES.get(s, "INV-101")
+        zeta = CLIENTS.get(s, "Zeta Pty")
+        changed = [{"field": "reference", "booksync": "x", "tool": "y"}]
+        for record, entity, status, drift in (
+            (paid, "invoice", "paid", None),
+            (edited, "invoice", "open", changed),
+            (zeta, "client", "active", changed),
+        ):
+            record.remote_id = f"x-{entity}-{record.id}"
+            s.add(
+                RemoteState(
+                    tenant_id=tenant, entity_type=entity, record_id=record.id,
+                    remote_id=record.remote_id, status=status, fields={}, drift=drift,
+                    drift_state="open" if drift else None,
+                )
+            )  # fmt: skip
+    assert names(api, "invoices", tool_state="paid") == ["INV-100"]
+    assert names(api, "invoices", tool_state="drifted") == ["INV-101"]
+    assert names(api, "invoices", tool_state="part paid") == []  # as the web words it
+    assert names(api, "clients", tool_state="drifted") == ["Zeta Pty"]
+    # Beside the sync state (these invoices are blocked by a rule), not instead of it.
+    assert names(api, "invoices", tool_state="paid", sync_state="blocked") == ["INV-100"]
+    assert names(api, "invoices", tool_state="paid", sync_state="synced") == []
+    described = next(
+        p["description"]
+        for p in app.openapi()["paths"]["/api/v1/invoices"]["get"]["parameters"]
+        if p["name"] == "tool_state"
+    )
+    assert "paid, part_paid, voided, drifted" in described
+
+
 def test_q_searches_number_client_and_reference(api: Api, books: Store) -> None:
     assert names(api, "invoices", q="inv-101") == ["INV-101"]
     assert names(api, "invoices", q="zeta") == ["INV-101", "INV-102"]
@@ -102,6 +143,9 @@ def test_page_size_and_page_beside_limit_and_offset(api: Api, books: Store) -> N
     ("path", "params", "loc", "accepted"),
     [
         ("clients", {"sync_state": "stuck"}, "sync_state", "'blocked'"),
+        ("invoices", {"sync_state": "paid"}, "sync_state", "tool_state=paid"),
+        ("clients", {"tool_state": "paid"}, "tool_state", "'drifted'"),
+        ("tax-rates", {"tool_state": "drifted"}, "tool_state", None),
         ("invoices", {"sort": "colour"}, "sort", "'number'"),
         ("clients", {"sort": "-number"}, "sort", "'name'"),
         ("clients", {"page_size": 7}, "page_size", "'25'"),
@@ -114,6 +158,9 @@ def test_page_size_and_page_beside_limit_and_offset(api: Api, books: Store) -> N
     ],
     ids=[
         "unknown state",
+        "a state in the tool as a sync state",
+        "paid on clients",
+        "tool state on a list that does not sync",
         "unknown column",
         "a document's column on clients",
         "page size not offered",

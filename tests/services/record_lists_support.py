@@ -1,8 +1,10 @@
 """Small books with something in every sync state, for the record lists' service and browser
 tests: a ledger tenant, three clients (one with no tenant), two products (one whose account code
-the ledger does not have) and three invoices."""
+the ledger does not have) and three invoices; and, after a pass, what the tool did with them."""
 
 from __future__ import annotations
+
+from sqlalchemy import select
 
 from booksync.domain.types import EntityType
 from booksync.services.records import (
@@ -16,6 +18,7 @@ from booksync.services.records import (
 )
 from booksync.services.tenants import connect_tenant, import_from_tool
 from booksync.store.db import Store
+from booksync.store.models import RemoteState, Tenant
 
 TENANT = "Acme AU"
 INVOICES = DOCUMENTS[EntityType.INVOICE]
@@ -68,4 +71,28 @@ def stuck_books(store: Store) -> None:
                 s,
                 {"number": number, "party": client, "reference": reference,
                  "lines": [{"product": product, "quantity": "1"}]},
+            )  # fmt: skip
+
+
+def tool_facts(store: Store) -> None:
+    """What the tool did after a pass synced INV-1002 and INV-1003 (`run_pass` first): INV-1002 is
+    paid, INV-1003 still open but edited there (open drift), Acme's drift was left as it is; and a
+    row from INV-1002's older link with open drift, which says nothing about it now."""
+    with store.session() as s:
+        tenant = s.scalars(select(Tenant.id).where(Tenant.name == TENANT)).one()
+        paid, edited = INVOICES.get(s, "INV-1002"), INVOICES.get(s, "INV-1003")
+        acme = CLIENTS.get(s, "Acme Pty Ltd")
+        changed = [{"field": "reference", "booksync": "PO-77", "tool": "PO-78"}]
+        for record, entity, remote_id, status, drift in (
+            (paid, "invoice", paid.remote_id, "paid", None),
+            (paid, "invoice", "older-link", "voided", changed),
+            (edited, "invoice", edited.remote_id, "open", changed),
+            (acme, "client", acme.remote_id, "active", changed),
+        ):
+            s.add(
+                RemoteState(
+                    tenant_id=tenant, entity_type=entity, record_id=record.id,
+                    remote_id=remote_id, status=status, fields={}, drift=drift,
+                    drift_state=("left" if entity == "client" else "open") if drift else None,
+                )
             )  # fmt: skip

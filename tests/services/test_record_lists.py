@@ -1,6 +1,7 @@
 """The record lists' service: each record's sync state (the doctor's readiness joined with its job),
-lists filtered by state or root cause, searched by number, client and reference, sorted and paged;
-and what disabling an integration holds and leaves as it was."""
+lists filtered by state, by a state in the tool (paid, drifted) or root cause, searched by number,
+client and reference, sorted and paged; and what disabling an integration holds and leaves as it
+was."""
 
 from __future__ import annotations
 
@@ -13,21 +14,16 @@ from sqlalchemy import select
 from booksync.domain.types import EntityType
 from booksync.services.errors import BadInput
 from booksync.services.integration_usage import integration_holdings
-from booksync.services.record_lists import (
-    PAGE_SIZES,
-    ListQuery,
-    SyncState,
-    list_records,
-    parse_list_query,
-    queue_records,
-    record_states,
-    state_counts,
-)
+from booksync.services.record_bulk import queue_records
+from booksync.services.record_list_query import PAGE_SIZES, ListQuery, parse_list_query
+from booksync.services.record_lists import list_records
+from booksync.services.record_states import SyncState, record_states, state_counts
+from booksync.services.record_tool_states import ToolState, tool_state_counts
 from booksync.services.records import configure_integration
 from booksync.services.sync import run_pass
 from booksync.store.db import Store
 from booksync.store.models import Document, SyncJob
-from services.record_lists_support import INVOICES, stuck_books
+from services.record_lists_support import INVOICES, stuck_books, tool_facts
 
 INVOICE = EntityType.INVOICE
 
@@ -100,6 +96,49 @@ def test_lists_filter_by_state_and_cause_and_search_number_client_and_reference(
     assert _numbers(books, ListQuery(sort="-sync_state")) == ["INV-1001", "INV-1002", "INV-1003"]
 
 
+def test_paid_and_drifted_are_facts_beside_the_sync_state(books: Store) -> None:
+    run_pass(books)
+    tool_facts(books)
+    with books.session() as s:
+        found = list_records(s, INVOICE, ListQuery())
+        shown = {
+            row.number: (state.state.value if state else None, found.tool_of(row.id))
+            for row, state in found.rows
+        }
+    assert shown == {
+        "INV-1001": ("blocked", ()),
+        "INV-1002": ("synced", (ToolState.PAID,)),  # the older link's void and drift say nothing
+        "INV-1003": ("synced", (ToolState.DRIFTED,)),
+    }
+    assert _numbers(books, ListQuery(tool_state=ToolState.PAID)) == ["INV-1002"]
+    assert _numbers(books, ListQuery(tool_state=ToolState.DRIFTED)) == ["INV-1003"]
+    assert _numbers(books, ListQuery(tool_state=ToolState.VOIDED)) == []
+    # The two filters combine: both conditions hold.
+    both = ListQuery(sync_state=SyncState.SYNCED, tool_state=ToolState.PAID)
+    assert _numbers(books, both) == ["INV-1002"]
+    assert _numbers(books, replace(both, sync_state=SyncState.BLOCKED)) == []
+    with books.session() as s:
+        drifted_clients = list_records(
+            s, EntityType.CLIENT, ListQuery(tool_state=ToolState.DRIFTED)
+        )
+        assert drifted_clients.rows == []  # Acme's drift was left as it is
+        assert tool_state_counts(s) == {INVOICE: {ToolState.PAID: 1, ToolState.DRIFTED: 1}}
+
+
+def test_the_web_reads_a_tool_state_in_the_sync_state_filter_and_the_api_points_to_it() -> None:
+    typed = parse_list_query(INVOICE, sync_state="Paid", strict=False)
+    assert (typed.sync_state, typed.tool_state) == (None, ToolState.PAID)
+    assert parse_list_query(INVOICE, tool_state="part paid").tool_state is ToolState.PART_PAID
+    assert parse_list_query(INVOICE, tool_state="voided in tool").tool_state is ToolState.VOIDED
+    with pytest.raises(BadInput) as caught:
+        parse_list_query(INVOICE, sync_state="drifted", strict=True)
+    assert caught.value.field == "sync_state" and "tool_state=drifted" in caught.value.problem
+    with pytest.raises(BadInput) as caught:
+        parse_list_query(EntityType.CLIENT, tool_state="paid", strict=True)
+    assert (caught.value.field, caught.value.accepted) == ("tool_state", "'drifted'")
+    assert parse_list_query(EntityType.CLIENT, tool_state="paid", strict=False).tool_state is None
+
+
 def test_pages_are_clamped_and_sized(books: Store) -> None:
     with books.session() as s:
         last = list_records(s, INVOICE, ListQuery(page=9, page_size=10))
@@ -112,6 +151,7 @@ def test_pages_are_clamped_and_sized(books: Store) -> None:
     ("given", "field"),
     [
         ({"sync_state": "stuck"}, "sync_state"),
+        ({"tool_state": "lost"}, "tool_state"),
         ({"sort": "colour"}, "sort"),
         ({"page": "-1"}, "page"),
         ({"page": "abc"}, "page"),

@@ -1,5 +1,5 @@
 """Issue 14 in a real browser (Chromium via Playwright, as `test_browser.py`): finding what is stuck
-from the lists and the health page, messages after a large pass, fixing an account code, disabling
+from the lists and the health page (paid and drifted records too), messages after a large pass, fixing an account code, disabling
 an integration, the health counts, and a phone-sized window.
 
 The books come from `services.record_lists_support` (a ledger tenant, three clients, two products,
@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwr
 from booksync.services.records import ACCOUNT_CODES, CLIENTS
 from booksync.services.sync import run_pass
 from booksync.store.db import Store
-from services.record_lists_support import INVOICES, TENANT, ledger_tenant, stuck_books
+from services.record_lists_support import INVOICES, TENANT, ledger_tenant, stuck_books, tool_facts
 from web.test_browser import (  # noqa: F401 - fixtures
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -131,8 +131,21 @@ def test_health_counts_open_exactly_the_stuck_records_and_bulk_sync_them(
     page.get_by_label("Sync state").select_option(label="Synced")
     expect(page.locator("#results .count")).to_have_text("2 invoices synced")
 
+    # Two-way: the tool paid INV-1002 and INV-1003 was edited there; both are still synced.
+    tool_facts(store)
+    page.get_by_label("In the tool").select_option(label="Paid")
+    expect(page.locator("#results .count")).to_have_text("1 invoice synced, paid")
+    expect(page).to_have_url(re.compile(r"\?sync_state=synced&tool_state=paid&"))
+    assert _rows(page) == ["INV-1002"]
+    expect(page.locator("#results tbody .tool-state")).to_have_text("paid")
+    page.get_by_label("In the tool").select_option(label="Drifted")
+    expect(page.locator("#results .count")).to_have_text("1 invoice synced, drifted")
+    assert _rows(page) == ["INV-1003"]
+
     page.goto("/health")
     expect(page.locator(".count-synced strong")).to_have_text("5")
+    drifted = page.get_by_role("link", name="1 record drifted in the tool")
+    expect(drifted).to_have_attribute("href", "/drift")
     page.locator(".count-blocked a").click()  # in three lists: the table by type
     expect(page).to_have_url(re.compile(r"/health#types-title$"))
     page.get_by_role("link", name="1 clients blocked").click()

@@ -27,7 +27,9 @@ from booksync.services.inputs import (
     TaxRateInput,
     TenantInput,
 )
-from booksync.services.record_lists import PAGE_SIZES, STATES, sort_keys
+from booksync.services.record_list_query import PAGE_SIZES, sort_keys
+from booksync.services.record_states import STATES
+from booksync.services.record_tool_states import TOOL_STATES
 
 
 def _installed_tool(kind: str) -> str:
@@ -170,7 +172,16 @@ class SyncedFilters(Filters):
         max_length=50,
         description="only records in this sync state: "
         + ", ".join(s.value for s in STATES)
-        + ' ("not yet known" is unknown)',
+        + ' ("not yet known" is unknown); paid and drifted are states in the tool: see tool_state',
+    )
+    tool_state: str | None = Field(
+        None,
+        max_length=50,
+        description="only records with this state in the accounting tool, whatever their sync "
+        "state (a document can be synced and paid): "
+        + ", ".join(s.value for s in TOOL_STATES)
+        + " (paid, part_paid and voided: documents only; drifted: the tool differs from what "
+        "booksync pushed, not yet settled at /drift)",
     )
     q: str | None = Field(
         None,

@@ -4,7 +4,7 @@ written back to the records."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,8 +25,12 @@ def succeed(
     now: datetime,
     *,
     fence: Fence | None = None,
+    pushed: Mapping[int, dict[str, Any]] | None = None,
 ) -> list[int]:
     """Mark (job id, version, remote id) synced in one statement; return jobs edited while in flight.
+
+    `pushed` is what each job's push sent (JSON-safe payload fields, by job id), kept as the job's
+    `pushed_fields`: what the tool's version is compared with to find drift.
 
     Those keep the remote ID they earned and go back to pending, so their new version is pushed as
     an update of the object just created. Only jobs still under `worker`'s claim (with `fence`, the
@@ -67,10 +71,12 @@ def succeed(
             claimed_by=None,
             claimed_at=None,
             updated_at=now,
+            **({"pushed_fields": bindparam("b_fields")} if pushed is not None else {}),
         ),
         [
             {"b_id": j, "b_version": v, "b_remote": r}
             | ({"b_token": fence[j]} if fence is not None else {})
+            | ({"b_fields": pushed.get(j)} if pushed is not None else {})
             for j, v, r in synced
         ],
     )

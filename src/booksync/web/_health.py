@@ -2,7 +2,8 @@
 links to the page and field that fixes each cause; and where records stand per tenant.
 
 Every count links to exactly the records it counts: the list of that type filtered by sync state,
-or by the root cause (`services.record_lists`), so "Blocks: 1 invoice" opens that one invoice.
+or by the root cause (`services.record_lists`), so "Blocks: 1 invoice" opens that one invoice; and
+"Drifted in the tool" opens the drift page, where each of those records is settled.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from fastapi.responses import Response
 
 from booksync.domain.types import EntityType
 from booksync.services.doctor import health_report
-from booksync.services.record_lists import STATES, SyncState, cause_key, state_counts
+from booksync.services.record_states import STATES, SyncState, cause_key, state_counts
+from booksync.services.record_tool_states import ToolState, tool_state_counts
 from booksync.services.sync import sync_status
 from booksync.web._context import redirect, web_of
 from booksync.web._pages import PAGES
@@ -59,6 +61,7 @@ def health(request: Request, user: User) -> Response:
         report = health_report(session)
         causes = report.to_json()
         counts = state_counts(session)
+        drifted = sum(c[ToolState.DRIFTED] for c in tool_state_counts(session).values())
         status = sync_status(session).to_json()
     for group in ("blockers", "unknowns"):
         for cause, finding in zip(causes[group], getattr(report, group), strict=True):
@@ -87,4 +90,5 @@ def health(request: Request, user: User) -> Response:
         errors=status["errors"],
         labels={e.value: e.label.capitalize() + "s" for e in EntityType},
         list_link=list_link,
+        drifted=drifted,
     )

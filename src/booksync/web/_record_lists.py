@@ -1,5 +1,5 @@
-"""The list pages: search, sync-state filter, sortable columns, page size, and the bulk "Retry
-selected" / "Sync selected" buttons. The query itself is `services.record_lists`; this arranges it.
+"""The list pages: search, sync-state and in-the-tool filters, sortable columns, page size, and the
+bulk "Retry selected" / "Sync selected" buttons. The query itself is `services.record_lists`; this arranges it.
 
 Every parameter comes from a URL a person may have typed, so a bad one never answers with an error:
 an unknown state or sort is ignored, a page number that is not one shows the first page, and one
@@ -17,21 +17,29 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from booksync.services.errors import BooksyncError
-from booksync.services.record_lists import (
+from booksync.services.record_bulk import queue_records
+from booksync.services.record_list_query import (
     PAGE_SIZES,
-    STATES,
     ListQuery,
-    list_records,
     parse_list_query,
-    queue_records,
     sort_keys,
 )
+from booksync.services.record_lists import list_records
+from booksync.services.record_states import STATES
+from booksync.services.record_tool_states import ToolState, tool_states_for
 from booksync.services.serialize import to_dict
 from booksync.web._context import flash, local_path, redirect, web_of
 from booksync.web._pages import PAGE_SIZE, Page, cell
 
 #: The query parameters a list keeps from one link to the next, in URL order.
-PARAMS = ("q", "sync_state", "cause", "sort", "page_size", "page")
+PARAMS = ("q", "sync_state", "tool_state", "cause", "sort", "page_size", "page")
+#: A fact in the tool -> the badge colour it borrows (paid is done; the others want a look).
+TOOL_BADGES = {
+    ToolState.PAID: "synced",
+    ToolState.PART_PAID: "pending",
+    ToolState.VOIDED: "none",
+    ToolState.DRIFTED: "waiting",
+}
 
 
 def list_url(list_page: Page, query: ListQuery, **changes: Any) -> str:
@@ -39,6 +47,7 @@ def list_url(list_page: Page, query: ListQuery, **changes: Any) -> str:
     values: dict[str, Any] = {
         "q": query.search,
         "sync_state": query.sync_state.value if query.sync_state else "",
+        "tool_state": query.tool_state.value if query.tool_state else "",
         "cause": query.cause or "",
         "sort": query.sort,
         "page_size": query.page_size if query.page_size != PAGE_SIZE else "",
@@ -91,6 +100,7 @@ def _sync_page(request: Request, page: Page) -> dict[str, Any]:
         page.entity,
         search=params.get("q"),
         sync_state=params.get("sync_state"),
+        tool_state=params.get("tool_state"),
         cause=params.get("cause"),
         sort=params.get("sort"),
         page=params.get("page"),
@@ -104,6 +114,7 @@ def _sync_page(request: Request, page: Page) -> dict[str, Any]:
             item = to_dict(obj)
             item["sync_state"] = state.state.value if state else ""
             item["sync_state_label"] = state.state.label if state else "not queued"
+            item["tool_badges"] = [(TOOL_BADGES[s], s.label) for s in found.tool_of(obj.id)]
             items.append(item)
     return {
         "items": items,
@@ -128,6 +139,7 @@ def render_list(request: Request, page: Page) -> Response:
         cell=cell,
         q=query.search,
         states=STATES,
+        tool_states=tool_states_for(page.entity) if page.entity is not None else (),
         page_sizes=PAGE_SIZES,
         sort_links=_sort_links(page, query),
         url=lambda **changes: list_url(page, query, **changes),

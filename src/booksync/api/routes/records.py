@@ -21,7 +21,8 @@ from booksync.api.deps import SessionDep
 from booksync.api.errors import from_bad_input, in_body, in_place, path_record
 from booksync.domain.types import EntityType
 from booksync.services.errors import BadInput
-from booksync.services.record_lists import ListQuery, list_records, parse_list_query
+from booksync.services.record_list_query import ListQuery, parse_list_query
+from booksync.services.record_lists import list_records
 from booksync.services.records import RECORD_TYPES, TENANTS
 from booksync.services.references import find
 from booksync.services.serialize import to_dict
@@ -211,6 +212,7 @@ def list_query(entity: EntityType, filters: bodies.SyncedFilters, limit: int) ->
             entity,
             search=filters.q,
             sync_state=filters.sync_state,
+            tool_state=filters.tool_state,
             sort=getattr(filters, "sort", None),
             strict=True,
         )

@@ -14,6 +14,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from booksync.connectors.budget import Counts
@@ -33,6 +34,8 @@ INTERVAL_ENV = "BOOKSYNC_PULL_INTERVAL"
 DEFAULT_INTERVAL = 300.0
 #: Seconds between looks for webhook events and payments when nothing wakes the thread.
 POLL = 1.0
+#: Seconds between looks for tenants due a poll (each is polled once per interval, by one worker).
+PULL_CHECK = 30.0
 
 
 def pull_interval(environ: dict[str, str] | None = None) -> float:
@@ -125,8 +128,14 @@ class TwoWayThread(threading.Thread):
                     busy = events.claimed >= BATCH
                     push_payments(self.store.session, connectors=self.connectors)
                     if time.monotonic() >= next_pull:
-                        next_pull = time.monotonic() + self.interval
-                        pull(self.store.session, connectors=self.connectors)
+                        # Checked often, done when due: each tenant is polled once per interval
+                        # by whichever worker takes it first (`pull`'s `due_after`).
+                        next_pull = time.monotonic() + min(self.interval, PULL_CHECK)
+                        pull(
+                            self.store.session,
+                            connectors=self.connectors,
+                            due_after=timedelta(seconds=self.interval),
+                        )
                 except Exception:  # noqa: BLE001 - one bad round must not stop the thread
                     log.exception("a round of reading back from the tools failed")
                 self.rounds += 1

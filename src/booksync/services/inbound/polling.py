@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from booksync.connectors.two_way import ChangeFeed, RemoteState
@@ -120,15 +120,45 @@ def pull(
     connectors: Connectors = tenant_connector,
     overlap: timedelta = OVERLAP,
     now: datetime | None = None,
+    due_after: timedelta | None = None,
 ) -> PullReport:
     """One polling pass over `tenant` (a name or #id) or every connected tenant of an enabled
-    integration; see the module's docstring. A tenant's failure is reported, not raised."""
+    integration; see the module's docstring. A tenant's failure is reported, not raised.
+
+    `due_after` (the workers' schedule): only tenants whose last pass, by any worker, ended longer
+    ago than that, each taken by one worker (`_take`), so N workers poll a tenant once per interval
+    between them, not N times."""
     with sessions() as s:
         ids = _tenant_ids(s, tenant)
     report = PullReport()
     for tenant_id in ids:
+        if due_after is not None and not _take(sessions, tenant_id, due_after):
+            continue
         report.tenants.append(_pull_one(sessions, connectors, tenant_id, overlap, now))
     return report
+
+
+def _take(sessions: Sessions, tenant_id: int, due_after: timedelta) -> bool:
+    """Whether this worker polls the tenant now: its watermark was last touched longer ago than
+    `due_after`, and this worker's conditional update touched it first (another worker's update
+    makes ours match no row). A tenant never polled has no row yet: its first pass is anyone's."""
+    cutoff = utcnow() - due_after
+    with sessions() as s:
+        taken = s.execute(
+            update(Watermark)
+            .where(
+                Watermark.tenant_id == tenant_id,
+                Watermark.stream == STREAM,
+                Watermark.updated_at < cutoff,
+            )
+            .values(updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount:  # type: ignore[attr-defined]
+            return True
+        return not s.scalar(
+            select(Watermark.id).where(Watermark.tenant_id == tenant_id, Watermark.stream == STREAM)
+        )
 
 
 def _pull_one(
@@ -235,6 +265,7 @@ def _mark(session: Session, tenant_id: int, position: datetime | None, result: s
     if position is not None and position > row.position:
         row.position = position
     row.last_result = result
+    row.updated_at = utcnow()  # the pass's end: the schedule counts from it
 
 
 __all__ = ["OVERLAP", "PAGE", "STREAM", "PullReport", "TenantPull", "pull"]
