@@ -41,6 +41,11 @@ from e2e._two_way import WEBHOOK_KEY, Running, wait_for
 from emulators.conftest import QuickBooksEmulatorHandle, StartQuickBooks
 from emulators.test_quickbooks_emulator import body, post
 
+# Real processes on one store, as a deployment with webhooks runs: serve and workers on
+# PostgreSQL. The same services on SQLite are covered in tests/services/test_inbound_*.py and
+# the worker inside `serve` in tests/cli/test_serve_worker.py.
+pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+
 D = Decimal
 INVOICES = ["QB-3001", "QB-3002", "QB-3003", "QB-3004"]
 

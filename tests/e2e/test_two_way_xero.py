@@ -45,6 +45,11 @@ from e2e._two_way import WEBHOOK_KEY, Running, wait_for
 from emulators.conftest import StartEmulator, XeroEmulatorHandle
 from emulators.test_xero_emulator import send
 
+# Real processes on one store, as a deployment with webhooks runs: serve and workers on
+# PostgreSQL. The same services on SQLite are covered in tests/services/test_inbound_*.py and
+# the worker inside `serve` in tests/cli/test_serve_worker.py.
+pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+
 D = Decimal
 INVOICES = ["INV-2001", "INV-2002", "INV-2003", "INV-2004", "INV-2005"]
 #: Every write booksync could make to Xero's Accounting API, as the emulator counts them.

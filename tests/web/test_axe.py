@@ -141,7 +141,7 @@ def page_urls(db: Store) -> list[str]:
     }
     urls: list[str] = []
     for route in web_routes():
-        if "GET" not in route.methods:
+        if not route.methods or "GET" not in route.methods:
             continue
         if route.path in NOT_PAGES or route.path.endswith(FRAGMENTS):
             continue

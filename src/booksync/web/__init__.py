@@ -14,13 +14,18 @@ TLS-terminating proxy on the same machine, let uvicorn read its X-Forwarded-Prot
 
 from __future__ import annotations
 
+import inspect
 import ipaddress
 import os
 import secrets
 
 from fastapi import FastAPI
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from booksync.store.db import Store
@@ -96,6 +101,28 @@ def _cookie_policy() -> bool | None:
     return None
 
 
+#: The REST API's paths, which answer in JSON whoever asks.
+API_PREFIX = "/api/"
+
+
+def _pages_for_missing_addresses(app: FastAPI, web: Web) -> None:
+    """An address nothing serves, asked for by a browser, gets the admin's own "Not found"
+    page, not the API's JSON; the API's paths and every other refusal keep their handler."""
+    previous = app.exception_handlers.get(HTTPException)
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        browser = "text/html" in request.headers.get("accept", "")
+        if exc.status_code == 404 and browser and not request.url.path.startswith(API_PREFIX):
+            return web.page(request, "not_found.html", status_code=404, title="Not found")
+        if previous is None:
+            return await http_exception_handler(request, exc)
+        answer = previous(request, exc)
+        return await answer if inspect.isawaitable(answer) else answer
+
+    app.add_exception_handler(HTTPException, handle)
+
+
 def mount(app: FastAPI, store: Store, *, session_key: str | None = None) -> None:
     """Serve the web admin from `app`, reading and writing `store`."""
     from booksync.web import (
@@ -126,6 +153,7 @@ def mount(app: FastAPI, store: Store, *, session_key: str | None = None) -> None
         https_only=False,  # `SecureSessionCookie` decides per request
     )
     app.add_middleware(SecureSessionCookie, always=_cookie_policy())
+    _pages_for_missing_addresses(app, web)
     app.add_exception_handler(_security.SignInRequired, _security.sign_in_redirect)
     app.add_exception_handler(_security.CsrfRejected, _security.csrf_rejected)
     for module in (

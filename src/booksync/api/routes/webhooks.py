@@ -28,6 +28,8 @@ def _receive(store: Store, kind: str, headers: dict[str, str], body: bytes) -> R
     name="receive_webhook",
     status_code=200,
     response_class=Response,
+    # No API key: the tool's signature is the authentication (OpenAPI: an empty requirement).
+    openapi_extra={"security": []},
     responses={
         200: {"description": "Verified; its events are stored (empty body)"},
         400: {"description": "Signed, but not a webhook this tool sends"},
