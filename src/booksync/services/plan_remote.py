@@ -12,11 +12,9 @@ against the tenant's rate budget like any push. Nothing is ever sent that writes
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from booksync.connectors.http import HttpClient
 from booksync.connectors.protocol import (
     Connector,
     PartyPayload,
@@ -27,43 +25,12 @@ from booksync.services.plan_cache import Fetched
 from booksync.services.plan_diff import diff, payload_fields
 from booksync.services.plan_matching import Candidate, Local, Remote, candidates, difference
 from booksync.services.plan_model import Action, RecordPlan
+from booksync.services.tool_calls import CallCounter
 from booksync.sync.gating import Ready
 from booksync.sync.pushing import look_up
 
 #: Remote ids per `fetch` call: connectors page within it as their API needs.
 FETCH_CHUNK = 200
-
-
-class CallCounter:
-    """Counts what a plan asks of a tool: each read by kind, and each HTTP request the connector's
-    client sends (token refreshes included), through the client's exchange recorder."""
-
-    def __init__(self) -> None:
-        self.reads: Counter[str] = Counter()
-        self.requests = 0
-        self.http = False
-
-    def attach(self, connector: Connector) -> None:
-        client = getattr(connector, "http", None)
-        if not isinstance(client, HttpClient):
-            return
-        self.http = True
-        previous = client.recorder
-
-        def record(exchange: Any) -> None:
-            self.requests += 1
-            if previous is not None:
-                previous(exchange)
-
-        client.recorder = record
-
-    def read(self, kind: str) -> None:
-        self.reads[kind] += 1
-
-    @property
-    def calls(self) -> int:
-        """HTTP requests for a tool reached over HTTP; reads of its books otherwise."""
-        return self.requests if self.http else sum(self.reads.values())
 
 
 @dataclasses.dataclass

@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 from booksync.connectors.protocol import ConnectorError, OutcomeUnknown, TransientError
 from booksync.connectors.two_way import PaymentPayload, PaymentPush, RemotePayment
 from booksync.domain.types import EntityType
-from booksync.services.inbound.reach import Calls, Connectors, Sessions, closing, tenant_connector
+from booksync.services.inbound.reach import Connectors, Sessions, closing, tenant_connector
 from booksync.services.inbound.tool_payments import money
+from booksync.services.tool_calls import CallCounter
 from booksync.store.models import Document, Payment, SyncEvent, SyncJob, Tenant
 from booksync.store.types import utcnow
 
@@ -129,7 +130,7 @@ def _tenant(
     lease: timedelta,
     done: Pushed,
 ) -> None:
-    calls = Calls()
+    calls = CallCounter()
     with sessions() as s:
         tenant = s.get(Tenant, tenant_id)
         assert tenant is not None
@@ -159,7 +160,7 @@ def _write(
     pid: int,
     payload: PaymentPayload,
     was_uncertain: bool,
-    calls: Calls,
+    calls: CallCounter,
     done: Pushed,
 ) -> None:
     try:

@@ -22,10 +22,11 @@ from sqlalchemy.orm import Session
 
 from booksync.connectors.two_way import ChangeFeed, RemoteState
 from booksync.domain.types import ConnectionState, EntityType
-from booksync.services.inbound.reach import Calls, Connectors, Sessions, closing, tenant_connector
+from booksync.services.inbound.reach import Connectors, Sessions, closing, tenant_connector
 from booksync.services.inbound.recording import Recorded, record_states
 from booksync.services.inbound.upserts import insert_new
 from booksync.services.references import find
+from booksync.services.tool_calls import CallCounter
 from booksync.store.models import Integration, Tenant, Watermark
 from booksync.store.types import utcnow
 
@@ -169,7 +170,7 @@ def _pull_one(
     now: datetime | None,
 ) -> TenantPull:
     started = now or utcnow()
-    calls = Calls()
+    calls = CallCounter()
     with sessions() as s:
         tenant = s.get(Tenant, tenant_id)
         assert tenant is not None

@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 from booksync.connectors.two_way import StateRead
 from booksync.domain.types import EntityType
 from booksync.services.inbound.reach import (
-    Calls,
     Connectors,
     Sessions,
     closing,
@@ -34,6 +33,7 @@ from booksync.services.inbound.reach import (
 )
 from booksync.services.inbound.recording import Recorded, record_states
 from booksync.services.inbound.upserts import dialect
+from booksync.services.tool_calls import CallCounter
 from booksync.store.models import InboundEvent, Tenant
 from booksync.store.types import utcnow
 
@@ -123,7 +123,7 @@ def _group(
     report: Processed,
 ) -> None:
     ids = [e.id for e in events]
-    calls = Calls()
+    calls = CallCounter()
     try:
         # No transaction is open during the call to the tool: on SQLite it would hold the one
         # write lock, and the webhook receiver must answer within seconds.

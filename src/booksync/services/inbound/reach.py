@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from booksync.connectors.budget import Counts, sharing
-from booksync.connectors.http import HttpClient
 from booksync.connectors.protocol import Connector
 from booksync.connectors.registry import tools
 from booksync.services.connect import tenant_connector
@@ -24,37 +22,6 @@ CALL_WAIT = 5.0
 Connectors = Callable[[Tenant], Connector]
 #: A unit of work: a session committed when the block ends (`Store.session`).
 Sessions = Callable[[], AbstractContextManager[Session]]
-
-
-class Calls:
-    """Counts the calls made to one tool: HTTP requests where it is reached over HTTP, else the
-    reads `read()` is told of."""
-
-    def __init__(self) -> None:
-        self.requests = 0
-        self.reads = 0
-        self.http = False
-
-    def attach(self, connector: Connector) -> None:
-        client = getattr(connector, "http", None)
-        if not isinstance(client, HttpClient):
-            return
-        self.http = True
-        previous = client.recorder
-
-        def record(exchange: Any) -> None:
-            self.requests += 1
-            if previous is not None:
-                previous(exchange)
-
-        client.recorder = record
-
-    def read(self, n: int = 1) -> None:
-        self.reads += n
-
-    @property
-    def calls(self) -> int:
-        return self.requests if self.http else self.reads
 
 
 @contextmanager
@@ -76,7 +43,6 @@ def tenant_by_remote(session: Session, kind: str, remote_tenant_id: str) -> Tena
 
 
 __all__ = [
-    "Calls",
     "Connectors",
     "Sessions",
     "closing",
