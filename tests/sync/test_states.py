@@ -18,19 +18,30 @@ from booksync.store.db import Store
 from booksync.store.models import Client, SyncEvent, SyncJob, SyncJobBlocker
 from booksync.sync import jobs, taking
 from booksync.sync.states import TABLE, TRANSITIONS, IllegalTransition, check, reachable, sources
+from booksync.sync.verdicts import Verdicts
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 LATER = NOW + timedelta(minutes=5)
 
 Move = Callable[[Session, SyncJob], object]
 
+
+def _verdict(session: Session, job: SyncJob, decide: Callable[[Verdicts], None]) -> None:
+    verdicts = Verdicts()
+    decide(verdicts)
+    verdicts.write(session, NOW)
+
+
 #: Every transition a caller applies to one job, as the engine (or a person) calls it.
 MOVES: dict[str, Move] = {
-    "block": lambda s, j: jobs.block(
-        s, j, j.record_version, reasons=[{"id": "rule.x"}], holders=[], now=NOW
+    # The rules' verdicts, written in bulk at the end of a round as the engine's gate writes them.
+    "block": lambda s, j: _verdict(
+        s,
+        j,
+        lambda v: v.block(j, j.record_version, reasons=[{"id": "rule.x"}], holders=[], now=NOW),
     ),
-    "wait": lambda s, j: jobs.wait(
-        s, j, j.record_version, reasons=[], holders=[], until=LATER, now=NOW
+    "wait": lambda s, j: _verdict(
+        s, j, lambda v: v.wait(j, j.record_version, reasons=[], holders=[], until=LATER, now=NOW)
     ),
     "requeue": lambda s, j: jobs.requeue(s, j, j.record_version, error="refused"),
     "reject": lambda s, j: jobs.reject(

@@ -10,8 +10,9 @@ Every move out of `in_flight` is fenced too: it applies only while the job is st
 the worker got (`claim_token`), so a worker whose lease ran out records nothing (`claiming.py`).
 
 Where each lives: taking jobs `claiming.py`; the jobs a worker holds `holding.py`; when the queue
-next has work `due.py`; the rules' verdict `rulings.py`; the tool's answer `outcomes.py`; what
-follows (releases, people, deletions) `releases.py`; the guarded write itself `moves.py`.
+next has work `due.py`; a round's verdicts (held, waiting) `verdicts.py`; hand-backs and skips
+`rulings.py`; the tool's answer `outcomes.py`; what follows (releases, people, deletions)
+`releases.py`; the guarded write itself `moves.py`.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from booksync.sync.outcomes import (
     succeed,
 )
 from booksync.sync.releases import drop, queue_dependency, release_dependents, resync, retry
-from booksync.sync.rulings import block, requeue, skip, wait
+from booksync.sync.rulings import requeue, skip
 from booksync.sync.timeline import add_events, event
 
 __all__ = [
@@ -46,7 +47,6 @@ __all__ = [
     "add_events",
     "adopt",
     "assign_tenants",
-    "block",
     "claim",
     "counts_by_status",
     "defer",
@@ -72,5 +72,4 @@ __all__ = [
     "skip",
     "start_attempt",
     "succeed",
-    "wait",
 ]

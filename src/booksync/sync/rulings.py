@@ -1,51 +1,17 @@
-"""The rules' verdict on a claimed job: held by a rule, waiting on a dependency, handed back
-unpushed, or synced as it stands with nothing to send."""
+"""A claimed job handed back unpushed, or synced as it stands with nothing to send. (A rule's hold
+and a dependency's wait are a round's verdicts, written in bulk: `verdicts.py`.)"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import null
 from sqlalchemy.orm import Session
 
-from booksync.domain.findings import Finding
 from booksync.store.models import SyncJob
 from booksync.sync.moves import move as _move
 from booksync.sync.moves import set_blockers as _set_blockers
-
-
-def block(
-    session: Session,
-    job: SyncJob,
-    version: int,
-    *,
-    reasons: list[dict[str, Any]],
-    holders: Iterable[Finding],
-    now: datetime,
-) -> bool:
-    """A rule holds the record: keep the reasons to show, and which records hold it."""
-    moved = _move(session, job, version, "block", {"blocked_reasons": reasons, "updated_at": now})
-    _set_blockers(session, job, holders)
-    return moved
-
-
-def wait(
-    session: Session,
-    job: SyncJob,
-    version: int,
-    *,
-    reasons: list[dict[str, Any]],
-    holders: Iterable[Finding],
-    until: datetime,
-    now: datetime,
-) -> bool:
-    """A dependency must sync first: look again at `until`, or as soon as the dependency syncs."""
-    values = {"next_attempt_at": until, "blocked_reasons": reasons, "updated_at": now}
-    moved = _move(session, job, version, "wait", values)
-    _set_blockers(session, job, holders)
-    return moved
 
 
 def requeue(
@@ -84,4 +50,4 @@ def skip(session: Session, job: SyncJob, version: int, *, now: datetime) -> bool
     return moved
 
 
-__all__ = ["block", "requeue", "skip", "wait"]
+__all__ = ["requeue", "skip"]

@@ -5,7 +5,7 @@ the records holding it, or waiting on a dependency that must be queued, and the 
 that say so) and `Verdicts.write` applies all of it at the end of the round: one executemany per
 transition, one DELETE and one INSERT for the blockers table, one INSERT for the events.
 
-Every move is exactly the one-job transition's (`rulings.py`, `moves.py`): checked against the state
+Every move is exactly a one-job transition's (`moves.py`): checked against the state
 table, guarded by the record version the rules read and fenced by the claim the worker got; a job
 whose record was edited since it was read goes back to `pending` for its new version instead, and
 one another worker took over is left to that worker.
@@ -69,7 +69,7 @@ class Verdicts:
         holders: Iterable[Finding],
         now: datetime,
     ) -> None:
-        """`jobs.block`: a rule holds the record; keep its reasons and which records hold it."""
+        """A rule holds the record: keep its reasons and which records hold it."""
         self._move("block", job, version, {"blocked_reasons": reasons, "updated_at": now})
         self.blockers[job.id] = subjects(holders)
 
@@ -83,7 +83,7 @@ class Verdicts:
         until: datetime,
         now: datetime,
     ) -> None:
-        """`jobs.wait`: a dependency must sync first; look again at `until` or when it syncs."""
+        """A dependency must sync first: look again at `until`, or as soon as it syncs."""
         values = {"next_attempt_at": until, "blocked_reasons": reasons, "updated_at": now}
         self._move("wait", job, version, values)
         self.blockers[job.id] = subjects(holders)
