@@ -195,12 +195,14 @@ def connect_tool(
             else f"{tool.label} {what} failed"
         )
         raise BooksyncError(f"{subject}: {exc}") from exc
-    return _record(session, tool, reached, wanted, box or SecretBox())
+    return record_connected(session, tool, reached, wanted, box or SecretBox())
 
 
-def _record(
+def record_connected(
     session: Session, tool: Tool, reached: list[Connected], wanted: Tenant | None, box: SecretBox
 ) -> list[Tenant]:
+    """Store what a connect reached (the CLI's, or the web's sign-in): each tenant matched to an
+    existing one or created, its credentials sealed; `wanted` must be among them when given."""
     integration = integration_for(session, tool.kind, create=True)
     existing = list(session.scalars(select(Tenant).where(Tenant.integration_id == integration.id)))
     pairs = [(c, _match(existing, c, wanted, single=len(reached) == 1)) for c in reached]

@@ -28,7 +28,7 @@ from booksync.connectors.registry import guarded, tool_for
 from booksync.connectors.tool import Connected, ConnectionMethod, ConnectRequest
 from booksync.errors import BadInput, BooksyncError
 from booksync.secrets import SecretBox
-from booksync.services.connect import _record
+from booksync.services.connect import record_connected
 from booksync.services.references import find
 from booksync.services.tenants import ImportSummary, import_from_tool
 from booksync.store.db import Store
@@ -190,7 +190,7 @@ def _link(store: Store, sign_in: SignIn) -> list[Linked]:
     tool = tool_for(sign_in.kind)
     with store.session() as session:
         wanted = session.get(Tenant, sign_in.tenant_id) if sign_in.tenant_id else None
-        tenants = _record(session, tool, sign_in.reached or [], wanted, SecretBox())
+        tenants = record_connected(session, tool, sign_in.reached or [], wanted, SecretBox())
         made = [(t.id, t.name, t.remote_tenant_id) for t in tenants]
     return [import_chart(store, *one) for one in made]
 
