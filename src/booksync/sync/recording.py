@@ -346,7 +346,7 @@ class Recorder:
             tenant = session.get(Tenant, tenant_id)
             name = tenant.name if tenant else "?"
         text = f"Tenant '{name}' refused the connection: {message}"
-        report.notice(Notice("error", text, f"booksync tenant connect {name!r}"))
+        report.notice(Notice("error", text, f"booksync tenant connect {name!r}", disconnected=True))
 
     def requeue(self, batch: list[Ready]) -> None:
         """Hand jobs back unpushed: their tenant refused us, and the rules hold them next time."""

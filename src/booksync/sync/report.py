@@ -20,6 +20,8 @@ class Notice:
     level: str  # success | error | warning | info
     text: str
     fix: str | None = None
+    #: The tenant refused the connection: it must be connected again (notifications say so).
+    disconnected: bool = False
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,6 @@ from typing import Any
 from booksync.store.types import utcnow
 from booksync.sync.report import PassResult
 
-#: The fix a disconnection notice carries (sync/recording.py).
-RECONNECT_FIX = "booksync tenant connect "
 #: Messages listed in one digest; the rest are counted ("and 12 more").
 MAX_LISTED = 50
 
@@ -106,7 +104,7 @@ def digest_of(result: PassResult, now: datetime | None = None) -> Digest | None:
         if notice.level != "error":
             continue
         problem = Problem(notice.text, notice.fix)
-        if notice.fix and notice.fix.startswith(RECONNECT_FIX):
+        if notice.disconnected:
             disconnected.append(problem)
         else:
             errors.append(problem)
