@@ -119,7 +119,9 @@ class TwoWayThread(threading.Thread):
 
     def run(self) -> None:
         wakeup = Wakeup(self.store)
-        next_pull = time.monotonic()
+        # The first look for due polls waits a while: a worker just started pushes first, and does
+        # not spend its tenants' budget on reads the moment it (or a restart) comes up.
+        next_pull = time.monotonic() + min(self.interval, PULL_CHECK)
         try:
             while not self.stop.is_set():
                 busy = False
