@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import random
-import re
 import signal
 import socket
 import subprocess
@@ -40,6 +39,8 @@ from booksync.services.records import (
 from booksync.services.tenants import import_from_tool
 from booksync.store.db import Store
 from booksync.store.models import SyncJob
+from booksync_emulators.server import EmulatorServer
+from booksync_emulators.xero.app import XeroEmulator
 from conftest import _empty_pg
 
 CLIENTS_N, INVOICES_N = 20, 60
@@ -50,11 +51,16 @@ pytestmark = pytest.mark.slow
 
 @dataclass
 class Emulator:
-    url: str
-    client_id: str
-    client_secret: str
+    """The Xero emulator served over HTTP from this process, so that a test can hold a call inside
+    it (`faults.hold`) at the moment it chooses."""
+
+    tool: XeroEmulator
+    server: EmulatorServer
     token: str
-    process: subprocess.Popen[str]
+
+    @property
+    def url(self) -> str:
+        return self.server.url
 
     def count(self, tenant: str, path: str, key: str, field: str) -> Counter[str]:
         """Every object of `path` in the tenant, counted by `field` (booksync's reference)."""
@@ -76,25 +82,12 @@ class Emulator:
 
 @pytest.fixture
 def emulator() -> Iterator[Emulator]:
-    process = subprocess.Popen(
-        [str(BIN / "booksync-emulator"), "xero", "--port", "0", "--tenants", "1"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    printed = []
-    for text in process.stdout:
-        printed.append(text)
-        if text.startswith("Press Ctrl+C"):
-            break
-    fields = dict(re.findall(r"^([A-Za-z ]+): (\S+)", "".join(printed), re.MULTILINE))
-    url = fields["Accounting API"].removesuffix("/api.xro/2.0")
-    yield Emulator(
-        url, fields["Client ID"], fields["Client secret"], fields["Access token"], process
-    )
-    process.terminate()
-    process.wait(10)
-    process.stdout.close()
+    tool = XeroEmulator()
+    (seeded,) = tool.seed(1)
+    server = tool.serve().start()
+    yield Emulator(tool, server, seeded.access_token)
+    tool.faults.clear()
+    server.stop()
 
 
 @pytest.fixture
@@ -107,8 +100,8 @@ def books(pg_url: str, emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> t
     settings = XeroSettings.from_env(
         {
             "BOOKSYNC_XERO_URL": emulator.url,
-            "BOOKSYNC_XERO_CLIENT_ID": emulator.client_id,
-            "BOOKSYNC_XERO_CLIENT_SECRET": emulator.client_secret,
+            "BOOKSYNC_XERO_CLIENT_ID": emulator.tool.client.client_id,
+            "BOOKSYNC_XERO_CLIENT_SECRET": str(emulator.tool.client.client_secret),
             "BOOKSYNC_XERO_REDIRECT_URI": "http://127.0.0.1:0/callback",
         }
     )
@@ -143,7 +136,7 @@ def books(pg_url: str, emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> t
                  "lines": [{"product": "Backup plan", "quantity": "1"}]},
             )  # fmt: skip
     store.dispose()
-    monkeypatch.setenv("BOOKSYNC_XERO_CLIENT_SECRET", emulator.client_secret)
+    monkeypatch.setenv("BOOKSYNC_XERO_CLIENT_SECRET", str(emulator.tool.client.client_secret))
     return pg_url, remote
 
 
@@ -226,17 +219,17 @@ def test_a_worker_paused_past_its_lease_can_neither_push_nor_record(
 ) -> None:
     db_url, tenant = books
     STATUS[:] = [db_url]
+    # Its first batch of invoices stops inside Xero: the worker has marked the batch sent and
+    # waits for the answer when it is paused, whatever the machine's speed.
+    gate = emulator.tool.faults.hold(1, methods=["POST", "PUT"], path="/Invoices")
     paused = start(db_url)
     name = f"{socket.gethostname()}:{paused.pid}"
     other: subprocess.Popen[bytes] | None = None
     try:
-        # Pause it the moment it has marked a batch sent: it is about to push, or pushing.
-        wait_until(
-            lambda: any(j.claimed_by == name and j.uncertain for j in jobs_of(db_url)),
-            30,
-            "the first worker marked a batch sent",
-        )
+        assert gate.wait_for_waiting(1, timeout=60), f"no invoice batch reached Xero: {status()}"
+        assert any(j.claimed_by == name and j.uncertain for j in jobs_of(db_url)), status()
         paused.send_signal(signal.SIGSTOP)
+        gate.release()  # Xero applies the batch; its answer waits for a worker that is stopped
         held = {j.id: j.claim_token for j in jobs_of(db_url) if j.claimed_by == name}
         other = start(db_url)
         took = time.monotonic()
