@@ -176,10 +176,30 @@ class LazyGroup(TyperGroup):
 
 
 def load(name: str) -> Any:
-    """The real command `name`: its modules imported, then converted from `app` as Typer would."""
+    """The real command `name`: its modules imported, then converted from `app` as Typer would,
+    that command alone (converting the whole app costs a quarter of a second once every command's
+    module is imported, as in a long-lived process)."""
     for module in command_table()[name][0]:
         importlib.import_module(module)
-    return typer.main.get_group(app).commands[name]
+    found: Any = None
+    for group in app.registered_groups:  # the last registration of a name wins, as in Typer
+        if (group.name or (group.typer_instance and group.typer_instance.info.name)) == name:
+            found = typer.main.get_group_from_info(
+                group,
+                pretty_exceptions_short=app.pretty_exceptions_short,
+                rich_markup_mode=app.rich_markup_mode,
+                suggest_commands=app.suggest_commands,
+            )
+    for command in app.registered_commands:
+        callback = command.callback
+        named = command.name or (callback and typer.main.get_command_name(callback.__name__))
+        if named == name:
+            found = typer.main.get_command_from_info(
+                command,
+                pretty_exceptions_short=app.pretty_exceptions_short,
+                rich_markup_mode=app.rich_markup_mode,
+            )
+    return found if found is not None else typer.main.get_group(app).commands[name]
 
 
 app = typer.Typer(
