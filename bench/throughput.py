@@ -61,11 +61,12 @@ def child(url: str, batch: int, seconds: float | None) -> None:
     result = engine.run_pass()
     seconds = time.perf_counter() - started
     engine.close()
+    rss = peak_rss_mb()  # the pass's peak, before anything below reads what the tool got
     invoices = tool.push_calls(EntityType.INVOICE)
-    documents = sum(
-        1 for o in tool.objects() if o["entity"] not in ("client", "supplier", "product")
-    )
-    rss = peak_rss_mb()
+    # Counted in the tool's own database: its `objects()` decodes every payload it was sent.
+    documents = tool.db.execute(
+        "SELECT count(*) FROM objects WHERE entity NOT IN ('client', 'supplier', 'product')"
+    ).fetchone()[0]
     pages = tool.db.execute("PRAGMA page_count").fetchone()[0]
     page_size = tool.db.execute("PRAGMA page_size").fetchone()[0]
     print(

@@ -37,6 +37,7 @@ from booksync.domain.types import (
     EntityType,
     SyncStatus,
 )
+from booksync.store.bulk import among
 from booksync.store.document_views import document_view, iter_document_views, plain_rows
 from booksync.store.lazy import LazyMapping
 from booksync.store.models import (
@@ -302,13 +303,13 @@ def load_books(session: Session, *, whole: bool = False) -> Books:
             cols = party_columns(model, entity)
 
             def load(ids: list[int]) -> dict[int, PartyView]:
-                rows = session.execute(select(*cols).where(model.id.in_(ids)))
+                rows = session.execute(select(*cols).where(among(session, model.id, ids)))
                 return {r[0]: party_view(entity, tuple(r)) for r in rows}
 
             return load
 
         def many_products(ids: list[int]) -> dict[int, ProductView]:
-            rows = session.execute(select(*product_cols).where(Product.id.in_(ids)))
+            rows = session.execute(select(*product_cols).where(among(session, Product.id, ids)))
             return {r[0]: product_view(tuple(r)) for r in rows}
 
         def many_states(
@@ -321,7 +322,8 @@ def load_books(session: Session, *, whole: bool = False) -> Books:
             for entity, ids in by_type.items():
                 rows = session.execute(
                     select(SyncJob.record_id, *state_cols).where(
-                        SyncJob.entity_type == entity.value, SyncJob.record_id.in_(ids)
+                        SyncJob.entity_type == entity.value,
+                        among(session, SyncJob.record_id, ids),
                     )
                 )
                 for record_id, *rest in rows:

@@ -26,20 +26,26 @@ import threading
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select, union_all, update
+from sqlalchemy import and_, case, func, literal, or_, select, true, union_all, update
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from booksync.connectors.registry import tools as installed_tools
 from booksync.domain.types import EntityType, SyncStatus
 from booksync.store.models import Client, Document, Integration, Supplier, SyncJob, Tenant
 from booksync.sync.holding import job_name
-from booksync.sync.states import check
+from booksync.sync.states import TRANSITIONS, check
 from booksync.sync.timeline import event
 
 #: Dependencies (clients, suppliers, products) are claimed before the documents that need them.
 DEPENDENCY_TYPES = (EntityType.CLIENT.value, EntityType.SUPPLIER.value, EntityType.PRODUCT.value)
 PRIORITY = case((SyncJob.entity_type.in_(DEPENDENCY_TYPES), 0), else_=1)
 PENDING, IN_FLIGHT = SyncStatus.PENDING.value, SyncStatus.IN_FLIGHT.value
+#: Where `claim` and `recover` both take a job.
+TARGET = TRANSITIONS["claim"].target.value
+assert TRANSITIONS["recover"].target.value == TARGET
+#: Rows per IN list.
+CHUNK = 1000
 #: A turn's size for a tenant whose tool is not installed (or jobs with no tenant yet).
 DEFAULT_BATCH = 50
 
@@ -95,19 +101,22 @@ def claim(
     up before anything is created again; one the dead worker claimed but never sent is not.
     """
     assign_tenants(session)
-    chosen = turns(now=now, lease=lease, limit=limit, after=ROTATION.after(worker))
+    postgres = session.get_bind().dialect.name == "postgresql"
+    chosen = turns(
+        now=now, lease=lease, limit=limit, after=ROTATION.after(worker), lateral=postgres
+    )
     stmt = (
         select(SyncJob)
         .where(SyncJob.id.in_(chosen), due_filter(now, lease))
         .order_by(SyncJob.id)
         .execution_options(populate_existing=True)
     )
-    if session.get_bind().dialect.name == "postgresql":
+    if postgres:
         stmt = stmt.with_for_update(skip_locked=True, of=SyncJob)
-    claimed = []
-    for job in session.scalars(stmt):
+    claimed = list(session.scalars(stmt))
+    for job in claimed:
         if job.status == IN_FLIGHT:
-            transition = check("recover", job.status, job_name(job))
+            check("recover", job.status, job_name(job))
             event(
                 session,
                 job,
@@ -115,13 +124,30 @@ def claim(
                 f"{worker} took over a push left unfinished by {job.claimed_by}",
             )
         else:
-            transition = check("claim", job.status, job_name(job))
-        job.status = transition.target.value
-        job.claimed_by = worker
-        job.claimed_at = now
-        job.claim_token = (job.claim_token or 0) + 1
-        claimed.append(job)
-    session.flush()
+            check("claim", job.status, job_name(job))
+    # One statement for the whole claim (the rows are locked: each token is the one read, plus 1),
+    # instead of an UPDATE a job from the unit of work's flush.
+    for start in range(0, len(claimed), CHUNK):
+        ids = [job.id for job in claimed[start : start + CHUNK]]
+        session.execute(
+            update(SyncJob)
+            .where(SyncJob.id.in_(ids))
+            .values(
+                status=TARGET,
+                claimed_by=worker,
+                claimed_at=now,
+                claim_token=func.coalesce(SyncJob.claim_token, 0) + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    for job in claimed:
+        for key, value in (
+            ("status", TARGET),
+            ("claimed_by", worker),
+            ("claimed_at", now),
+            ("claim_token", (job.claim_token or 0) + 1),
+        ):
+            set_committed_value(job, key, value)
     ROTATION.served(worker, {job.tenant_id or 0 for job in claimed})
     return claimed
 
@@ -136,7 +162,7 @@ def batch_sizes(limit: int) -> dict[str, int]:
     return sizes
 
 
-def turns(*, now: datetime, lease: timedelta, limit: int, after: int) -> Any:
+def turns(*, now: datetime, lease: timedelta, limit: int, after: int, lateral: bool = False) -> Any:
     """The ids of the jobs one claim takes, as a subquery (window functions, no lock of its own).
 
     First per tenant (one aggregate over the due jobs): its most urgent level (dependencies, else
@@ -145,7 +171,8 @@ def turns(*, now: datetime, lease: timedelta, limit: int, after: int) -> Any:
     first turn starts within `limit` go on. Their jobs of that level are numbered in order
     (`ROW_NUMBER() OVER (PARTITION BY tenant ...)`) and cut into turns; every tenant's first turn
     comes before anyone's second, and a turn is taken whole while it fits in `limit` (the very
-    first one, cut to `limit`, always).
+    first one, cut to `limit`, always). With `lateral` (PostgreSQL), only each tenant's first
+    `limit` jobs are numbered.
     """
     tenant = func.coalesce(SyncJob.tenant_id, 0)
     flying = aliased(SyncJob)
@@ -209,10 +236,38 @@ def turns(*, now: datetime, lease: timedelta, limit: int, after: int) -> Any:
     # Two branches, so that the first can walk the (tenant_id, status, id) index; the second
     # (jobs with no tenant yet) is read only when they were chosen.
     no_tenant_chosen = select(chosen.c.tenant).where(chosen.c.tenant == 0).exists()
-    jobs_of_chosen = union_all(
-        of_chosen(SyncJob.tenant_id == chosen.c.tenant),
-        of_chosen(SyncJob.tenant_id.is_(None) & (chosen.c.tenant == 0)).where(no_tenant_chosen),
-    ).subquery("jobs_of_chosen")
+    if lateral:
+        # A job after its tenant's first `limit` cannot be in this claim (each comes after every
+        # earlier one of its tenant): each tenant's are cut there before they are numbered, so a
+        # claim reads a claim's worth of jobs, not the whole backlog.
+        first = (
+            select(SyncJob.id)
+            .where(SyncJob.tenant_id == chosen.c.tenant, due, chosen.c.top == PRIORITY)
+            .order_by(SyncJob.id)
+            .limit(limit)
+            .lateral("first")
+        )
+        unassigned = (
+            select(SyncJob.id)
+            .where(SyncJob.tenant_id.is_(None), due, chosen.c.top == PRIORITY)
+            .where(chosen.c.tenant == 0)
+            .order_by(SyncJob.id)
+            .limit(limit)
+            .lateral("unassigned")
+        )
+        picked = (chosen.c.tenant, chosen.c.held, chosen.c.wrapped, chosen.c.unit)
+        jobs_of_chosen = union_all(
+            select(first.c.id, *picked).select_from(chosen).join(first, true()),
+            select(unassigned.c.id, *picked)
+            .select_from(chosen)
+            .join(unassigned, true())
+            .where(no_tenant_chosen),
+        ).subquery("jobs_of_chosen")
+    else:
+        jobs_of_chosen = union_all(
+            of_chosen(SyncJob.tenant_id == chosen.c.tenant),
+            of_chosen(SyncJob.tenant_id.is_(None) & (chosen.c.tenant == 0)).where(no_tenant_chosen),
+        ).subquery("jobs_of_chosen")
     numbered = select(
         jobs_of_chosen,
         func.row_number()
@@ -255,7 +310,18 @@ def assign_tenants(session: Session, limit: int = 5000) -> int:
         select(Supplier.tenant_id).where(Supplier.id == Document.supplier_id).scalar_subquery(),
     )
     tenant = select(party).where(Document.id == SyncJob.record_id).scalar_subquery()
-    ids = [*session.scalars(docs.order_by(SyncJob.id).limit(limit))]
+    # The ids as a subquery (of its own copy of the table), not a list of thousands of parameters.
+    queued = aliased(SyncJob)
+    ids = (
+        select(queued.id)
+        .where(
+            queued.tenant_id.is_(None),
+            queued.status == PENDING,
+            queued.entity_type.not_in(DEPENDENCY_TYPES),
+        )
+        .order_by(queued.id)
+        .limit(limit)
+    )
     result = session.execute(
         update(SyncJob)
         .where(SyncJob.id.in_(ids))

@@ -31,6 +31,7 @@ from booksync.domain.rulebook import Tools
 from booksync.domain.totals import TaxRounding
 from booksync.domain.types import DocumentStatus, EntityType, SyncStatus
 from booksync.store.books import document_view, load_books, prime
+from booksync.store.bulk import among
 from booksync.store.document_views import tool_states
 from booksync.store.models import (
     SYNCABLE_MODELS,
@@ -80,7 +81,9 @@ def gate_round(
         job
         for start in range(0, len(ids), 500)
         for job in session.scalars(
-            select(SyncJob).where(SyncJob.id.in_(ids[start : start + 500])).order_by(SyncJob.id)
+            select(SyncJob)
+            .where(among(session, SyncJob.id, ids[start : start + 500]))
+            .order_by(SyncJob.id)
         )
     ]
     records = round_records(session, books, claimed)
@@ -361,7 +364,7 @@ def _load_records(session: Session, claimed: Sequence[SyncJob]) -> dict[tuple[st
     for model, ids in wanted.items():
         for start in range(0, len(ids), 500):  # a plan reads the whole book: bound each IN list
             chunk = ids[start : start + 500]
-            stmt = select(model).where(model.id.in_(chunk))  # type: ignore[attr-defined]
+            stmt = select(model).where(among(session, model.id, chunk))  # type: ignore[attr-defined]
             if model is Document:
                 stmt = stmt.options(
                     selectinload(Document.lines),  # their products: the views `_prime` reads

@@ -12,10 +12,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import Integer, case, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from booksync.domain.types import SyncStatus
+from booksync.store.bulk import among, rows_table, takes_rows
 from booksync.store.models import SyncJob
 from booksync.sync.states import check
 
@@ -38,7 +39,9 @@ def held(
         return {}
     found = session.scalars(
         select(SyncJob).where(
-            SyncJob.id.in_(ids), SyncJob.status == IN_FLIGHT, SyncJob.claimed_by == worker
+            among(session, SyncJob.id, ids),
+            SyncJob.status == IN_FLIGHT,
+            SyncJob.claimed_by == worker,
         )
     )
     return {
@@ -61,11 +64,11 @@ def start_attempt(
     ids = list(job_ids)
     if not ids:
         return
-    stmt = update(SyncJob).where(
-        SyncJob.id.in_(ids), SyncJob.claimed_by == worker, SyncJob.status == IN_FLIGHT
-    )
+    stmt = update(SyncJob).where(SyncJob.claimed_by == worker, SyncJob.status == IN_FLIGHT)
     if fence is not None:
-        stmt = stmt.where(fenced(fence, ids))
+        stmt = stmt.where(fenced(fence, ids, session))
+    else:
+        stmt = stmt.where(among(session, SyncJob.id, ids))
     session.execute(
         stmt.values(attempts=SyncJob.attempts + 1, uncertain=True).execution_options(
             synchronize_session=False
@@ -73,13 +76,25 @@ def start_attempt(
     )
 
 
-def fenced(fence: Fence, ids: Sequence[int]) -> Any:
-    """A WHERE clause: each of `ids` still under the claim token the worker got for it."""
+def fenced(fence: Fence, ids: Sequence[int], session: Session | None = None) -> Any:
+    """A WHERE clause: each of `ids` still under the claim token the worker got for it (an id the
+    fence does not name: any token). With a PostgreSQL `session`, the (id, token) pairs go as one
+    JSON document (`store/bulk.py`), not as a CASE of a branch an id."""
     known = [i for i in ids if i in fence]
     if not known:
         return SyncJob.id.in_(list(ids))
+    unknown = [i for i in ids if i not in fence]
+    if session is not None and takes_rows(session):
+        pairs = rows_table(
+            session,
+            "fence",
+            [("id", Integer()), ("token", Integer())],
+            [(i, fence[i]) for i in known],
+        )
+        mine = tuple_(SyncJob.id, SyncJob.claim_token).in_(select(pairs.c.id, pairs.c.token))
+        return or_(mine, among(session, SyncJob.id, unknown)) if unknown else mine
     tokens = case({i: fence[i] for i in known}, value=SyncJob.id, else_=SyncJob.claim_token)
-    return SyncJob.claim_token == tokens
+    return SyncJob.id.in_(list(ids)) & (SyncJob.claim_token == tokens)
 
 
 def release(session: Session, worker: str, job_ids: Iterable[int] | None = None) -> int:
@@ -106,9 +121,10 @@ def defer(
         ids = list(job_ids)
         if not ids:
             return 0
-        stmt = stmt.where(SyncJob.id.in_(ids))
         if fence is not None:
-            stmt = stmt.where(fenced(fence, ids))
+            stmt = stmt.where(fenced(fence, ids, session))
+        else:
+            stmt = stmt.where(among(session, SyncJob.id, ids))
     values: dict[str, Any] = {"status": PENDING, "claimed_by": None, "claimed_at": None}
     if until is not None:
         values["next_attempt_at"] = until

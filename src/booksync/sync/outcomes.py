@@ -8,14 +8,17 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, or_, update
+from sqlalchemy import JSON, Integer, Table, Text, bindparam, case, null, or_, update
 from sqlalchemy.orm import Session
 
 from booksync.domain.types import EntityType, SyncStatus
+from booksync.store.bulk import rows_table, takes_rows
 from booksync.store.models import SYNCABLE_MODELS, SyncJob
 from booksync.sync.holding import Fence, held
 from booksync.sync.moves import move as _move
 from booksync.sync.states import sources
+
+_TABLE: Table = SyncJob.__table__  # type: ignore[assignment]
 
 
 def succeed(
@@ -26,11 +29,14 @@ def succeed(
     *,
     fence: Fence | None = None,
     pushed: Mapping[int, dict[str, Any]] | None = None,
+    verification: Mapping[int, list[dict[str, str]] | None] | None = None,
 ) -> list[int]:
     """Mark (job id, version, remote id) synced in one statement; return jobs edited while in flight.
 
     `pushed` is what each job's push sent (JSON-safe payload fields, by job id), kept as the job's
-    `pushed_fields`: what the tool's version is compared with to find drift.
+    `pushed_fields`: what the tool's version is compared with to find drift. `verification` (by
+    job id) is where the tool booked it differently (`verification.py`; None: it agreed), written
+    in the same statement.
 
     Those keep the remote ID they earned and go back to pending, so their new version is pushed as
     an update of the object just created. Only jobs still under `worker`'s claim (with `fence`, the
@@ -38,54 +44,33 @@ def succeed(
     """
     if not synced:
         return []
-    table: Table = SyncJob.__table__  # type: ignore[assignment]
     if fence is not None:
         synced = [s for s in synced if s[0] in fence]
         if not synced:
             return []
-    fenced_by = (
-        table.c.claim_token == bindparam("b_token")
-        if fence is not None
-        else table.c.claimed_by == worker
-    )
-    session.execute(
-        update(table)
-        .where(
-            table.c.id == bindparam("b_id"),
-            table.c.record_version == bindparam("b_version"),
-            # An IN list cannot take part in an executemany: one equality per source state.
-            or_(*(table.c.status == state for state in sources("succeed"))),
-            fenced_by,
-        )
-        .values(
-            status=SyncStatus.SYNCED.value,
-            synced_version=bindparam("b_version"),
-            remote_id=bindparam("b_remote"),
-            last_error=None,
-            error_rule=None,
-            error_fix=None,
-            attempts=0,
-            uncertain=False,
-            blocked_reasons=[],
-            next_attempt_at=None,
-            claimed_by=None,
-            claimed_at=None,
-            updated_at=now,
-            **({"pushed_fields": bindparam("b_fields")} if pushed is not None else {}),
-        ),
-        [
-            {"b_id": j, "b_version": v, "b_remote": r}
-            | ({"b_token": fence[j]} if fence is not None else {})
-            | ({"b_fields": pushed.get(j)} if pushed is not None else {})
-            for j, v, r in synced
-        ],
-    )
-    remote = {j: r for j, _, r in synced}
-    edited = list(held(session, worker, remote, fence))
+    values: dict[str, Any] = {
+        "status": SyncStatus.SYNCED.value,
+        "last_error": None,
+        "error_rule": None,
+        "error_fix": None,
+        "attempts": 0,
+        "uncertain": False,
+        "blocked_reasons": [],
+        "next_attempt_at": None,
+        "claimed_by": None,
+        "claimed_at": None,
+        "updated_at": now,
+    }
+    if takes_rows(session):
+        moved = _succeed_rows(session, worker, synced, values, fence, pushed, verification)
+    else:
+        moved = _succeed_many(session, worker, synced, values, fence, pushed, verification)
+    remote = {j: r for j, _, r in synced if j not in moved}
+    edited = list(held(session, worker, remote, fence)) if remote else []
     if edited:
         session.execute(
-            update(table)
-            .where(table.c.id == bindparam("b_id"))
+            update(_TABLE)
+            .where(_TABLE.c.id == bindparam("b_id"))
             .values(
                 status=SyncStatus.PENDING.value,
                 remote_id=bindparam("b_remote"),
@@ -96,6 +81,110 @@ def succeed(
             [{"b_id": j, "b_remote": remote[j]} for j in edited],
         )
     return edited
+
+
+def _succeed_rows(
+    session: Session,
+    worker: str,
+    synced: Sequence[tuple[int, int, str]],
+    values: dict[str, Any],
+    fence: Fence | None,
+    pushed: Mapping[int, dict[str, Any]] | None,
+    verification: Mapping[int, list[dict[str, str]] | None] | None,
+) -> set[int]:
+    """`succeed` on PostgreSQL: one UPDATE joined to the batch's rows; the ids it marked."""
+    columns: list[tuple[str, Any]] = [
+        ("id", Integer()),
+        ("version", Integer()),
+        ("remote", Text()),
+        ("token", Integer()),
+    ]
+    extra: dict[str, Any] = {}
+    if pushed is not None:
+        columns.append(("fields", JSON()))
+    if verification is not None:
+        columns.append(("found", JSON()))
+    rows = [
+        (j, v, r, fence[j] if fence is not None else None)
+        + ((pushed.get(j),) if pushed is not None else ())
+        + ((verification.get(j),) if verification is not None else ())
+        for j, v, r in synced
+    ]
+    v = rows_table(session, "v", columns, rows)
+    if pushed is not None:
+        extra["pushed_fields"] = v.c.fields
+    if verification is not None:
+        extra["verification"] = v.c.found  # None: SQL NULL ("nothing differed")
+    fenced_by = (
+        _TABLE.c.claim_token == v.c.token if fence is not None else _TABLE.c.claimed_by == worker
+    )
+    result = session.execute(
+        update(_TABLE)
+        .where(
+            _TABLE.c.id == v.c.id,
+            _TABLE.c.record_version == v.c.version,
+            _TABLE.c.status.in_(sorted(sources("succeed"))),
+            fenced_by,
+        )
+        .values(synced_version=v.c.version, remote_id=v.c.remote, **values, **extra)
+        .returning(_TABLE.c.id)
+    )
+    return set(result.scalars())
+
+
+def _succeed_many(
+    session: Session,
+    worker: str,
+    synced: Sequence[tuple[int, int, str]],
+    values: dict[str, Any],
+    fence: Fence | None,
+    pushed: Mapping[int, dict[str, Any]] | None,
+    verification: Mapping[int, list[dict[str, str]] | None] | None,
+) -> set[int]:
+    """`succeed` elsewhere (SQLite): one executemany; the ids it marked, when its count says all."""
+    fenced_by = (
+        _TABLE.c.claim_token == bindparam("b_token")
+        if fence is not None
+        else _TABLE.c.claimed_by == worker
+    )
+    extra: dict[str, Any] = {}
+    if pushed is not None:
+        extra["pushed_fields"] = bindparam("b_fields")
+    if verification is not None:
+        # SQL NULL where it agreed ("nothing differed"), not JSON null.
+        extra["verification"] = case(
+            (bindparam("b_agreed"), null()), else_=bindparam("b_found", type_=JSON())
+        )
+    result = session.execute(
+        update(_TABLE)
+        .where(
+            _TABLE.c.id == bindparam("b_id"),
+            _TABLE.c.record_version == bindparam("b_version"),
+            # An IN list cannot take part in an executemany: one equality per source state.
+            or_(*(_TABLE.c.status == state for state in sources("succeed"))),
+            fenced_by,
+        )
+        .values(
+            synced_version=bindparam("b_version"),
+            remote_id=bindparam("b_remote"),
+            **values,
+            **extra,
+        ),
+        [
+            {"b_id": j, "b_version": v, "b_remote": r}
+            | ({"b_token": fence[j]} if fence is not None else {})
+            | ({"b_fields": pushed.get(j)} if pushed is not None else {})
+            | (
+                {"b_found": verification.get(j), "b_agreed": verification.get(j) is None}
+                if verification is not None
+                else {}
+            )
+            for j, v, r in synced
+        ],
+    )
+    if result.rowcount == len(synced):  # type: ignore[attr-defined]
+        return {j for j, _, _ in synced}
+    return set()  # some did not move: `held` finds which
 
 
 def reject(
@@ -176,6 +265,10 @@ def set_remote_ids(session: Session, entity: EntityType, pairs: Sequence[tuple[i
     if not pairs:
         return
     table: Table = SYNCABLE_MODELS[entity].__table__  # type: ignore[attr-defined]
+    if takes_rows(session):
+        v = rows_table(session, "v", [("id", Integer()), ("remote", Text())], pairs)
+        session.execute(update(table).where(table.c.id == v.c.id).values(remote_id=v.c.remote))
+        return
     session.execute(
         update(table)
         .where(table.c.id == bindparam("b_id"))

@@ -33,6 +33,7 @@ from booksync.connectors.protocol import (
     TransientError,
 )
 from booksync.domain.types import EntityType, SyncStatus
+from booksync.store.bulk import among
 from booksync.store.db import Store
 from booksync.store.models import SyncJob
 from booksync.sync import jobs
@@ -172,7 +173,7 @@ class Pusher:
         with self.store.session() as session:
             rows = session.execute(
                 select(SyncJob.id, SyncJob.claim_token).where(
-                    SyncJob.id.in_(ids),
+                    among(session, SyncJob.id, ids),
                     SyncJob.status == SyncStatus.IN_FLIGHT.value,
                     SyncJob.claimed_by == self.worker,
                 )

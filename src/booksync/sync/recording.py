@@ -128,6 +128,7 @@ class Recorder:
         jobs.set_remote_ids(
             session, entity, [(r.item.record_id, str(a.remote_id)) for r, a in synced]
         )
+        found = verification.found_by_job(synced)
         jobs.succeed(
             session,
             self.worker,
@@ -135,6 +136,7 @@ class Recorder:
             now,
             fence=self.fence,
             pushed={r.job_id: json_fields(r.item.payload) for r, _ in synced},
+            verification=found,
         )
         jobs.release_dependents(session, entity, [r.item.record_id for r, _ in synced], now)
         events = []
@@ -160,6 +162,7 @@ class Recorder:
         verification.record(
             session,
             [s for s in synced if self.fence is None or s[0].job_id in self.fence],
+            found,
             tool_label=self.tools.label(tool),
             tenant_name=tenant_name,
             report=report,

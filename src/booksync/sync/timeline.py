@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from booksync.store.bulk import insert_rows
 from booksync.store.models import SyncEvent, SyncJob
 
 
@@ -38,8 +39,7 @@ def event(
 
 def add_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Many events in one statement (a batch's successes)."""
-    if rows:
-        session.execute(insert(SyncEvent), list(rows))
+    insert_rows(session, SyncEvent.__table__, rows)  # type: ignore[arg-type]
 
 
 __all__ = ["add_events", "event"]

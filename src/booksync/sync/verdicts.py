@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Integer, Table, Text, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from booksync.domain.findings import Finding
 from booksync.domain.types import EntityType, SyncStatus
+from booksync.store.bulk import insert_rows, rows_table, takes_rows
 from booksync.store.models import SYNCABLE_MODELS, SyncEvent, SyncJob, SyncJobBlocker
 from booksync.sync import jobs
 from booksync.sync.states import TRANSITIONS, check
@@ -117,8 +118,9 @@ class Verdicts:
         self._write_blockers(session)
         self._queue(session, now)
         if self.events:
-            session.execute(
-                insert(SyncEvent),
+            insert_rows(
+                session,
+                SyncEvent.__table__,  # type: ignore[arg-type]
                 [
                     {
                         "entity_type": job.entity_type,
@@ -147,8 +149,7 @@ class Verdicts:
             for job_id in ids
             for t, i in sorted(self.blockers[job_id])
         ]
-        if rows:
-            session.execute(insert(SyncJobBlocker), rows)
+        insert_rows(session, SyncJobBlocker.__table__, rows)  # type: ignore[arg-type]
 
     def _queue(self, session: Session, now: datetime) -> None:
         """Each dependency has a job, and none is parked as synced (`jobs.queue_dependency`)."""
@@ -208,28 +209,32 @@ def _bulk_move(session: Session, name: str, moves: Sequence[_Move]) -> None:
     target = TRANSITIONS[name].target.value
     columns = sorted({k for m in moves for k in m.values})  # the same for every move of `name`
     by_column = {k: bindparam(f"v_{k}", type_=_TABLE.c[k].type) for k in columns}
-    result = session.execute(
-        update(_TABLE)
-        .where(
-            _TABLE.c.id == bindparam("b_id"),
-            _TABLE.c.record_version == bindparam("b_version"),
-            _TABLE.c.claim_token == bindparam("b_token"),
-            _TABLE.c.status == bindparam("b_status"),
+    if takes_rows(session):
+        all_moved = _move_rows(session, target, moves, columns)
+    else:
+        result = session.execute(
+            update(_TABLE)
+            .where(
+                _TABLE.c.id == bindparam("b_id"),
+                _TABLE.c.record_version == bindparam("b_version"),
+                _TABLE.c.claim_token == bindparam("b_token"),
+                _TABLE.c.status == bindparam("b_status"),
+            )
+            .values(status=target, claimed_by=None, claimed_at=None, **by_column),
+            [
+                {
+                    "b_id": m.job.id,
+                    "b_version": m.version,
+                    "b_token": m.job.claim_token,
+                    "b_status": m.job.status,
+                }
+                | {f"v_{k}": m.values[k] for k in columns}
+                for m in moves
+            ],
         )
-        .values(status=target, claimed_by=None, claimed_at=None, **by_column),
-        [
-            {
-                "b_id": m.job.id,
-                "b_version": m.version,
-                "b_token": m.job.claim_token,
-                "b_status": m.job.status,
-            }
-            | {f"v_{k}": m.values[k] for k in columns}
-            for m in moves
-        ],
-    )
-    sane = session.get_bind().dialect.supports_sane_multi_rowcount
-    if sane and result.rowcount == len(moves):  # type: ignore[attr-defined]
+        sane = session.get_bind().dialect.supports_sane_multi_rowcount
+        all_moved = sane and result.rowcount == len(moves)  # type: ignore[attr-defined]
+    if all_moved:
         for m in moves:
             set_committed_value(m.job, "status", target)
         return
@@ -273,6 +278,40 @@ def _bulk_move(session: Session, name: str, moves: Sequence[_Move]) -> None:
         elif m.job.id not in still:
             set_committed_value(m.job, "status", target)
         # Still in flight under another claim: taken over, its outcome is that worker's.
+
+
+def _move_rows(session: Session, target: str, moves: Sequence[_Move], columns: list[str]) -> bool:
+    """`_bulk_move`'s UPDATE on PostgreSQL: one statement joined to the moves' rows (`store/bulk.py`).
+    Whether every job moved."""
+    keys: list[tuple[str, Any]] = [
+        ("id", Integer()),
+        ("version", Integer()),
+        ("token", Integer()),
+        ("status", Text()),
+    ]
+    keys += [(f"v_{k}", _TABLE.c[k].type) for k in columns]
+    v = rows_table(
+        session,
+        "v",
+        keys,
+        [
+            (m.job.id, m.version, m.job.claim_token, m.job.status, *(m.values[k] for k in columns))
+            for m in moves
+        ],
+    )
+    values = {k: v.c[f"v_{k}"] for k in columns}
+    result = session.execute(
+        update(_TABLE)
+        .where(
+            _TABLE.c.id == v.c.id,
+            _TABLE.c.record_version == v.c.version,
+            _TABLE.c.claim_token == v.c.token,
+            _TABLE.c.status == v.c.status,
+        )
+        .values(status=target, claimed_by=None, claimed_at=None, **values)
+        .returning(_TABLE.c.id)
+    )
+    return len(result.all()) == len(moves)
 
 
 __all__ = ["Verdicts", "subjects"]

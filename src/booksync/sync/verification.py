@@ -23,7 +23,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, null, or_, tuple_, update
+from sqlalchemy import delete, insert, or_
 from sqlalchemy.orm import Session
 
 from booksync.connectors.protocol import (
@@ -90,29 +90,36 @@ def describe(found: Sequence[Difference]) -> str:
     )
 
 
+def found_by_job(
+    synced: Sequence[tuple[Ready, PushResult]],
+) -> dict[int, list[Difference] | None]:
+    """Each synced job's verification (job id -> its differences; None: the tool agreed), as
+    `jobs.succeed` keeps it in the statement that marks the job synced."""
+    return {
+        ready.job_id: differences(ready.item.payload, answer.booked) for ready, answer in synced
+    }
+
+
 def record(
     session: Session,
     synced: Sequence[tuple[Ready, PushResult]],
+    found: dict[int, list[Difference] | None],
     *,
     tool_label: str,
     tenant_name: str,
     report: Reporter,
 ) -> int:
-    """Keep each synced job's verification (None clears an earlier one); say every difference on
-    the timeline, in the log and to the person watching. Returns how many pushes differed."""
-    if not synced:
-        return 0
-    rows = []
+    """Say every difference `found` (`found_by_job`) on the timeline, in the log and to the person
+    watching. Returns how many pushes differed."""
     mismatched = 0
     for ready, answer in synced:
-        found = differences(ready.item.payload, answer.booked)
-        rows.append({"b_id": ready.job_id, "b_version": ready.version, "b_found": found})
-        if found is None:
+        differed = found.get(ready.job_id)
+        if differed is None:
             continue
         mismatched += 1
         text = (
             f"{ready.label} was booked differently by {tool_label} '{tenant_name}' "
-            f"({answer.remote_id}): {describe(found)}"
+            f"({answer.remote_id}): {describe(differed)}"
         )
         jobs.add_events(
             session,
@@ -126,28 +133,10 @@ def record(
                 }
             ],
         )
-        log.warning(text, extra={"outcome": "mismatch", "differences": found})
+        log.warning(text, extra={"outcome": "mismatch", "differences": differed})
         fix = f"booksync doctor {ready.item.entity.value} {ready.item.reference!r}"
         report.notice(Notice("warning", text, fix))
         report.result.mismatched += 1
-    table: Table = SyncJob.__table__  # type: ignore[assignment]
-    same = table.c.record_version == bindparam("b_version")
-    found_rows = [r for r in rows if r["b_found"] is not None]
-    if found_rows:
-        session.execute(
-            update(table)
-            .where(table.c.id == bindparam("b_id"), same)
-            .values(verification=bindparam("b_found")),
-            found_rows,
-        )
-    agreed = [(r["b_id"], r["b_version"]) for r in rows if not r["b_found"]]
-    for start in range(0, len(agreed), 500):  # SQL NULL, not JSON null: "nothing differed"
-        pairs = agreed[start : start + 500]
-        session.execute(
-            update(table)
-            .where(tuple_(table.c.id, table.c.record_version).in_(pairs))
-            .values(verification=null())
-        )
     return mismatched
 
 
