@@ -25,6 +25,7 @@ the time until the emulator has it (NOTIFY on PostgreSQL; the poll interval with
 
     python -m bench scale                                    # 1,000 tenants x 100 invoices
     python -m bench.scale --tenants 50 --invoices 100 --factor 20 --workers 1,2
+    python -m bench scale --tenants 200 --invoices 50 --factor 50 --no-baseline   # ~3 min a run
 """
 
 from __future__ import annotations
@@ -258,6 +259,7 @@ def bench(args: argparse.Namespace) -> None:
         least = setup.book.write_calls(BATCH) / scaled.app_per_minute * MINUTE
         timeout = args.timeout or max(1800.0, 4 * least + 600)
         plan = [("baseline: 1 process, one call at a time", 1, 1 if concurrency else None)]
+        plan = plan if args.baseline else []
         plan += [
             (
                 f"{n} process{'es' if n > 1 else ''}"
@@ -312,6 +314,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=_workers, default=[1, 2, 4], help="processes per run")
     parser.add_argument("--concurrency", type=int, default=4, help="calls at once per process")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per run at most")
+    parser.add_argument(
+        "--no-baseline",
+        dest="baseline",
+        action="store_false",
+        help="skip the one-process, one-call-at-a-time run (a before/after comparison of the "
+        "worker runs, when time is short)",
+    )
     parser.add_argument(
         "--two-way",
         action="store_true",

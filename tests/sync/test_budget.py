@@ -47,7 +47,10 @@ def ledgers(request: pytest.FixtureRequest) -> Iterator[tuple[object, object]]:
         url = request.getfixturevalue("pg_url")
         request.getfixturevalue("db_url")  # emptied
         one, two = Store(url), Store(url)
-        yield PgCounts(one), PgCounts(two)
+        counts = PgCounts(one), PgCounts(two)
+        yield counts
+        for each in counts:
+            each.close()
         one.dispose()
         two.dispose()
     else:
@@ -188,3 +191,18 @@ def test_worker_processes_share_one_budget_on_postgresql(db_url: str) -> None:
     t1, t2 = sum(c[0] for c in counts), sum(c[1] for c in counts)
     # 120 tries by three processes: 20 a minute per tenant and 30 for the app, not 3 x that
     assert t1 <= 20 and t2 <= 20 and t1 + t2 == 30
+
+
+@pytest.mark.parametrize("limit", [1, 3, 60, 5000])
+def test_the_bounds_a_store_checks_in_one_statement_are_pyrate_limiters_verdict(limit: int) -> None:
+    from booksync.connectors.lanes import Lane, bounds, decide
+
+    lane, now = Lane("xero|T1|m", limit, 60_000), 1_800_000_000_000
+    check = bounds(lane, now)
+    assert decide(lane, check.room, lambda _: now, now) == 0  # room left for one more call
+    # One more in the window: refused, until the call `offset` from the newest leaves it.
+    oldest = now - 1_000
+    assert decide(lane, check.room + 1, lambda n: oldest if n == check.offset else None, now) == (
+        oldest + lane.rate.interval - now + 1
+    )
+    assert check.start == now - lane.rate.interval

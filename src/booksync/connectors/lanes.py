@@ -7,6 +7,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pyrate_limiter import Rate, SlidingWindowLog
 
@@ -50,14 +51,47 @@ def decide(lane: Lane, counted: int, peek: Callable[[int], int | None], now_ms: 
     return max(1, decision.retry_after_ms or 1)
 
 
+@dataclass(frozen=True)
+class Bounds:
+    """pyrate-limiter's policy for one more call in a lane, as numbers a store can check in one
+    statement (`booksync.sync.budget_store`): the window's first millisecond, the most calls the
+    window may hold for the call to be admitted, and which call (from the newest) its wait reads."""
+
+    start: int
+    room: int
+    offset: int
+
+
+def bounds(lane: Lane, now_ms: int) -> Bounds:
+    rate = lane.rate
+    offset = _POLICY.blocking_offset(rate, 1)
+    return Bounds(_POLICY.window_start(rate, now_ms), _room(lane), -1 if offset is None else offset)
+
+
+@lru_cache(maxsize=16_384)
+def _room(lane: Lane) -> int:
+    """The most counted calls with which the policy still admits one more (-1: never), asked of
+    the policy itself (its verdict is monotonic in the count) rather than restated here."""
+    rate, low, high = lane.rate, -1, lane.limit
+    while high - low > 1:
+        middle = (low + high) // 2
+        if _POLICY.admit([rate], [middle], 1).allowed:
+            low = middle
+        else:
+            high = middle
+    return low
+
+
 __all__ = [
     "APP",
+    "Bounds",
     "DAY_MS",
     "MARGIN",
     "MINUTE_MS",
     "SECOND_MS",
     "WINDOW",
     "Lane",
+    "bounds",
     "decide",
     "wait_ms",
 ]

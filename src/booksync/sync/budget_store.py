@@ -4,11 +4,12 @@
 else (SQLite) this process's memory, which it says in a log line: a SQLite store has one worker.
 
 - PostgreSQL (`PgCounts`): a row per call counted in a lane's window (`rate_budget_calls`) and a
-  row per Retry-After hold (`rate_budget_holds`). One transaction checks every lane of a call under
-  transaction-level advisory locks on the lanes, decides with pyrate-limiter's `SlidingWindowLog`,
-  and counts the call in all of them or none. Calls in flight are session-level advisory locks, one
-  per place (`limit` of them per tenant), each on a pooled connection of its own for the call's
-  duration: a worker that dies loses its connection and so its places.
+  row per Retry-After hold (`rate_budget_holds`). One statement (a function, migration 0009) locks
+  every lane of a call, counts their windows against the bounds pyrate-limiter's `SlidingWindowLog`
+  sets (`lanes.bounds`), and counts the call in all of them or none; the wait is then pyrate-limiter's
+  `decide` on what it read. Calls in flight are session-level advisory locks, one per place (`limit`
+  of them per tenant), each on a pooled connection kept for the call's duration: a worker that dies
+  loses its connection and so its places.
 - Redis (`RedisCounts`): pyrate-limiter's `RedisBucket` per lane (a sorted set, checked and written
   by one Lua script), holds as expiring keys, and calls in flight as a sorted-set semaphore whose
   entries expire, so a dead worker's places come back.
@@ -22,18 +23,18 @@ import hashlib
 import logging
 import os
 import uuid
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import create_engine, delete, func, insert, select, text
+from sqlalchemy import create_engine, event, func, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.pool import NullPool
 
 from booksync.connectors.counts import Counts, LocalCounts
-from booksync.connectors.lanes import Lane, decide, wait_ms
+from booksync.connectors.lanes import Lane, bounds, decide, wait_ms
 from booksync.store.db import Store
-from booksync.store.models import RateBudgetCall, RateBudgetHold
+from booksync.store.models import RateBudgetHold
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def counts_for(store: Store, *, concurrency: int = 1) -> Counts:
     if url:
         return RedisCounts(url)
     if store.dialect == "postgresql":
-        return PgCounts(store)
+        return PgCounts(store, concurrency=concurrency)
     log.warning(
         "rate budget kept in this process only (a SQLite store has one worker): several workers "
         "on this store would each spend the tools' whole limits; use PostgreSQL to share it"
@@ -56,24 +57,12 @@ def counts_for(store: Store, *, concurrency: int = 1) -> Counts:
     return LocalCounts()
 
 
-#: How long a budget transaction waits for a lane's lock, and how long one left open by a paused
-#: worker (SIGSTOP) keeps its locks before PostgreSQL ends its session.
-LOCK_TIMEOUT, IDLE_TIMEOUT = "2s", "5s"
+#: How long a budget call waits for a lane's lock (another worker's call holds it for one statement).
+LOCK_TIMEOUT_MS = 2_000
 #: A place's connection idle this long (a worker hung mid-call) is ended by PostgreSQL (ms).
 PLACE_IDLE_MS = 600_000
 #: The wait said when the budget could not be read (milliseconds): the caller asks again.
 BUSY_MS = 200
-
-
-def _bounded(conn: Connection) -> None:
-    conn.execute(
-        text(
-            "SELECT set_config('lock_timeout', :lock, true), "
-            "set_config('idle_in_transaction_session_timeout', :idle, true)"
-        ),
-        {"lock": LOCK_TIMEOUT, "idle": IDLE_TIMEOUT},
-    )
-
 
 #: A worker's session idle this long inside a transaction is ended by PostgreSQL (milliseconds).
 IDLE_SESSION_MS = 10_000
@@ -87,8 +76,10 @@ def _bound_idle(dbapi_conn: Any, _record: Any) -> None:
 
 def end_abandoned_transactions(store: Store) -> None:
     """A worker's transactions are short; one left open by a paused worker (SIGSTOP) would keep its
-    row and lane locks from every other worker. On PostgreSQL, the store's new connections ask the
-    server to end a session idle that long inside a transaction (its locks go with it)."""
+    row locks from every other worker. On PostgreSQL, the store's new connections ask the server
+    to end a session idle that long inside a transaction (its locks go with it). (A transaction
+    paused inside a psycopg pipeline, as an `executemany` runs, is not idle to the server: the
+    budget's own calls are single statements for that reason.)"""
     from sqlalchemy import event
 
     if store.dialect != "postgresql" or event.contains(store.engine, "connect", _bound_idle):
@@ -97,96 +88,118 @@ def end_abandoned_transactions(store: Store) -> None:
     store.engine.pool.dispose()  # idle pooled connections are opened again, bounded
 
 
+def _bound_budget(dbapi_conn: Any, _record: Any) -> None:
+    with dbapi_conn.cursor() as cursor:
+        cursor.execute(f"SET lock_timeout = {LOCK_TIMEOUT_MS}")
+        # A worker hung with a place (SIGSTOP) gives it back when PostgreSQL ends its idle session;
+        # a call's own idle time is far shorter.
+        cursor.execute(f"SET idle_session_timeout = {PLACE_IDLE_MS}")
+
+
 def _lock_id(key: str) -> int:
     """A signed 64-bit advisory lock id for `key`, the same in every process."""
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
 
 
+_PG_TAKE = text(
+    "SELECT held, counted, blocking, taken FROM booksync_budget_take("
+    "CAST(:holds AS text[]), CAST(:lanes AS text[]), CAST(:locks AS bigint[]), "
+    "CAST(:starts AS bigint[]), CAST(:rooms AS integer[]), CAST(:offsets AS integer[]), "
+    "CAST(:now AS bigint), :count)"
+)
+_PG_FILL = text(
+    "SELECT booksync_budget_fill(CAST(:lane AS text), CAST(:lock AS bigint), "
+    "CAST(:start AS bigint), CAST(:at_least AS integer), CAST(:now AS bigint))"
+)
+_PG_ENTER = text("SELECT booksync_budget_enter(CAST(:places AS bigint[]))")
+_PG_LEAVE = text("SELECT pg_advisory_unlock(CAST(:k AS bigint))")
+
+
+def _peeked(at: int | None) -> Callable[[int], int | None]:
+    """pyrate-limiter's look at a lane's n-th newest call: the one the statement read (at the
+    offset `lanes.bounds` took from the same policy)."""
+    return lambda _offset: at
+
+
 class PgCounts:
-    """The budget in PostgreSQL, shared by every worker of the store."""
+    """The budget in PostgreSQL, shared by every worker of the store.
+
+    Every call is one statement on a small pool of autocommit connections of its own (migration
+    0009's functions): a lane's lock is held by the server for that statement only, never across
+    a round trip, so no worker (paused, or merely slow) holds the app lane while it runs. An
+    in-flight place is a session-level lock on one of those connections, kept out of the pool
+    until the call leaves it."""
 
     shared = True
     where = "PostgreSQL"
 
-    def __init__(self, store: Store) -> None:
-        self.engine = store.engine
-        #: An in-flight place is a connection of its own for the call's duration, opened for it
-        #: and closed with it (no pool: a place never shares a connection with the store's work).
-        self._places = create_engine(store.engine.url, poolclass=NullPool)
+    def __init__(self, store: Store, *, concurrency: int = 1) -> None:
+        # Pooled: a call reuses an open connection (a place holds one for the call's duration, a
+        # count for one statement). Past the pool's size, connections are opened and closed.
+        # Autocommit: each call is its own transaction, ended by the server with the statement.
+        self.engine = create_engine(
+            store.engine.url,
+            isolation_level="AUTOCOMMIT",
+            pool_size=max(2, concurrency + 2),
+            max_overflow=-1,
+            pool_recycle=PLACE_IDLE_MS / 2000,  # long before the server ends an idle session
+        )
+        event.listen(self.engine, "connect", _bound_budget)
+        # Its connections close with it, whether or not its owner calls `close`.
+        self._closed = weakref.finalize(self, self.engine.dispose)
 
     def take(self, holds: Sequence[str], lanes: Sequence[Lane], now_ms: int, count: bool) -> int:
         try:
             return self._take(holds, lanes, now_ms, count)
-        except DBAPIError as exc:  # a lane locked too long (a paused worker), or a lost connection
+        except DBAPIError as exc:  # a lane locked too long, or a lost connection
             log.warning("rate budget unavailable for a moment (%s): trying again shortly", exc.orig)
             return BUSY_MS
 
     def _take(self, holds: Sequence[str], lanes: Sequence[Lane], now_ms: int, count: bool) -> int:
-        if not lanes:  # a tool with no rate limits: only a Retry-After can hold it (one read)
-            with self.engine.connect() as conn:
-                held = conn.scalar(self._held(holds))
-            return max(0, int(held or 0) - now_ms)
-        with self.engine.begin() as conn:
-            _bounded(conn)
-            for key in sorted({lane.key for lane in lanes}):
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_id(key)})
-            held = conn.scalar(self._held(holds))
-            if held and held > now_ms:
-                return int(held - now_ms)
-            wait = 0
-            for lane in lanes:
-                wait = max(wait, self._wait(conn, lane, now_ms))
-            if wait or not count or not lanes:
-                return wait
-            conn.execute(insert(RateBudgetCall), [{"lane": x.key, "at_ms": now_ms} for x in lanes])
+        checks = [bounds(lane, now_ms) for lane in lanes]
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                _PG_TAKE,
+                {
+                    "holds": list(holds),
+                    "lanes": [lane.key for lane in lanes],
+                    "locks": [_lock_id(key) for key in sorted({lane.key for lane in lanes})],
+                    "starts": [check.start for check in checks],
+                    "rooms": [check.room for check in checks],
+                    "offsets": [check.offset for check in checks],
+                    "now": now_ms,
+                    "count": count,
+                },
+            ).one()
+        if row.held is not None and row.held > now_ms:
+            return int(row.held - now_ms)
+        if row.taken:
             return 0
-
-    @staticmethod
-    def _held(holds: Sequence[str]) -> Any:
-        return select(func.max(RateBudgetHold.until_ms)).where(RateBudgetHold.lane.in_(holds))
-
-    def _counted(self, conn: Connection, lane: Lane, now_ms: int) -> int:
-        """The lane's calls within its window (older ones are deleted on the way)."""
-        start = now_ms - lane.rate.interval
-        conn.execute(
-            delete(RateBudgetCall).where(
-                RateBudgetCall.lane == lane.key, RateBudgetCall.at_ms < start - 1
-            )
-        )
-        counted = conn.scalar(
-            select(func.count())
-            .select_from(RateBudgetCall)
-            .where(RateBudgetCall.lane == lane.key, RateBudgetCall.at_ms >= start)
-        )
-        return int(counted or 0)
-
-    def _wait(self, conn: Connection, lane: Lane, now_ms: int) -> int:
-        def peek(offset: int) -> int | None:
-            return conn.scalar(
-                select(RateBudgetCall.at_ms)
-                .where(RateBudgetCall.lane == lane.key)
-                .order_by(RateBudgetCall.at_ms.desc())
-                .offset(offset)
-                .limit(1)
-            )
-
-        return decide(lane, self._counted(conn, lane, now_ms), peek, now_ms)
+        counted: list[int] = row.counted or []
+        blocking: list[int | None] = row.blocking or []
+        wait = 0
+        for i, lane in enumerate(lanes):
+            at = blocking[i] if i < len(blocking) else None
+            wait = max(wait, decide(lane, counted[i], _peeked(at), now_ms))
+        # Not counted although every lane had room (a count asked for): a rare disagreement with
+        # the policy's numbers; asking again is always safe.
+        return max(wait, 1) if count and lanes and not wait else wait
 
     def fill(self, lane: Lane, at_least: int, now_ms: int) -> None:
         try:
-            self._fill(lane, at_least, now_ms)
+            with self.engine.connect() as conn:
+                conn.execute(
+                    _PG_FILL,
+                    {
+                        "lane": lane.key,
+                        "lock": _lock_id(lane.key),
+                        "start": bounds(lane, now_ms).start,
+                        "at_least": min(at_least, lane.limit),
+                        "now": now_ms,
+                    },
+                )
         except DBAPIError as exc:  # the correction waits for the next answer's headers
             log.warning("rate budget not corrected from the tool's headers: %s", exc.orig)
-
-    def _fill(self, lane: Lane, at_least: int, now_ms: int) -> None:
-        with self.engine.begin() as conn:
-            _bounded(conn)
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_id(lane.key)})
-            missing = min(at_least, lane.limit) - self._counted(conn, lane, now_ms)
-            if missing > 0:
-                conn.execute(
-                    insert(RateBudgetCall), [{"lane": lane.key, "at_ms": now_ms}] * missing
-                )
 
     def hold(self, key: str, until_ms: int) -> None:
         from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -196,43 +209,37 @@ class PgCounts:
             index_elements=["lane"],
             set_={"until_ms": func.greatest(RateBudgetHold.until_ms, stmt.excluded.until_ms)},
         )
-        with self.engine.begin() as conn:
+        with self.engine.connect() as conn:
             conn.execute(stmt)
 
     def enter(self, key: str, limit: int) -> object | None:
-        # The lock is the session's: autocommit, and the connection is kept until `leave`.
-        conn = self._places.connect().execution_options(isolation_level="AUTOCOMMIT")
+        places = [_lock_id(f"{key}#{place}") for place in range(limit)]
+        conn = self.engine.connect()
         try:
-            # A worker hung with a place (SIGSTOP) gives it back when PostgreSQL ends its idle
-            # session; a call's own idle time is far shorter.
-            conn.execute(text(f"SET idle_session_timeout = {PLACE_IDLE_MS}"))
-            for place in range(limit):
-                got = conn.scalar(
-                    text("SELECT pg_try_advisory_lock(:k)"), {"k": _lock_id(f"{key}#{place}")}
-                )
-                if got:
-                    return (conn, place, key)
+            number = conn.scalar(_PG_ENTER, {"places": places})
         except Exception:
             conn.invalidate()
             conn.close()
             raise
-        conn.close()
-        return None
+        if number is None:
+            conn.close()
+            return None
+        return (conn, places[number])
 
     def leave(self, place: object) -> None:
         assert isinstance(place, tuple)
         conn: Connection = place[0]
-        number: int = place[1]
-        key: str = place[2]
+        lock: int = place[1]
         try:
-            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _lock_id(f"{key}#{number}")})
+            if not conn.scalar(_PG_LEAVE, {"k": lock}):
+                raise RuntimeError("the place's lock was not held")
         except Exception:  # the lock must not outlive us on a pooled connection: drop it
             conn.invalidate()
         finally:
             conn.close()
 
     def close(self) -> None:
-        self._places.dispose()
+        self._closed()
 
 
 # Frees expired places, then takes one if fewer than ARGV[1] are held. KEYS[1]: the sorted set.
