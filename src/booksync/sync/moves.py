@@ -9,6 +9,7 @@ push learned about the tool; a job another worker took over is left alone (that 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import CursorResult, delete, insert, update
@@ -23,6 +24,21 @@ from booksync.sync.states import check
 
 #: What a push learned about the tool, kept when the record was edited while it was in flight.
 _KEPT_WHEN_EDITED = ("uncertain", "remote_id")
+
+
+def synced(now: datetime) -> dict[str, Any]:
+    """What a job reaching `synced` writes, however it got there: no error, no attempts, nothing
+    blocking or waiting."""
+    return {
+        "last_error": None,
+        "error_rule": None,
+        "error_fix": None,
+        "attempts": 0,
+        "uncertain": False,
+        "blocked_reasons": [],
+        "next_attempt_at": None,
+        "updated_at": now,
+    }
 
 
 def move(session: Session, job: SyncJob, version: int, name: str, values: dict[str, Any]) -> bool:

@@ -16,6 +16,7 @@ from booksync.store.bulk import rows_table, takes_rows
 from booksync.store.models import SYNCABLE_MODELS, SyncJob
 from booksync.sync.holding import Fence, held
 from booksync.sync.moves import move as _move
+from booksync.sync.moves import synced as synced_values
 from booksync.sync.states import sources
 
 _TABLE: Table = SyncJob.__table__  # type: ignore[assignment]
@@ -48,18 +49,10 @@ def succeed(
         synced = [s for s in synced if s[0] in fence]
         if not synced:
             return []
-    values: dict[str, Any] = {
+    values = synced_values(now) | {
         "status": SyncStatus.SYNCED.value,
-        "last_error": None,
-        "error_rule": None,
-        "error_fix": None,
-        "attempts": 0,
-        "uncertain": False,
-        "blocked_reasons": [],
-        "next_attempt_at": None,
         "claimed_by": None,
         "claimed_at": None,
-        "updated_at": now,
     }
     if takes_rows(session):
         moved = _succeed_rows(session, worker, synced, values, fence, pushed, verification)

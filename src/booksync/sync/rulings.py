@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from booksync.store.models import SyncJob
 from booksync.sync.moves import move as _move
 from booksync.sync.moves import set_blockers as _set_blockers
+from booksync.sync.moves import synced as synced_values
 
 
 def requeue(
@@ -33,17 +34,9 @@ def requeue(
 def skip(session: Session, job: SyncJob, version: int, *, now: datetime) -> bool:
     """Nothing to send (a document voided before it ever reached the tool): synced as it stands,
     with nothing written to the tool, by the `succeed` transition without a remote ID."""
-    values: dict[str, Any] = {
+    values = synced_values(now) | {
         "synced_version": version,
-        "last_error": None,
-        "error_rule": None,
-        "error_fix": None,
-        "attempts": 0,
-        "uncertain": False,
-        "blocked_reasons": [],
-        "next_attempt_at": None,
         "verification": null(),  # SQL NULL: nothing was booked, so nothing differs
-        "updated_at": now,
     }
     moved = _move(session, job, version, "succeed", values)
     _set_blockers(session, job, ())
