@@ -26,9 +26,10 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, replace
+from dataclasses import fields, is_dataclass, replace
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,22 @@ TAX_TYPES = [
 
 def _json(value: Any) -> str:
     return json.dumps(value, default=str, sort_keys=True)
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    return tuple(f.name for f in fields(cls)) if is_dataclass(cls) else None
+
+
+def _plain(value: Any) -> Any:
+    """`dataclasses.asdict` for what is stored as JSON at once: no deep copy of the leaves, and
+    each class's fields read once (the instant tool must cost next to nothing per element)."""
+    names = _field_names(type(value))
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _request_key(item: PushItem) -> str:
@@ -220,7 +237,7 @@ class RecordingTool(RecordingRead, RecordingChanges):
         # `reject` answers why the tool refuses the element: a message, or (message, rule id).
         refusal = self.reject(item) if self.reject else None
         reason, rule = refusal if isinstance(refusal, tuple) else (refusal, None)
-        payload = _json(asdict(item.payload))
+        payload = _json(_plain(item.payload))
         if not reason and self.unique_numbers and item.entity.is_document and not item.remote_id:
             taken = self.db.execute(
                 "SELECT remote_id FROM objects WHERE tenant=? AND entity=? AND reference=?",

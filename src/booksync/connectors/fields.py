@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -23,22 +24,52 @@ NOT_STORED = frozenset({"entity"})
 def payload_fields(payload: Payload) -> dict[str, Any]:
     """The payload as neutral fields: nested dataclasses as mappings, pairs (tracking) as mappings,
     lines as a list of mappings."""
-    out: dict[str, Any] = {}
-    for f in dataclasses.fields(payload):
-        if f.name in NOT_STORED:
-            continue
-        out[f.name] = _neutral(getattr(payload, f.name), f.name)
-    return out
+    return {
+        name: _neutral(getattr(payload, name), name)
+        for name in _field_names(type(payload)) or ()
+        if name not in NOT_STORED
+    }
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    """A dataclass's field names (None for any other type), read once per class: a pass walks
+    tens of thousands of payloads of a handful of classes."""
+    if dataclasses.is_dataclass(cls):
+        return tuple(f.name for f in dataclasses.fields(cls))
+    return None
 
 
 def _neutral(value: Any, name: str = "") -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _neutral(getattr(value, f.name), f.name) for f in dataclasses.fields(value)}
+    names = _field_names(type(value))
+    if names is not None:
+        return {n: _neutral(getattr(value, n), n) for n in names}
     if name == "tracking" and isinstance(value, tuple):
         return {str(k): str(v) for k, v in value}
     if isinstance(value, tuple | list):
         return [_neutral(v) for v in value]
     return value
+
+
+#: Values JSON takes as they are (exactly these types: an enum of str goes through `json_safe`).
+_AS_IS = frozenset({str, int, float, bool, type(None)})
+
+
+def _safe_neutral(value: Any, name: str = "") -> Any:
+    """`json_safe(_neutral(value, name))` in one walk, for what each push stores."""
+    cls = type(value)
+    if cls in _AS_IS:
+        return value
+    if cls is Decimal:
+        return format(value, "f")
+    names = _field_names(cls)
+    if names is not None:
+        return {n: _safe_neutral(getattr(value, n), n) for n in names}
+    if name == "tracking" and isinstance(value, tuple):
+        return {str(k): str(v) for k, v in value}
+    if cls is tuple or cls is list:
+        return [_safe_neutral(v) for v in value]
+    return json_safe(_neutral(value, name))
 
 
 def json_safe(value: Any) -> Any:
@@ -61,8 +92,11 @@ def json_safe(value: Any) -> Any:
 
 def json_fields(payload: Payload) -> dict[str, Any]:
     """`payload_fields(payload)`, JSON-safe: what a push sent, as stored for drift."""
-    out: dict[str, Any] = json_safe(payload_fields(payload))
-    return out
+    return {
+        name: _safe_neutral(getattr(payload, name), name)
+        for name in _field_names(type(payload)) or ()
+        if name not in NOT_STORED
+    }
 
 
 __all__ = ["NOT_STORED", "json_fields", "json_safe", "payload_fields"]
