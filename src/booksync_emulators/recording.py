@@ -29,7 +29,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import fields, is_dataclass, replace
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -85,9 +84,13 @@ def _json(value: Any) -> str:
     return json.dumps(value, default=str, sort_keys=True)
 
 
-@cache
+_NAMES: dict[type, tuple[str, ...] | None] = {}
+
+
 def _field_names(cls: type) -> tuple[str, ...] | None:
-    return tuple(f.name for f in fields(cls)) if is_dataclass(cls) else None
+    if cls not in _NAMES:
+        _NAMES[cls] = tuple(f.name for f in fields(cls)) if is_dataclass(cls) else None
+    return _NAMES[cls]
 
 
 def _plain(value: Any) -> Any:

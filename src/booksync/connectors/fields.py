@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -31,13 +30,17 @@ def payload_fields(payload: Payload) -> dict[str, Any]:
     }
 
 
-@functools.cache
+#: type -> its dataclass field names, or None for any other type.
+_NAMES: dict[type, tuple[str, ...] | None] = {}
+
+
 def _field_names(cls: type) -> tuple[str, ...] | None:
     """A dataclass's field names (None for any other type), read once per class: a pass walks
     tens of thousands of payloads of a handful of classes."""
-    if dataclasses.is_dataclass(cls):
-        return tuple(f.name for f in dataclasses.fields(cls))
-    return None
+    if cls not in _NAMES:
+        dataclass = dataclasses.is_dataclass(cls)
+        _NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls)) if dataclass else None
+    return _NAMES[cls]
 
 
 def _neutral(value: Any, name: str = "") -> Any:
