@@ -5,15 +5,19 @@ tenant's few jobs."""
 from __future__ import annotations
 
 import itertools
+import random
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
 
 from booksync.store.db import Store
 from booksync.store.models import Integration, SyncJob, Tenant
+from booksync.store.models.sync import PENDING_DEPENDENCIES, PENDING_DOCUMENTS
 from booksync.sync import jobs
+from booksync.sync.claiming import DEPENDENCY_TYPES, PENDING, turns
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
@@ -192,3 +196,96 @@ def test_a_second_worker_skips_the_rows_a_concurrent_claim_holds(db_url: str) ->
             assert mine and not {j.id for j in mine} & {j.id for j in theirs}
     finally:
         store.dispose()
+
+
+def test_a_turn_that_would_not_fit_whole_is_left_even_for_a_tenant_alone(
+    store: Store, worker: str
+) -> None:
+    (qbo,) = tenants(store, "quickbooks", 1)  # 30 a batch request: turns of 30
+    queue(store, qbo, "invoice", 500)
+    # Three turns fit in 100; the fourth (91-120) would not, and is not cut to fit.
+    assert by_tenant(claim(store, worker, limit=100)) == {qbo: 90}
+
+
+def test_postgresql_reads_by_index_what_the_aggregate_chooses(db_url: str) -> None:
+    """PostgreSQL takes each tenant's jobs by index reads (`lateral`), SQLite aggregates every due
+    job: on the same queues, with jobs not yet due, held, abandoned and with no tenant yet, both
+    choose the same jobs."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("the index reads are PostgreSQL's")
+    rng = random.Random(12)
+    store = Store(db_url)
+    try:
+        ids = [
+            *tenants(store, "xero", 3),
+            *tenants(store, "quickbooks", 2),
+            *tenants(store, "ledger", 1),
+            *tenants(store, "no-such-tool", 1),
+        ]
+        for _ in range(10):  # ten queues, one after the other
+            rows = []
+            for tenant in [*ids, None]:
+                # Some tenants with few dependencies queued, or none: documents at the top.
+                dependencies = rng.choice((0.0, 0.02, 0.1, 0.5))
+                for _ in range(rng.choice((0, 0, 3, 40, 130))):
+                    rows.append(_random_job(rng, tenant, dependencies))
+                if rng.random() < 0.3:  # its dependencies being pushed: its documents wait
+                    pushing = _random_job(rng, tenant, 1.0)
+                    rows.append(
+                        pushing | {"status": "in_flight", "claimed_at": NOW, "claimed_by": "w0"}
+                    )
+            with store.session() as s:
+                s.execute(update(SyncJob).values(status="synced"))  # a fresh queue each time
+                if rows:
+                    s.execute(insert(SyncJob), rows)
+            for limit in (2, 7, 60, 100, 400):
+                after = rng.choice([0, *ids])
+                with store.session() as s:
+                    lateral = _turn_ids(s, limit, after, lateral=True)
+                    aggregate = _turn_ids(s, limit, after, lateral=False)
+                assert lateral == aggregate, (limit, after)
+                assert len(lateral) <= limit
+    finally:
+        store.dispose()
+
+
+def _random_job(rng: random.Random, tenant: int | None, dependencies: float) -> dict[str, object]:
+    status, next_at, claimed_at = rng.choices(
+        [
+            ("pending", None, None),
+            ("pending", NOW + timedelta(minutes=3), None),  # not yet due
+            ("pending", NOW - timedelta(minutes=3), None),  # due again
+            ("in_flight", None, NOW - timedelta(minutes=1)),  # held by a live worker
+            ("in_flight", None, NOW - 2 * LEASE),  # abandoned
+            ("synced", None, None),
+        ],
+        weights=[70, 6, 6, 6, 6, 6],
+    )[0]
+    return {
+        "entity_type": rng.choice(("client", "supplier", "product"))
+        if rng.random() < dependencies
+        else rng.choice(("invoice", "credit_note", "sales_order")),
+        "record_id": next(_records),
+        "record_version": 1,
+        "tenant_id": tenant,
+        "status": status,
+        "attempts": 0,
+        "blocked_reasons": [],
+        "next_attempt_at": next_at,
+        "claimed_by": "w0" if claimed_at else None,
+        "claimed_at": claimed_at,
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
+
+
+def _turn_ids(s: Session, limit: int, after: int, *, lateral: bool) -> list[int]:
+    chosen = turns(now=NOW, lease=LEASE, limit=limit, after=after, lateral=lateral)
+    return sorted(s.scalars(chosen))
+
+
+def test_the_partial_indexes_hold_the_pending_jobs_of_each_level() -> None:
+    """The claim's reads write the indexes' predicates out; they must name the same levels."""
+    listed = ", ".join(f"'{t}'" for t in DEPENDENCY_TYPES)
+    assert f"status = '{PENDING}' AND entity_type IN ({listed})" == PENDING_DEPENDENCIES
+    assert f"status = '{PENDING}' AND entity_type NOT IN ({listed})" == PENDING_DOCUMENTS

@@ -13,7 +13,11 @@ tenant's backlog of 50,000 never starves another's five; tenants with nothing of
 before those a worker is pushing already, so several workers spread over the tenants. When fewer
 tenants have work than a claim has room for, they get a second turn each, then a third (one tenant
 alone gets the whole claim). A turn is never more than half the claim, so a claim always has room
-for two tenants.
+for two tenants. A turn is taken whole or not at all (only the claim's very first is ever cut).
+
+On PostgreSQL the same jobs are found by index reads (`_walked_turns`), tenant by tenant until the
+claim is full, so a claim costs about a claim's worth of jobs however long the backlog; SQLite
+aggregates every due job (`turns`). tests/sync/test_claiming.py checks that both choose the same.
 
 Fenced: every claim bumps the job's `claim_token`, and the worker's later writes name the token it
 got (`holding.py`, and the transitions in `jobs.py`), so a worker paused past its lease, whose jobs
@@ -26,13 +30,25 @@ import threading
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select, true, union_all, update
+from sqlalchemy import (
+    Integer,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from booksync.connectors.registry import tools as installed_tools
 from booksync.domain.types import EntityType, SyncStatus
 from booksync.store.models import Client, Document, Integration, Supplier, SyncJob, Tenant
+from booksync.store.models.sync import PENDING_DEPENDENCIES, PENDING_DOCUMENTS
 from booksync.sync.holding import job_name
 from booksync.sync.states import TRANSITIONS, check
 from booksync.sync.timeline import event
@@ -164,6 +180,7 @@ def batch_sizes(limit: int) -> dict[str, int]:
 
 def turns(*, now: datetime, lease: timedelta, limit: int, after: int, lateral: bool = False) -> Any:
     """The ids of the jobs one claim takes, as a subquery (window functions, no lock of its own).
+    With `lateral` (PostgreSQL), `_walked_turns` finds the same with index reads instead.
 
     First per tenant (one aggregate over the due jobs): its most urgent level (dependencies, else
     documents), how many jobs it has there, and its turn's size. Tenants are ordered, those with
@@ -171,9 +188,10 @@ def turns(*, now: datetime, lease: timedelta, limit: int, after: int, lateral: b
     first turn starts within `limit` go on. Their jobs of that level are numbered in order
     (`ROW_NUMBER() OVER (PARTITION BY tenant ...)`) and cut into turns; every tenant's first turn
     comes before anyone's second, and a turn is taken whole while it fits in `limit` (the very
-    first one, cut to `limit`, always). With `lateral` (PostgreSQL), only each tenant's first
-    `limit` jobs are numbered.
+    first one, cut to `limit`, always).
     """
+    if lateral:
+        return _walked_turns(now=now, lease=lease, limit=limit, after=after)
     tenant = func.coalesce(SyncJob.tenant_id, 0)
     flying = aliased(SyncJob)
     live = (flying.status == IN_FLIGHT) & (flying.claimed_at >= now - lease)
@@ -236,38 +254,154 @@ def turns(*, now: datetime, lease: timedelta, limit: int, after: int, lateral: b
     # Two branches, so that the first can walk the (tenant_id, status, id) index; the second
     # (jobs with no tenant yet) is read only when they were chosen.
     no_tenant_chosen = select(chosen.c.tenant).where(chosen.c.tenant == 0).exists()
-    if lateral:
-        # A job after its tenant's first `limit` cannot be in this claim (each comes after every
-        # earlier one of its tenant): each tenant's are cut there before they are numbered, so a
-        # claim reads a claim's worth of jobs, not the whole backlog.
-        first = (
-            select(SyncJob.id)
-            .where(SyncJob.tenant_id == chosen.c.tenant, due, chosen.c.top == PRIORITY)
-            .order_by(SyncJob.id)
-            .limit(limit)
-            .lateral("first")
-        )
-        unassigned = (
-            select(SyncJob.id)
-            .where(SyncJob.tenant_id.is_(None), due, chosen.c.top == PRIORITY)
-            .where(chosen.c.tenant == 0)
-            .order_by(SyncJob.id)
-            .limit(limit)
-            .lateral("unassigned")
-        )
-        picked = (chosen.c.tenant, chosen.c.held, chosen.c.wrapped, chosen.c.unit)
-        jobs_of_chosen = union_all(
-            select(first.c.id, *picked).select_from(chosen).join(first, true()),
-            select(unassigned.c.id, *picked)
-            .select_from(chosen)
-            .join(unassigned, true())
-            .where(no_tenant_chosen),
-        ).subquery("jobs_of_chosen")
-    else:
-        jobs_of_chosen = union_all(
-            of_chosen(SyncJob.tenant_id == chosen.c.tenant),
-            of_chosen(SyncJob.tenant_id.is_(None) & (chosen.c.tenant == 0)).where(no_tenant_chosen),
-        ).subquery("jobs_of_chosen")
+    jobs_of_chosen = union_all(
+        of_chosen(SyncJob.tenant_id == chosen.c.tenant),
+        of_chosen(SyncJob.tenant_id.is_(None) & (chosen.c.tenant == 0)).where(no_tenant_chosen),
+    ).subquery("jobs_of_chosen")
+    return _placed(jobs_of_chosen, limit)
+
+
+def _quoted(values: tuple[str, ...]) -> str:
+    """Code constants (record types) written into the SQL."""
+    assert all(v.isidentifier() for v in values)
+    return ", ".join(f"'{v}'" for v in values)
+
+
+#: The due jobs of the tenant `{tenant_id}` (NULL: jobs with no tenant yet, tenant 0) at `{level}`
+#: (0: dependencies, 1: documents), its first `{n}` in id order. Pending ones are read from the
+#: level's partial index (ix_sync_jobs_pending_dependencies, ix_sync_jobs_pending_documents): its
+#: predicate is written out word for word (`{pending}`, unqualified: only `j` has those columns),
+#: as a bound parameter could not prove it, and the rows are ordered by the index's own columns,
+#: so that walking the primary key cannot look cheaper (it does when the statistics still say
+#: every job has no tenant, as they do once the queue is filled). A read stops after `{n}` however
+#: long the backlog. Jobs in flight past their lease come from `flying`, read once per claim.
+_DUE = """
+    SELECT u.id FROM (
+        (SELECT j.id FROM sync_jobs j
+         WHERE j.tenant_id = {tenant_id} AND ({pending})
+           AND (j.next_attempt_at IS NULL OR j.next_attempt_at <= :now)
+         ORDER BY j.tenant_id, j.id LIMIT {n})
+        UNION ALL
+        (SELECT j.id FROM sync_jobs j
+         WHERE j.tenant_id IS NULL AND {tenant_id} IS NULL AND ({pending})
+           AND (j.next_attempt_at IS NULL OR j.next_attempt_at <= :now)
+         ORDER BY j.tenant_id, j.id LIMIT {n})
+        UNION ALL
+        SELECT f.id FROM flying f WHERE NOT f.live AND f.tenant = {tenant} AND f.level = {level}
+    ) u ORDER BY u.id LIMIT {n}"""
+
+
+def _due(tenant_id: str, tenant: str, level: int, n: str) -> str:
+    pending = PENDING_DEPENDENCIES if level == 0 else PENDING_DOCUMENTS
+    return _DUE.format(tenant_id=tenant_id, tenant=tenant, level=level, n=n, pending=pending)
+
+
+def _walked_turns(*, now: datetime, lease: timedelta, limit: int, after: int) -> Any:
+    """`turns` on PostgreSQL, reading a claim's worth of jobs instead of aggregating every due one.
+
+    The tenants, in rotation order (nothing in flight first, then from the tenant after `after`),
+    are walked one at a time (a recursive query) until their first turns fill the claim: each
+    tenant's first turn is counted with a read of at most a turn's size of its most urgent level.
+    The tenants walked with something due are those the aggregate would choose. Each then reads, in
+    id order, only as many jobs as could still be placed: its first turn, or what `limit` leaves
+    after every other chosen tenant's first turn (any later job of it comes after all of those and
+    its own earlier ones), plus one: that one, when there is one, lies past `limit`, so the turn it
+    ends (cut short here) is known not to fit, as it would be read whole. Turns are then laid out
+    as `turns` does (`_placed`).
+    """
+    sizes = batch_sizes(limit)
+    default = min(DEFAULT_BATCH, max(1, limit // 2))
+    params: dict[str, Any] = {
+        "now": now,
+        "cutoff": now - lease,
+        "after": after,
+        "limit": limit,
+        "default_unit": default,
+    }
+    whens = []
+    for i, (kind, size) in enumerate(sorted(sizes.items())):
+        params[f"kind_{i}"], params[f"size_{i}"] = kind, size
+        whens.append(f"WHEN :kind_{i} THEN :size_{i}")
+    unit = f"CASE i.kind {' '.join(whens)} ELSE :default_unit END" if whens else ":default_unit"
+    at = "q.{}[w.k + 1]"
+    walk = (at.format("ids"), at.format("tenants"))
+    walk_dependencies = _due(*walk, 0, at.format("units"))
+    walk_documents = _due(*walk, 1, at.format("units"))
+    read_dependencies = _due("c.tenant_id", "c.tenant", 0, "c.cap")
+    read_documents = _due("c.tenant_id", "c.tenant", 1, "c.cap")
+    order = "held, wrapped, tenant"
+    sql = f"""
+WITH RECURSIVE
+flying AS MATERIALIZED (
+    SELECT j.id, coalesce(j.tenant_id, 0) AS tenant,
+           CASE WHEN j.entity_type IN ({_quoted(DEPENDENCY_TYPES)}) THEN 0 ELSE 1 END AS level,
+           j.claimed_at >= :cutoff AS live
+    FROM sync_jobs j WHERE j.status = '{IN_FLIGHT}'
+),
+busy AS (
+    SELECT tenant, bool_or(level = 0) AS pushing FROM flying WHERE live GROUP BY tenant
+),
+candidates AS (
+    SELECT c.tenant_id, c.tenant, c.unit,
+           CASE WHEN b.tenant IS NULL THEN 0 ELSE 1 END AS held,
+           coalesce(b.pushing, false) AS pushing,
+           CASE WHEN c.tenant > :after THEN 0 ELSE 1 END AS wrapped
+    FROM (
+        SELECT t.id AS tenant_id, t.id AS tenant, {unit} AS unit
+        FROM tenants t LEFT JOIN integrations i ON i.id = t.integration_id
+        UNION ALL
+        SELECT NULL, 0, :default_unit
+    ) c
+    LEFT JOIN busy b ON b.tenant = c.tenant
+),
+queue AS MATERIALIZED (
+    SELECT array_agg(tenant_id ORDER BY {order}) AS ids,
+           array_agg(tenant ORDER BY {order}) AS tenants,
+           array_agg(unit ORDER BY {order}) AS units,
+           array_agg(held ORDER BY {order}) AS helds,
+           array_agg(wrapped ORDER BY {order}) AS wrappeds,
+           array_agg(pushing ORDER BY {order}) AS pushings,
+           count(*) AS n
+    FROM candidates
+),
+walk (k, through, tenant_id, tenant, unit, held, wrapped, top, first_turn) AS (
+    SELECT 0::bigint, 0::bigint, NULL::integer, 0, 0, 0, 0, 0, 0::bigint
+    UNION ALL
+    SELECT w.k + 1, w.through + d0.n + coalesce(d1.n, 0),
+           q.ids[w.k + 1], q.tenants[w.k + 1], q.units[w.k + 1], q.helds[w.k + 1],
+           q.wrappeds[w.k + 1], CASE WHEN d0.n > 0 THEN 0 ELSE 1 END, d0.n + coalesce(d1.n, 0)
+    FROM walk w
+    CROSS JOIN queue q
+    CROSS JOIN LATERAL (SELECT count(*) AS n FROM ({walk_dependencies}) x) d0
+    LEFT JOIN LATERAL (
+        SELECT count(*) AS n FROM ({walk_documents}) x
+        WHERE d0.n = 0 AND NOT q.pushings[w.k + 1]
+    ) d1 ON true
+    WHERE w.k < q.n AND w.through < :limit
+),
+chosen AS MATERIALIZED (
+    SELECT tenant_id, tenant, unit, held, wrapped, top,
+           greatest(first_turn, :limit - sum(first_turn) OVER () + first_turn) + 1 AS cap
+    FROM walk WHERE k > 0 AND first_turn > 0
+)
+SELECT d.id, c.tenant, c.held, c.wrapped, c.unit
+FROM chosen c CROSS JOIN LATERAL ({read_dependencies}) d WHERE c.top = 0
+UNION ALL
+SELECT d.id, c.tenant, c.held, c.wrapped, c.unit
+FROM chosen c CROSS JOIN LATERAL ({read_documents}) d WHERE c.top = 1
+"""
+    jobs_of_chosen = (
+        text(sql)
+        .bindparams(**params)
+        .columns(id=Integer, tenant=Integer, held=Integer, wrapped=Integer, unit=Integer)
+        .subquery("jobs_of_chosen")
+    )
+    return _placed(jobs_of_chosen, limit)
+
+
+def _placed(jobs_of_chosen: Any, limit: int) -> Any:
+    """The claim's ids among the chosen tenants' jobs (columns id, tenant, held, wrapped, unit):
+    numbered per tenant, cut into turns, laid out lap by lap and taken while they fit."""
     numbered = select(
         jobs_of_chosen,
         func.row_number()
@@ -298,11 +432,7 @@ def turns(*, now: datetime, lease: timedelta, limit: int, after: int, lateral: b
 def assign_tenants(session: Session, limit: int = 5000) -> int:
     """Documents' jobs queued with no tenant yet get their client's (or supplier's), so that claiming
     can take each tenant's in turn. (Gating sets it again from what the rules evaluate.)"""
-    docs = select(SyncJob.id).where(
-        SyncJob.tenant_id.is_(None),
-        SyncJob.status == PENDING,
-        SyncJob.entity_type.not_in(DEPENDENCY_TYPES),
-    )
+    docs = _unassigned_documents(SyncJob)
     if session.scalar(docs.limit(1)) is None:
         return 0
     party = func.coalesce(
@@ -311,17 +441,7 @@ def assign_tenants(session: Session, limit: int = 5000) -> int:
     )
     tenant = select(party).where(Document.id == SyncJob.record_id).scalar_subquery()
     # The ids as a subquery (of its own copy of the table), not a list of thousands of parameters.
-    queued = aliased(SyncJob)
-    ids = (
-        select(queued.id)
-        .where(
-            queued.tenant_id.is_(None),
-            queued.status == PENDING,
-            queued.entity_type.not_in(DEPENDENCY_TYPES),
-        )
-        .order_by(queued.id)
-        .limit(limit)
-    )
+    ids = _unassigned_documents(aliased(SyncJob)).limit(limit)
     result = session.execute(
         update(SyncJob)
         .where(SyncJob.id.in_(ids))
@@ -329,6 +449,17 @@ def assign_tenants(session: Session, limit: int = 5000) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _unassigned_documents(jobs: Any) -> Any:
+    """The ids of documents' pending jobs with no tenant, oldest first: read from the pending
+    documents' index (its predicate written out, ordered by its columns), not from every pending
+    job, so that finding none costs next to nothing however long the queue."""
+    return (
+        select(jobs.id)
+        .where(jobs.tenant_id.is_(None), text(PENDING_DOCUMENTS))
+        .order_by(jobs.tenant_id, jobs.id)
+    )
 
 
 __all__ = [
