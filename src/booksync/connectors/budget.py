@@ -13,6 +13,13 @@ in-flight slots and one counted call, and the connector's first HTTP call to tha
 thread uses it instead of counting another (`slot`). A connector built inside `sharing(...)` (the
 engine builds them so) shares the engine's counts, lanes and short `max_wait`.
 
+When a call is over, its count moves to that moment (`Counts.restamp`). The tool counts a call when
+it arrives; the permit counted it before the push was marked sent and its payload built, which on
+a loaded machine takes longer than our windows' margin, and varies from call to call: a window
+started at the count would end before the tool's, and a tenant's next call arrive while the tool
+still counts the first (a 429). Counted at its end, a call is never counted earlier than the tool
+counts it.
+
 The parts: lanes and pyrate-limiter's verdict `lanes.py`; where counts live `counts.py`; sharing
 and permits `permits.py`; the tool's rate headers `rate_headers.py`. Their names stay importable
 from here.
@@ -144,9 +151,12 @@ class RateBudget:
 
     def try_take(self, tenant: str) -> float:
         """Count one call to `tenant` if it fits now (0.0); else the seconds until it would."""
-        return (
-            self.counts.take(self._holds(tenant), self.lanes(tenant), self._now_ms(), True) / 1000
-        )
+        return self._try_take(tenant)[0]
+
+    def _try_take(self, tenant: str) -> tuple[float, int]:
+        """(seconds to wait, 0.0 when counted; the millisecond it was counted at, or asked at)."""
+        now = self._now_ms()
+        return self.counts.take(self._holds(tenant), self.lanes(tenant), now, True) / 1000, now
 
     def permit(self, tenant: str) -> Permit | float:
         """An in-flight place and a counted call for `tenant`, or the seconds to wait for them (a
@@ -154,29 +164,46 @@ class RateBudget:
         place = self.counts.enter(self.base(tenant), self.concurrency)
         if place is None:
             return PLACE_WAIT
-        wait = self.try_take(tenant)
+        wait, counted_at = self._try_take(tenant)
         if wait:
             self.counts.leave(place)
             return wait
-        return Permit(self, self.base(tenant), place)
+        return Permit(self, self.base(tenant), place, counted_at=counted_at)
 
     @contextmanager
     def slot(self, tenant: str) -> Iterator[None]:
         """Around one HTTP call: an in-flight place (unless the engine's permit holds one) and one
-        counted call (the permit's own, for its first call), waiting up to `max_wait`."""
+        counted call (the permit's own, for its first call), waiting up to `max_wait`.
+
+        When the call is over (answered or not), its count is moved to that moment (`restamp`):
+        the tool counts a call when it arrives, and a permit's call was counted before the push
+        was marked sent and its payload built, a delay that grows with the load. Counted at the
+        end, no call of ours is stamped before the tool stamped it, so our window never ends
+        before the tool's, whatever the delays were."""
         permit = permit_for(self.counts, self.base(tenant))
         if permit is not None:
-            if permit.used:
-                self._take(tenant)
+            counted_at = self._take(tenant) if permit.used else permit.counted_at
             permit.used = True
-            yield
+            try:
+                yield
+            finally:
+                self._over(tenant, counted_at)
             return
         place = self._enter(tenant)
         try:
-            self._take(tenant)
-            yield
+            counted_at = self._take(tenant)
+            try:
+                yield
+            finally:
+                self._over(tenant, counted_at)
         finally:
             self.counts.leave(place)
+
+    def _over(self, tenant: str, counted_at: int | None) -> None:
+        """The call counted at `counted_at` is over: count it now instead."""
+        now = self._now_ms()
+        if counted_at is not None and now > counted_at:
+            self.counts.restamp(self.lanes(tenant), counted_at, now)
 
     def _enter(self, tenant: str) -> object:
         deadline = time.monotonic() + self.max_wait
@@ -191,11 +218,12 @@ class RateBudget:
                 )
             time.sleep(POLL)
 
-    def _take(self, tenant: str) -> None:
+    def _take(self, tenant: str) -> int:
+        """Count one call to `tenant`, waiting up to `max_wait`; the millisecond it was counted at."""
         while True:
-            wait = self.try_take(tenant)
+            wait, counted_at = self._try_take(tenant)
             if wait <= 0:
-                return
+                return counted_at
             if wait > self.max_wait + MARGIN + 0.05:  # a whole window of ours may be waited out
                 raise RateLimited(
                     f"the rate limit for this tenant allows the next call in {wait:.0f} s",

@@ -25,6 +25,13 @@ class Counts(Protocol):
         counted in every lane when `count`). A call that does not fit is counted nowhere."""
         ...
 
+    def restamp(self, lanes: Sequence[Lane], from_ms: int, to_ms: int) -> None:
+        """Move one call counted at `from_ms` in each of `lanes` to `to_ms` (later: when the call
+        was over). The tool counts a call when it arrives, which is after we counted it (the
+        engine's permit counts before its push is marked sent and its payload built); a stamp no
+        earlier than the arrival keeps our window from ending before the tool's."""
+        ...
+
     def fill(self, lane: Lane, at_least: int, now_ms: int) -> None:
         """The tool counts more calls than we do (other apps, other workers): count phantom calls
         now, so the lane holds at least `at_least` in its window."""
@@ -72,6 +79,17 @@ class LocalCounts:
             for lane in lanes:
                 bisect.insort(self._logs[lane.key], now_ms)
             return 0
+
+    def restamp(self, lanes: Sequence[Lane], from_ms: int, to_ms: int) -> None:
+        with self._lock:
+            for lane in lanes:
+                log = self._logs.get(lane.key)
+                if not log:
+                    continue
+                at = bisect.bisect_left(log, from_ms)
+                if at < len(log) and log[at] == from_ms:
+                    del log[at]
+                    bisect.insort(log, to_ms)
 
     def fill(self, lane: Lane, at_least: int, now_ms: int) -> None:
         with self._lock:

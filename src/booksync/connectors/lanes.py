@@ -13,7 +13,9 @@ from pyrate_limiter import Rate, SlidingWindowLog
 
 #: The tenant name of the whole app's lanes (every tenant's calls), beside each tenant's own.
 APP = "*"
-#: Seconds our windows outlast the tool's: it stamps a call on arrival and rounds its own way.
+#: Seconds our windows outlast the tool's. A call's count is moved to when the call was over
+#: (`RateBudget.slot`), never before the tool stamped it on arrival; this margin covers the
+#: rest: millisecond rounding, and clocks a little apart (another machine's, the tool's).
 MARGIN = 0.25
 WINDOW = 60.0 + MARGIN
 SECOND_MS, MINUTE_MS, DAY_MS = 1_000, 60_000, 86_400_000

@@ -56,6 +56,8 @@ class Permit:
     base: str
     place: object | None
     used: bool = False
+    #: The millisecond (the budget's clock) its call was counted at, moved when the call is over.
+    counted_at: int | None = None
     _token: contextvars.Token[Mapping[tuple[int, str], Permit] | None] | None = field(
         default=None, repr=False
     )
