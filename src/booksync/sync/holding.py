@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, case, or_, select, tuple_, update
+from sqlalchemy import Integer, and_, case, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from booksync.domain.types import SyncStatus
@@ -92,7 +92,12 @@ def fenced(fence: Fence, ids: Sequence[int], session: Session | None = None) -> 
             [(i, fence[i]) for i in known],
         )
         mine = tuple_(SyncJob.id, SyncJob.claim_token).in_(select(pairs.c.id, pairs.c.token))
-        return or_(mine, among(session, SyncJob.id, unknown)) if unknown else mine
+        # The ids as an array as well: the rows are found by their key before the pairs are
+        # matched, whatever the planner guesses of the jobs in flight (guessing one, it matched
+        # the pairs against every job in flight, the JSON read again for each: 18 ms a batch of
+        # 50 with 1,000 in flight, 3 ms so).
+        batch = among(session, SyncJob.id, ids)
+        return and_(batch, or_(mine, among(session, SyncJob.id, unknown)) if unknown else mine)
     tokens = case({i: fence[i] for i in known}, value=SyncJob.id, else_=SyncJob.claim_token)
     return SyncJob.id.in_(list(ids)) & (SyncJob.claim_token == tokens)
 
