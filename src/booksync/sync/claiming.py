@@ -330,6 +330,14 @@ def _walked_turns(*, now: datetime, lease: timedelta, limit: int, after: int) ->
     read_dependencies = _due("c.tenant_id", "c.tenant", 0, "c.cap")
     read_documents = _due("c.tenant_id", "c.tenant", 1, "c.cap")
     order = "held, wrapped, tenant"
+    # Only tenants with something due are walked (a probe of each level's index, nearly empty when
+    # the queue is): a tenant with nothing due adds no turn, and walking a thousand of them on
+    # every claim of an idle worker made its wake-up 30 ms slower.
+    has_dependencies, has_documents = (
+        f"SELECT 1 FROM sync_jobs j WHERE j.tenant_id = t.id AND ({pending}) "
+        "AND (j.next_attempt_at IS NULL OR j.next_attempt_at <= :now)"
+        for pending in (PENDING_DEPENDENCIES, PENDING_DOCUMENTS)
+    )
     sql = f"""
 WITH RECURSIVE
 flying AS MATERIALIZED (
@@ -349,6 +357,8 @@ candidates AS (
     FROM (
         SELECT t.id AS tenant_id, t.id AS tenant, {unit} AS unit
         FROM tenants t LEFT JOIN integrations i ON i.id = t.integration_id
+        WHERE EXISTS ({has_dependencies}) OR EXISTS ({has_documents})
+           OR EXISTS (SELECT 1 FROM flying f WHERE f.tenant = t.id AND NOT f.live)
         UNION ALL
         SELECT NULL, 0, :default_unit
     ) c
