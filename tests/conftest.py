@@ -88,3 +88,20 @@ def store(db_url: str) -> Iterator[Store]:
     opened = Store(db_url)
     yield opened
     opened.dispose()
+
+
+#: The Redis the budget tests share (database 15: nothing else of booksync's uses it).
+REDIS_URL = os.environ.get("BOOKSYNC_TEST_REDIS", "redis://127.0.0.1:6379/15")
+
+
+def _redis_or_skip() -> str:
+    """The test Redis's URL once it answers; a skip when it does not (a failure under CI=true)."""
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL).ping()
+    except Exception as exc:  # noqa: BLE001 - any failure to connect means "not reachable"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis is required under CI=true and is not reachable: {exc}")
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
+    return REDIS_URL

@@ -17,23 +17,11 @@ from booksync.connectors.budget import LocalCounts, RateBudget, RateHeaders, sha
 from booksync.connectors.protocol import Limits
 from booksync.store.db import Store
 from booksync.sync.budget_store import PgCounts, RedisCounts, counts_for
+from conftest import _redis_or_skip
 
-REDIS_URL = os.environ.get("BOOKSYNC_TEST_REDIS", "redis://127.0.0.1:6379/15")
 ROOT = Path(__file__).resolve().parents[2]
 XERO_LIKE = Limits({}, calls_per_minute=60, concurrency=5, calls_per_day=5000,
                    app_calls_per_minute=100)  # fmt: skip
-
-
-def _redis_or_skip() -> str:
-    try:
-        import redis
-
-        redis.Redis.from_url(REDIS_URL).ping()
-    except Exception as exc:  # noqa: BLE001 - any failure to connect means "not reachable"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Redis is required under CI=true and is not reachable: {exc}")
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
-    return REDIS_URL
 
 
 @pytest.fixture(params=["local", "postgresql", "redis"])

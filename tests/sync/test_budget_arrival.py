@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextvars
 import heapq
-import os
 import random
 import uuid
 from collections.abc import Callable, Iterator
@@ -23,8 +22,8 @@ from booksync.connectors.protocol import Limits
 from booksync.store.db import Store
 from booksync.sync.budget_store import PgCounts, RedisCounts
 from booksync_emulators.xero.limits import RateLimiter, XeroLimits
+from conftest import REDIS_URL, _redis_or_skip
 
-REDIS_URL = os.environ.get("BOOKSYNC_TEST_REDIS", "redis://127.0.0.1:6379/15")
 #: Xero's limits divided by 20, as `python -m bench scale` runs them: 3 a minute per tenant.
 TOOL = XeroLimits().scaled(20)
 LIMITS = Limits({}, calls_per_minute=TOOL.per_minute, concurrency=TOOL.concurrent,
@@ -49,14 +48,7 @@ def ledgers(request: pytest.FixtureRequest) -> Iterator[tuple[object, object]]:
         for each in (*counts, *stores):
             each.close() if isinstance(each, PgCounts) else each.dispose()
     else:
-        try:
-            import redis
-
-            redis.Redis.from_url(REDIS_URL).ping()
-        except Exception as exc:  # noqa: BLE001 - any failure to connect means "not reachable"
-            if os.environ.get("CI") == "true":
-                pytest.fail(f"Redis is required under CI=true and is not reachable: {exc}")
-            pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
+        _redis_or_skip()
         prefix = f"booksync:test:{uuid.uuid4().hex}:"
         one, two = RedisCounts(REDIS_URL, prefix=prefix), RedisCounts(REDIS_URL, prefix=prefix)
         yield one, two
