@@ -170,7 +170,8 @@ def _draft_one(
             "a worker is pushing it now; the next pass finds it done or takes it over"
         )
     assert tenant is not None  # pushable implies a connected tenant
-    item = build_push_item(books, record, tenant)
+    document = view if isinstance(view, DocumentView) else None  # its lines, read as rows
+    item = build_push_item(books, record, tenant, view=document)
     plan.item = item
     if item.remote_id is not None:
         plan.action = Action.UPDATE if job.synced_version is not None else Action.LINK

@@ -174,9 +174,17 @@ class Store:
         return self.engine.dialect.name
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A unit of work: committed when the block ends, rolled back whole if it raises."""
+    def session(self, *, durable: bool = True) -> Iterator[Session]:
+        """A unit of work: committed when the block ends, rolled back whole if it raises.
+
+        Not `durable` (PostgreSQL): the commit does not wait for the disk. Only for writes whose
+        loss in a server crash is the same as the worker dying before it made them, which the
+        engine recovers from: a claim, a round's verdicts, a batch's answers. The "sent" mark
+        before each call stays durable, and its flush carries every commit made before it to disk
+        first: a call never goes out while an earlier commit could still be lost."""
         with self.sessions() as session, session.begin():
+            if not durable and self.engine.dialect.name == "postgresql":
+                session.execute(text("SET LOCAL synchronous_commit = off"))
             yield session
 
     def dispose(self) -> None:

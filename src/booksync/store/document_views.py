@@ -9,7 +9,7 @@ in the tool as booksync last read it back (`remote_states`), for `document.edita
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ClauseElement, Connection, and_, func, select
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, object_session
 
 from booksync.domain.records import DocumentView, LineView, RemoteDocumentView
 from booksync.domain.types import EntityType
+from booksync.store.bulk import among
 from booksync.store.models import (
     Client,
     Document,
@@ -37,7 +38,7 @@ REMOTE_COLUMNS = (
 )
 
 
-def _remote(row: Iterable[Any]) -> RemoteDocumentView:
+def remote_view(row: Iterable[Any]) -> RemoteDocumentView:
     return RemoteDocumentView(*row)
 
 
@@ -55,7 +56,7 @@ def remote_matches(session: Session, document: Document) -> tuple[RemoteDocument
         )
         .order_by(RemoteDocument.remote_id)
     )
-    return tuple(_remote(r) for r in rows)
+    return tuple(remote_view(r) for r in rows)
 
 
 def document_view(
@@ -63,10 +64,12 @@ def document_view(
     *,
     matches: tuple[RemoteDocumentView, ...] | None = None,
     states: Mapping[int, str] | None = None,
+    lines: tuple[LineView, ...] | None = None,
 ) -> DocumentView:
     """The document as the rules see it. A document without a remote id reads what the tool holds
     under its number (one query) unless the caller read it already (`matches`); a linked one reads
-    its state in the tool (one query), which a caller reading in bulk passes in `states`."""
+    its state in the tool (one query), which a caller reading in bulk passes in `states`. Its
+    `lines` are its ORM lines unless the caller read them as rows (`priced_lines`)."""
     state = states.get(document.id) if states is not None else None
     if matches is None:
         session = object_session(document)
@@ -81,7 +84,9 @@ def document_view(
         document.client_id if document.client_id is not None else document.supplier_id or 0,
         document.currency,
         document.status,
-        tuple(
+        lines
+        if lines is not None
+        else tuple(
             LineView(
                 ln.position,
                 ln.product_id,
@@ -181,7 +186,7 @@ def iter_document_views(session: Session, *, batch: int = 10_000) -> Iterator[Do
                 found.append(view)
         matches = _batch_matches(session, lo, hi)
         states = _batch_tool_states(session, lo, hi)
-        priced = _priced_lines(session, list(matches)) if matches else {}
+        priced = priced_lines(session, list(matches)) if matches else {}
         for (
             doc_id, kind, number, client_id, supplier_id, currency, status, remote_id, issued,
             due, tracked,
@@ -189,7 +194,7 @@ def iter_document_views(session: Session, *, batch: int = 10_000) -> Iterator[Do
             party = client_id if client_id is not None else supplier_id
             mine = lines.get(doc_id)
             if doc_id in priced:
-                mine = priced[doc_id]
+                mine = list(priced[doc_id])
             elif mine is not None and doc_id in shuffled:
                 mine.sort(key=_position)
             for raw in (issued, due):
@@ -234,31 +239,33 @@ def _batch_matches(session: Session, lo: int, hi: int) -> dict[int, tuple[Remote
     )
     found: dict[int, list[RemoteDocumentView]] = defaultdict(list)
     for doc_id, *remote in rows:
-        found[doc_id].append(_remote(remote))
+        found[doc_id].append(remote_view(remote))
     return {doc_id: tuple(views) for doc_id, views in found.items()}
 
 
-def _priced_lines(session: Session, ids: list[int]) -> dict[int, list[LineView]]:
-    """The lines of these documents with their quantities and prices, in position order."""
-    rows = session.execute(
-        select(
-            DocumentLine.document_id,
-            DocumentLine.position,
-            DocumentLine.product_id,
-            DocumentLine.quantity,
-            DocumentLine.unit_price,
-            DocumentLine.description,
-            DocumentLine.tax_rate_id,
-        )
-        .where(DocumentLine.document_id.in_(ids))
-        .order_by(DocumentLine.document_id, DocumentLine.position)
-    )
+def priced_lines(session: Session, ids: Sequence[int]) -> dict[int, tuple[LineView, ...]]:
+    """The lines of these documents with their quantities and prices, in position order, as rows
+    (one read per 500 documents): a round of thousands of documents builds no ORM line for them."""
     found: dict[int, list[LineView]] = defaultdict(list)
-    for doc_id, position, product_id, quantity, unit_price, description, tax_rate_id in rows:
-        found[doc_id].append(
-            LineView(position, product_id, quantity, unit_price, description, tax_rate_id)
+    for start in range(0, len(ids), 500):
+        rows = session.execute(
+            select(
+                DocumentLine.document_id,
+                DocumentLine.position,
+                DocumentLine.product_id,
+                DocumentLine.quantity,
+                DocumentLine.unit_price,
+                DocumentLine.description,
+                DocumentLine.tax_rate_id,
+            )
+            .where(among(session, DocumentLine.document_id, ids[start : start + 500]))
+            .order_by(DocumentLine.document_id, DocumentLine.position, DocumentLine.id)
         )
-    return found
+        for doc_id, position, product_id, quantity, unit_price, description, tax_rate_id in rows:
+            found[doc_id].append(
+                LineView(position, product_id, quantity, unit_price, description, tax_rate_id)
+            )
+    return {doc_id: tuple(views) for doc_id, views in found.items()}
 
 
 # -- the tool's state of linked documents (`document.editable_in_tool`) ----------------------------

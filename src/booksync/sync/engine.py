@@ -157,7 +157,7 @@ class Engine:
     def _run(self, report: Reporter, max_wait: float) -> None:
         while not self.stop.is_set():
             now = self.clock.utcnow()
-            with self.store.session() as session:
+            with self.store.session(durable=False) as session:  # lost: claimed again
                 claimed = jobs.claim(
                     session, self.worker, limit=self.claim_limit, now=now, lease=self.lease
                 )
@@ -218,7 +218,7 @@ class Engine:
     # -- one round: evaluate, then push tenant by tenant ------------------------------------------------
 
     def _process(self, job_ids: Sequence[int], report: Reporter) -> None:
-        with self.store.session() as session:
+        with self.store.session(durable=False) as session:  # lost: gated again
             groups = gate_round(
                 session,
                 job_ids,

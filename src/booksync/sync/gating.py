@@ -26,13 +26,18 @@ from booksync.connectors.protocol import DocumentPayload, PushItem
 from booksync.domain.evaluation import Evaluator
 from booksync.domain.findings import Finding, Readiness, Status
 from booksync.domain.matching import linkable
-from booksync.domain.records import Books, DocumentView, Record, RemoteDocumentView
+from booksync.domain.records import Books, DocumentView, LineView, Record, RemoteDocumentView
 from booksync.domain.rulebook import Tools
 from booksync.domain.totals import TaxRounding
 from booksync.domain.types import DocumentStatus, EntityType, SyncStatus
 from booksync.store.books import document_view, load_books, prime
 from booksync.store.bulk import among
-from booksync.store.document_views import tool_states
+from booksync.store.document_views import (
+    REMOTE_COLUMNS,
+    priced_lines,
+    remote_view,
+    tool_states,
+)
 from booksync.store.models import (
     SYNCABLE_MODELS,
     Document,
@@ -259,11 +264,13 @@ def round_records(
     tools hold under the unsent documents' numbers. The engine's gate and the sync plan both read
     a round this way, so the plan sees what the pass will see."""
     records = _load_records(session, job_list)
-    _prime(books, records.values())
+    # The documents' lines as rows: the rules and the payloads read the views, not ORM lines.
+    lines = priced_lines(session, [r.id for r in records.values() if isinstance(r, Document)])
+    _prime(books, records.values(), lines)
     matches = _remote_matches(session, records.values())
     states = tool_states(session, records.values())  # document.editable_in_tool
     return {
-        key: (record, _view(books, record, matches.get(record.id, ()), states))
+        key: (record, _view(books, record, matches.get(record.id, ()), states, lines))
         for key, record in records.items()
     }
 
@@ -272,10 +279,11 @@ def _view(
     books: Books,
     record: Syncable,
     matches: tuple[RemoteDocumentView, ...],
-    states: dict[int, str] | None = None,
+    states: dict[int, str],
+    lines: dict[int, tuple[LineView, ...]],
 ) -> Record:
     if isinstance(record, Document):
-        return document_view(record, matches=matches, states=states or {})
+        return document_view(record, matches=matches, states=states, lines=lines.get(record.id, ()))
     entity = record.entity_type
     table = {EntityType.CLIENT: books.clients, EntityType.SUPPLIER: books.suppliers}.get(
         entity, books.products
@@ -283,7 +291,9 @@ def _view(
     return table[record.id]  # type: ignore[return-value]
 
 
-def _prime(books: Books, records: Iterable[Syncable]) -> None:
+def _prime(
+    books: Books, records: Iterable[Syncable], lines: dict[int, tuple[LineView, ...]]
+) -> None:
     """Read the clients, suppliers, products and sync states a round will evaluate, in bulk."""
     ids: dict[EntityType, set[int]] = defaultdict(set)
     for record in records:
@@ -291,7 +301,7 @@ def _prime(books: Books, records: Iterable[Syncable]) -> None:
         if isinstance(record, Document):
             party = EntityType.SUPPLIER if record.supplier_id else EntityType.CLIENT
             ids[party].add(record.client_id or record.supplier_id or 0)
-            ids[EntityType.PRODUCT].update(line.product_id for line in record.lines)
+            ids[EntityType.PRODUCT].update(line.product_id for line in lines.get(record.id, ()))
     prime(
         books,
         clients=ids[EntityType.CLIENT],
@@ -329,31 +339,27 @@ def _remote_matches(
     if not unsent:
         return {}
     numbers = sorted({d.number for d in unsent})
-    rows = sorted(
-        (
-            row
-            for start in range(0, len(numbers), 500)
-            for row in session.scalars(
-                select(RemoteDocument).where(
-                    RemoteDocument.entity.in_({d.kind for d in unsent}),
-                    RemoteDocument.number.in_(numbers[start : start + 500]),
-                )
+    held: dict[tuple[int | None, str, str], list[RemoteDocumentView]] = defaultdict(list)
+    for start in range(0, len(numbers), 500):
+        for row in session.execute(
+            select(RemoteDocument.tenant_id, RemoteDocument.entity, *REMOTE_COLUMNS).where(
+                RemoteDocument.entity.in_({d.kind for d in unsent}),
+                RemoteDocument.number.in_(numbers[start : start + 500]),
             )
-        ),
-        key=lambda r: r.remote_id,
-    )
+        ):
+            view = remote_view(row[2:])
+            held[(row.tenant_id, row.entity, view.number)].append(view)
     found: dict[int, tuple[RemoteDocumentView, ...]] = {}
     for document in unsent:
         party = document.party
         tenant = party.tenant_id if party is not None else None
-        found[document.id] = tuple(
-            RemoteDocumentView(
-                r.remote_id, r.number, r.contact_remote_id, r.total, r.currency, r.status
-            )
-            for r in rows
-            if r.tenant_id == tenant and r.entity == document.kind and r.number == document.number
-        )
+        views = held.get((tenant, document.kind, document.number))
+        found[document.id] = tuple(sorted(views, key=_remote_id)) if views else ()
     return found
+
+
+def _remote_id(view: RemoteDocumentView) -> str:
+    return view.remote_id
 
 
 def _load_records(session: Session, claimed: Sequence[SyncJob]) -> dict[tuple[str, int], Syncable]:
@@ -367,7 +373,6 @@ def _load_records(session: Session, claimed: Sequence[SyncJob]) -> dict[tuple[st
             stmt = select(model).where(among(session, model.id, chunk))  # type: ignore[attr-defined]
             if model is Document:
                 stmt = stmt.options(
-                    selectinload(Document.lines),  # their products: the views `_prime` reads
                     selectinload(Document.client),
                     selectinload(Document.supplier),
                 )

@@ -81,7 +81,9 @@ class Recorder:
             for ready, answer in zip(chunk, answers, strict=True)
             if answer.outcome in (Outcome.CREATED, Outcome.UPDATED) and answer.remote_id
         ]
-        with self.store.session() as session:
+        # Lost in a server crash, these answers are as if the worker died before writing them: the
+        # jobs stay marked sent, and the next worker looks them up before creating anything.
+        with self.store.session(durable=False) as session:
             if synced:
                 self._synced(session, synced, tool, tenant_name, show_success, report, now)
             done = {id(r) for r, _ in synced}
