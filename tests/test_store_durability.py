@@ -5,6 +5,7 @@ and everything else, waits for the disk as the server is set up to."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
 from booksync.store.db import Store
@@ -32,14 +33,16 @@ def test_only_a_unit_of_work_asked_not_to_be_durable_skips_waiting_for_the_disk(
 
 
 def test_a_not_durable_unit_of_work_still_commits_and_rolls_back_whole(store: Store) -> None:
-    with store.session(durable=False) as session:
-        session.execute(text("CREATE TABLE IF NOT EXISTS durability_probe (n INTEGER)"))
-        session.execute(text("INSERT INTO durability_probe VALUES (1)"))
+    # A table of the test's own, dropped after it: the store's schema is compared elsewhere.
     try:
         with store.session(durable=False) as session:
+            session.execute(text("CREATE TABLE durability_probe (n INTEGER)"))
+            session.execute(text("INSERT INTO durability_probe VALUES (1)"))
+        with pytest.raises(RuntimeError), store.session(durable=False) as session:
             session.execute(text("INSERT INTO durability_probe VALUES (2)"))
             raise RuntimeError("rolled back")
-    except RuntimeError:
-        pass
-    with store.session() as session:
-        assert session.scalars(text("SELECT n FROM durability_probe")).all() == [1]
+        with store.session() as session:
+            assert session.scalars(text("SELECT n FROM durability_probe")).all() == [1]
+    finally:
+        with store.session() as session:
+            session.execute(text("DROP TABLE IF EXISTS durability_probe"))
