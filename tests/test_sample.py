@@ -8,7 +8,6 @@ that write get a database of their own.
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,8 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from booksync.connectors.ledger.chart import DEFAULT_ACCOUNTS, default_tax_types
@@ -69,27 +67,17 @@ def books(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Loaded]:
     """The default sample, loaded once per database into a database of its own."""
-    drop: str | None = None
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("sample") / "sample.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         url = f"sqlite:///{path}"
-    else:
-        worker = make_url(request.getfixturevalue("pg_url"))
-        drop = f"booksync_sample_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(worker, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{drop}"'))
-        url = worker.set(database=drop).render_as_string(hide_password=False)
+    else:  # dropped when the session ends (conftest.pg_scratch)
+        url = request.getfixturevalue("pg_scratch")("booksync_sample")
     store = Store(url)
     with store.session() as s:
         summary = load_sample(s)
     yield Loaded(store, summary)
     store.dispose()
-    if drop is not None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{drop}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _all(session: Session, model: type[Any]) -> list[Any]:

@@ -4,7 +4,10 @@ embedded ledger: what they print, their JSON, and exit code 2 with a clear line 
 from __future__ import annotations
 
 import hashlib
+import shutil
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -16,15 +19,40 @@ from cli_support import data, invoke, ok
 AU = "Northwind IT AU"
 
 
+@pytest.fixture(scope="module")
+def demo_books(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample books with their ledgers connected, as `booksync demo` sets them up: made once
+    for the module (some 2.5 s), copied for each test by `books`."""
+    folder = tmp_path_factory.mktemp("demo")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BOOKSYNC_CACHE_DIR", str(folder / "cache"))
+        store = Store(f"sqlite:///{folder / 'books.db'}")
+        prepare_demo(store, folder)
+        store.dispose()
+    return folder
+
+
 @pytest.fixture
-def books(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The sample books with their ledgers connected (as `booksync demo` sets them up)."""
+def books(demo_books: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The sample books with their ledgers connected (as `booksync demo` sets them up) in
+    tmp_path: `demo_books`' store and ledger files, copied, with the tenants' ledger folder
+    (the one place the store names it) moved to tmp_path's, as `prepare_demo(store, tmp_path)`
+    leaves them."""
     monkeypatch.setenv("BOOKSYNC_CACHE_DIR", str(tmp_path / "cache"))
-    url = f"sqlite:///{tmp_path / 'books.db'}"
-    store = Store(url)
-    prepare_demo(store, tmp_path)
-    store.dispose()
-    yield url
+    shutil.copytree(demo_books / "ledgers", tmp_path / "ledgers")
+    # SQLite's backup copies the whole database, what its write-ahead log holds too.
+    with (
+        closing(sqlite3.connect(demo_books / "books.db")) as source,
+        closing(sqlite3.connect(tmp_path / "books.db")) as copy,
+    ):
+        source.backup(copy)
+        with copy:
+            moved = copy.execute(
+                "UPDATE tenants SET connection_detail = ? WHERE connection_detail = ?",
+                (str((tmp_path / "ledgers").resolve()), str((demo_books / "ledgers").resolve())),
+            ).rowcount
+    assert moved == 2  # the two ledger tenants the demo connects
+    yield f"sqlite:///{tmp_path / 'books.db'}"
 
 
 def file_hashes(tmp_path: Path) -> dict[str, str]:

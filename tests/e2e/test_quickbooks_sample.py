@@ -178,6 +178,7 @@ def add_small_line_invoice(session: Session, tenant: Tenant) -> None:
 def point_sample_at_quickbooks(
     store: Store, handle: QuickBooksEmulatorHandle, monkeypatch: pytest.MonkeyPatch
 ) -> QuickBooksSample:
+    """`store` holds the sample books as `booksync sample load` writes them (`sample_store`)."""
     company = handle.realm(0)
     company.name = COMPANY
     number_chart(company)
@@ -193,7 +194,6 @@ def point_sample_at_quickbooks(
     )
     handle.emulator.auth.consent_realm = company.realm_id
     with store.session() as s:
-        sample.load_sample(s)
         (tenant,) = connect_tool(
             s, "quickbooks", settings=settings, announce=browser, timeout=10, clock=handle.clock
         )
@@ -208,12 +208,12 @@ def point_sample_at_quickbooks(
 
 @pytest.fixture
 def quickbooks_sample(
-    store: Store,
+    sample_store: Store,
     quickbooks_emulator_factory: StartQuickBooks,
     monkeypatch: pytest.MonkeyPatch,
 ) -> QuickBooksSample:
     handle = quickbooks_emulator_factory(realms=1, account_numbers=True)
-    return point_sample_at_quickbooks(store, handle, monkeypatch)
+    return point_sample_at_quickbooks(sample_store, handle, monkeypatch)
 
 
 # --- what the tests check -------------------------------------------------------------------------

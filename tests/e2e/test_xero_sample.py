@@ -117,6 +117,7 @@ def add_purchases_account(org: Org) -> None:
 
 
 def point_sample_at_xero(store: Store, handle: XeroEmulatorHandle) -> XeroSample:
+    """`store` holds the sample books as `booksync sample load` writes them (`sample_store`)."""
     for org in handle.emulator.orgs.values():
         add_purchases_account(org)
     app = handle.emulator.auth.register_client("booksync-e2e", None)  # a PKCE app: no secret
@@ -128,7 +129,6 @@ def point_sample_at_xero(store: Store, handle: XeroEmulatorHandle) -> XeroSample
         }
     )
     with store.session() as s:
-        sample.load_sample(s)
         tenants = connect_tool(
             s, "xero", settings=settings, announce=browser, timeout=10, clock=handle.clock
         )
@@ -141,8 +141,8 @@ def point_sample_at_xero(store: Store, handle: XeroEmulatorHandle) -> XeroSample
 
 
 @pytest.fixture
-def xero_sample(store: Store, xero_emulator: XeroEmulatorHandle) -> XeroSample:
-    return point_sample_at_xero(store, xero_emulator)
+def xero_sample(sample_store: Store, xero_emulator: XeroEmulatorHandle) -> XeroSample:
+    return point_sample_at_xero(sample_store, xero_emulator)
 
 
 # --- what the tests check --------------------------------------------------------------------------

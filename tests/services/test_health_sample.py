@@ -9,13 +9,10 @@ charts imported, so the books are loaded and then connected and imported through
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from booksync.domain.evaluation import Evaluator, readiness_of
 from booksync.domain.findings import Finding, Readiness, Status
@@ -46,18 +43,12 @@ def checked(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Checked]:
     """The default sample with its ledger tenants connected and imported, and its health report."""
-    drop: str | None = None
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("health") / "sample.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         url = f"sqlite:///{path}"
-    else:
-        server = make_url(request.getfixturevalue("pg_url"))
-        drop = f"booksync_health_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{drop}"'))
-        url = server.set(database=drop).render_as_string(hide_password=False)
+    else:  # dropped when the session ends (conftest.pg_scratch)
+        url = request.getfixturevalue("pg_scratch")("booksync_health")
     store = Store(url)
     ledgers = tmp_path_factory.mktemp("ledgers")
     try:
@@ -92,10 +83,6 @@ def checked(
         yield Checked(report, readiness, roots, len(records))
     finally:
         store.dispose()
-        if drop is not None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{drop}" WITH (FORCE)'))
-            admin.dispose()
 
 
 def _key(finding: Finding) -> Key:

@@ -90,9 +90,10 @@ def check_plan_then_sync(
 
 
 def test_xero_a_plan_reads_only_and_the_pass_does_what_it_said(
-    store: Store,
+    sample_store: Store,
     xero_emulator: Any,  # noqa: F811 - the fixture imported above
 ) -> None:
+    store = sample_store
     sample = point_sample_at_xero(store, xero_emulator)
     orgs = xero_emulator.emulator.orgs
 
@@ -103,10 +104,11 @@ def test_xero_a_plan_reads_only_and_the_pass_does_what_it_said(
 
 
 def test_quickbooks_a_plan_reads_only_and_the_pass_does_what_it_said(
-    store: Store,
+    sample_store: Store,
     quickbooks_emulator_factory: Any,  # noqa: F811 - the fixture imported above
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    store = sample_store
     handle = quickbooks_emulator_factory(realms=1, account_numbers=True)
     sample = point_sample_at_quickbooks(store, handle, monkeypatch)
     realm = handle.realm(0)
