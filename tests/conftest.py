@@ -154,14 +154,9 @@ def _reset_for(conn: Connection) -> _Reset:
 @pytest.fixture(scope="session")
 def sample_sqlite(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite store holding the default sample books, loaded once per worker (`sample_store`)."""
-    from booksync.services.sample import load_sample
-
     path = tmp_path_factory.mktemp("sample") / "sample.db"
     shutil.copy(sqlite_template, path)
-    loaded = Store(f"sqlite:///{path}")
-    with loaded.session() as s:
-        load_sample(s)
-    loaded.dispose()
+    _load_sample(f"sqlite:///{path}")
     return path
 
 
@@ -169,14 +164,20 @@ def sample_sqlite(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactor
 def sample_pg(pg_scratch: Callable[..., str]) -> str:
     """The name of a PostgreSQL database holding the default sample books, loaded once per worker
     and never used but as the TEMPLATE of `sample_store`'s copies."""
+    url = pg_scratch("booksync_sample_template")
+    _load_sample(url)
+    return str(make_url(url).database)
+
+
+def _load_sample(url: str) -> None:
+    """Load the default sample books into the store at `url`, in a transaction of their own, and
+    close every connection (CREATE DATABASE ... TEMPLATE needs nobody connected to it)."""
     from booksync.services.sample import load_sample
 
-    url = pg_scratch("booksync_sample_template")
     loaded = Store(url)
     with loaded.session() as s:
         load_sample(s)
-    loaded.dispose()  # CREATE DATABASE ... TEMPLATE needs nobody connected to it
-    return str(make_url(url).database)
+    loaded.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
