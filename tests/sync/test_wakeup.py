@@ -77,7 +77,12 @@ def test_a_burst_of_saves_wakes_once_and_a_rolled_back_save_not_at_all(pg_store:
         for i in range(5):
             with pg_store.session() as s:
                 CLIENTS.create(s, {"name": f"Client {i}", "tenant": "Acme AU"})
+        # The server hands each commit's NOTIFY to the listening connection on its own schedule;
+        # on a loaded machine the fifth may still be on its way when the first is read. What
+        # `wait` promises is that every notification already queued is taken at once.
+        time.sleep(0.5)
         assert wakeup.wait(LONG_POLL, stop) is True
+        assert wakeup.notifications == 5
         assert wakeup.wait(0.3, stop) is False, "the burst's other notifications were taken too"
 
         with pytest.raises(RuntimeError), pg_store.session() as s:
