@@ -29,7 +29,7 @@ ENV_VAR = "BOOKSYNC_DATABASE_URL"
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: The newest migration's revision: the schema this booksync runs on. A new migration changes it
 #: (tests/test_store_revision.py checks it against the head Alembic reads from MIGRATIONS).
-HEAD_REVISION = "0010"
+HEAD_REVISION = "0011"
 #: Alembic's table holding a database's schema revision.
 VERSION_TABLE = "alembic_version"
 
