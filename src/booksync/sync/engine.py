@@ -35,7 +35,7 @@ from booksync.connectors.registry import tools as installed_tools
 from booksync.domain.records import DocumentView, TenantView
 from booksync.domain.rulebook import Tools
 from booksync.store.db import Store
-from booksync.store.models import Tenant
+from booksync.store.models import SyncJob, Tenant
 from booksync.sync import jobs
 from booksync.sync.budget_store import counts_for, end_abandoned_transactions
 from booksync.sync.fairness import Schedule, Turn
@@ -167,7 +167,7 @@ class Engine:
             if fence:
                 self.recorder.fence = fence
                 self.pusher.step("claimed", list(fence))
-                self._process(list(fence), report)
+                self._process(claimed, report)
                 continue
             with self.store.session() as session:
                 due = jobs.next_due_in(session, self.clock.utcnow(), self.lease)
@@ -217,11 +217,12 @@ class Engine:
 
     # -- one round: evaluate, then push tenant by tenant ------------------------------------------------
 
-    def _process(self, job_ids: Sequence[int], report: Reporter) -> None:
+    def _process(self, claimed: Sequence[SyncJob], report: Reporter) -> None:
+        job_ids = [job.id for job in claimed]
         with self.store.session(durable=False) as session:  # lost: gated again
             groups = gate_round(
                 session,
-                job_ids,
+                claimed,
                 clock=self.clock,
                 wait_delay=self.wait_delay,
                 tools=self.tools,

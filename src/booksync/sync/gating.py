@@ -67,30 +67,25 @@ class Ready:
 
 def gate_round(
     session: Session,
-    job_ids: Sequence[int],
+    claimed: Sequence[SyncJob],
     *,
     clock: Clock,
     wait_delay: timedelta,
     tools: Tools,
     report: Reporter,
 ) -> dict[Group, list[Ready]]:
-    """Evaluate the claimed jobs `job_ids`; return what is ready to push, grouped for batching.
+    """Evaluate the `claimed` jobs; return what is ready to push, grouped for batching.
 
+    The jobs are the claim's own objects, as it left them (claimed, locked, its token bumped),
+    taken into `session` without reading them again: every verdict is written guarded by the
+    record version and the claim token they carry, so a job taken over since is left alone.
     The rules run in memory over one bulk read of the round; the jobs they hold or let wait are
     written at the end in a few statements (`verdicts.py`), not a handful per job."""
     groups: dict[Group, list[Ready]] = defaultdict(list)
     books = load_books(session)
     evaluator = Evaluator(books, tools)
-    ids = sorted(job_ids)
-    claimed = [
-        job
-        for start in range(0, len(ids), 500)
-        for job in session.scalars(
-            select(SyncJob)
-            .where(among(session, SyncJob.id, ids[start : start + 500]))
-            .order_by(SyncJob.id)
-        )
-    ]
+    claimed = sorted(claimed, key=_job_id)
+    session.add_all(claimed)  # detached by the claim's commit: attached, not read again
     records = round_records(session, books, claimed)
     verdicts = Verdicts()
     rounding: dict[int, TaxRounding] = {}
@@ -356,6 +351,10 @@ def _remote_matches(
         views = held.get((tenant, document.kind, document.number))
         found[document.id] = tuple(sorted(views, key=_remote_id)) if views else ()
     return found
+
+
+def _job_id(job: SyncJob) -> int:
+    return job.id
 
 
 def _remote_id(view: RemoteDocumentView) -> str:
