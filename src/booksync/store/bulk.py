@@ -10,10 +10,10 @@ whatever the number of rows. SQLite keeps its executemany, which costs no round 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -32,6 +32,17 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
+
+T = TypeVar("T")
+
+#: Ids (or values) per IN list or array a bulk read sends: a read of the whole book stays bounded.
+CHUNK = 500
+
+
+def chunked(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    """`values` in slices of `size`, in order."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def takes_rows(session: Session) -> bool:

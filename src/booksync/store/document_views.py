@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, object_session
 
 from booksync.domain.records import DocumentView, LineView, RemoteDocumentView
 from booksync.domain.types import EntityType
-from booksync.store.bulk import among
+from booksync.store.bulk import among, chunked
 from booksync.store.models import (
     Client,
     Document,
@@ -247,7 +247,7 @@ def priced_lines(session: Session, ids: Sequence[int]) -> dict[int, tuple[LineVi
     """The lines of these documents with their quantities and prices, in position order, as rows
     (one read per 500 documents): a round of thousands of documents builds no ORM line for them."""
     found: dict[int, list[LineView]] = defaultdict(list)
-    for start in range(0, len(ids), 500):
+    for part in chunked(ids):
         rows = session.execute(
             select(
                 DocumentLine.document_id,
@@ -258,7 +258,7 @@ def priced_lines(session: Session, ids: Sequence[int]) -> dict[int, tuple[LineVi
                 DocumentLine.description,
                 DocumentLine.tax_rate_id,
             )
-            .where(among(session, DocumentLine.document_id, ids[start : start + 500]))
+            .where(among(session, DocumentLine.document_id, part))
             .order_by(DocumentLine.document_id, DocumentLine.position, DocumentLine.id)
         )
         for doc_id, position, product_id, quantity, unit_price, description, tax_rate_id in rows:
@@ -290,8 +290,8 @@ def tool_states(session: Session, records: Iterable[object]) -> dict[int, str]:
     """`tool_state` of the linked documents among `records`, by document id (one read per 500)."""
     linked = [r for r in records if isinstance(r, Document) and r.remote_id is not None]
     found: dict[int, str] = {}
-    for start in range(0, len(linked), 500):
-        chunk = {d.id: d for d in linked[start : start + 500]}
+    for part in chunked(linked):
+        chunk = {d.id: d for d in part}
         rows = session.execute(
             select(
                 RemoteState.record_id,

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Generic, TypeVar
 
+from booksync.store.bulk import chunked
+
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -36,9 +38,8 @@ class LazyMapping(Mapping[K, V], Generic[K, V]):
             for key in missing:
                 self._rows[key] = self._load(key)
             return
-        for start in range(0, len(missing), 500):
-            part = missing[start : start + 500]
-            found = self._load_many(part)
+        for part in chunked(missing):
+            found = self._load_many(list(part))
             for key in part:
                 self._rows[key] = found.get(key)
 

@@ -31,7 +31,7 @@ from booksync.domain.rulebook import Tools
 from booksync.domain.totals import TaxRounding
 from booksync.domain.types import DocumentStatus, EntityType, SyncStatus
 from booksync.store.books import document_view, load_books, prime
-from booksync.store.bulk import among
+from booksync.store.bulk import among, chunked
 from booksync.store.document_views import (
     REMOTE_COLUMNS,
     priced_lines,
@@ -335,11 +335,11 @@ def _remote_matches(
         return {}
     numbers = sorted({d.number for d in unsent})
     held: dict[tuple[int | None, str, str], list[RemoteDocumentView]] = defaultdict(list)
-    for start in range(0, len(numbers), 500):
+    for part in chunked(numbers):
         for row in session.execute(
             select(RemoteDocument.tenant_id, RemoteDocument.entity, *REMOTE_COLUMNS).where(
                 RemoteDocument.entity.in_({d.kind for d in unsent}),
-                RemoteDocument.number.in_(numbers[start : start + 500]),
+                RemoteDocument.number.in_(part),
             )
         ):
             view = remote_view(row[2:])
@@ -367,8 +367,7 @@ def _load_records(session: Session, claimed: Sequence[SyncJob]) -> dict[tuple[st
         wanted[SYNCABLE_MODELS[EntityType(job.entity_type)]].append(job.record_id)
     found: dict[tuple[str, int], Syncable] = {}
     for model, ids in wanted.items():
-        for start in range(0, len(ids), 500):  # a plan reads the whole book: bound each IN list
-            chunk = ids[start : start + 500]
+        for chunk in chunked(ids):  # a plan reads the whole book: bound each IN list
             stmt = select(model).where(among(session, model.id, chunk))  # type: ignore[attr-defined]
             if model is Document:
                 stmt = stmt.options(

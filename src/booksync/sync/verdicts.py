@@ -25,13 +25,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from booksync.domain.findings import Finding
 from booksync.domain.types import EntityType, SyncStatus
-from booksync.store.bulk import insert_rows, rows_table, takes_rows
+from booksync.store.bulk import chunked, insert_rows, rows_table, takes_rows
 from booksync.store.models import SYNCABLE_MODELS, SyncEvent, SyncJob, SyncJobBlocker
 from booksync.sync import jobs
 from booksync.sync.states import TRANSITIONS, check
 
-#: Rows per IN list (as everywhere a round reads in bulk).
-CHUNK = 500
 #: What a push learned about the tool, kept when the record was edited meanwhile (`moves.py`).
 KEPT_WHEN_EDITED = ("uncertain", "remote_id")
 
@@ -138,10 +136,10 @@ class Verdicts:
 
     def _write_blockers(self, session: Session) -> None:
         ids = sorted(self.blockers)
-        for start in range(0, len(ids), CHUNK):
+        for part in chunked(ids):
             session.execute(
                 delete(SyncJobBlocker)
-                .where(SyncJobBlocker.job_id.in_(ids[start : start + CHUNK]))
+                .where(SyncJobBlocker.job_id.in_(part))
                 .execution_options(synchronize_session=False)
             )
         rows = [
@@ -156,11 +154,11 @@ class Verdicts:
         for entity, wanted in sorted(self.dependencies.items()):
             ids = sorted(wanted)
             found: set[int] = set()
-            for start in range(0, len(ids), CHUNK):
+            for part in chunked(ids):
                 for job in session.scalars(
                     select(SyncJob).where(
                         SyncJob.entity_type == entity,
-                        SyncJob.record_id.in_(ids[start : start + CHUNK]),
+                        SyncJob.record_id.in_(part),
                     )
                 ):
                     found.add(job.record_id)
@@ -171,8 +169,7 @@ class Verdicts:
                 continue
             model: Any = SYNCABLE_MODELS[EntityType(entity)]
             versions: dict[int, int] = {}
-            for start in range(0, len(missing), CHUNK):
-                chunk = missing[start : start + CHUNK]
+            for chunk in chunked(missing):
                 rows = session.execute(select(model.id, model.version).where(model.id.in_(chunk)))
                 versions.update({i: v for i, v in rows})
             session.execute(
@@ -241,10 +238,10 @@ def _bulk_move(session: Session, name: str, moves: Sequence[_Move]) -> None:
     # Some did not move: those still in flight under this claim were edited since they were read.
     ids = [m.job.id for m in moves]
     still: dict[int, tuple[int, str]] = {}
-    for start in range(0, len(ids), CHUNK):
+    for part in chunked(ids):
         rows = session.execute(
             select(SyncJob.id, SyncJob.claim_token, SyncJob.status).where(
-                SyncJob.id.in_(ids[start : start + CHUNK]),
+                SyncJob.id.in_(part),
                 SyncJob.status == SyncStatus.IN_FLIGHT.value,
             )
         )
