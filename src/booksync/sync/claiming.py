@@ -42,7 +42,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, defer
 from sqlalchemy.orm.attributes import set_committed_value
 
 from booksync.connectors.registry import tools as installed_tools
@@ -125,6 +125,9 @@ def claim(
         select(SyncJob)
         .where(SyncJob.id.in_(chosen), due_filter(now, lease))
         .order_by(SyncJob.id)
+        # What the last push sent and what the tool booked differently are for drift and the
+        # doctor, not for a push: a re-sync's claim does not decode its previous payload.
+        .options(defer(SyncJob.pushed_fields), defer(SyncJob.verification))
         .execution_options(populate_existing=True)
     )
     if postgres:
