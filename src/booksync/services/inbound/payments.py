@@ -21,6 +21,7 @@ from booksync.domain.money import MoneyError, minor_units, parse_decimal
 from booksync.domain.types import EntityType
 from booksync.errors import BadInput
 from booksync.services.documents import Documents
+from booksync.services.inbound.document_locks import hold_for_reading
 from booksync.services.inbound.tool_payments import money
 from booksync.store.models import Client, Document, Payment, SyncJob, Tenant
 from booksync.store.models import RemoteState as StateRow
@@ -83,7 +84,9 @@ def payment_json(p: Payment, number: str | None = None) -> dict[str, Any]:
 
 
 def standing(session: Session, document: Document) -> DocumentStanding:
-    """What the tool holds for `document` (None fields: not read yet), and its payments."""
+    """What the tool holds for `document` (None fields: not read yet), and its payments: as one
+    recording left them (`document_locks`), never a status without the payments behind it."""
+    hold_for_reading(session, document.id)
     row = session.scalars(
         select(StateRow)
         .where(StateRow.entity_type == document.kind, StateRow.record_id == document.id)
@@ -112,10 +115,13 @@ def standing(session: Session, document: Document) -> DocumentStanding:
 def list_payments(
     session: Session, document: str | None = None, *, limit: int = 500
 ) -> list[tuple[str, Payment]]:
-    """Payments, newest first, each with its document's number; of one invoice when named."""
+    """Payments, newest first, each with its document's number; of one invoice when named (as
+    one recording left them, so its `standing` read next in the transaction agrees)."""
     stmt = select(Document.number, Payment).join(Document, Payment.document_id == Document.id)
     if document is not None:
-        stmt = stmt.where(Payment.document_id == INVOICES.get(session, document).id)
+        invoice = INVOICES.get(session, document)
+        hold_for_reading(session, invoice.id)
+        stmt = stmt.where(Payment.document_id == invoice.id)
     stmt = stmt.order_by(Payment.paid_on.desc(), Payment.id.desc()).limit(limit)
     return [(number, p) for number, p in session.execute(stmt)]
 

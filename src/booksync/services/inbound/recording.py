@@ -22,6 +22,7 @@ from booksync.connectors.fields import json_safe
 from booksync.connectors.registry import label
 from booksync.connectors.two_way import RemoteState, RemoteStatus
 from booksync.domain.types import EntityType
+from booksync.services.inbound.document_locks import hold_for_recording
 from booksync.services.inbound.drift import drift_rows, drift_state
 from booksync.services.inbound.linking import chunks, links
 from booksync.services.inbound.tool_payments import record_tool_payments
@@ -123,6 +124,10 @@ def _record(
     currencies: dict[int, str] = {}
     if entity.is_document:
         record_ids = [link.record_id for link in linked.values()]
+        # A reader of these documents sees the states and payments below all or none.
+        hold_for_recording(
+            session, [*record_ids, *(r.record_id for r in rows.values() if r.record_id)]
+        )
         currencies = {
             i: c
             for i, c in session.execute(
