@@ -220,7 +220,7 @@ class Engine:
     def _process(self, claimed: Sequence[SyncJob], report: Reporter) -> None:
         job_ids = [job.id for job in claimed]
         with self.store.session(durable=False) as session:  # lost: gated again
-            groups = gate_round(
+            gated = gate_round(
                 session,
                 claimed,
                 clock=self.clock,
@@ -228,6 +228,10 @@ class Engine:
                 tools=self.tools,
                 report=report,
             )
+        groups = gated.groups
+        if gated.waits_on:  # committed: now a release elsewhere sees the round's blockers
+            with self.store.session(durable=False) as session:  # lost: they wait out the delay
+                jobs.wake_waiting(session, gated.waits_on, self.clock.utcnow())
         self.pusher.step("built", job_ids)
         schedule = Schedule.of(groups, lambda t, e: self._destination(t)[0].limits.batch_for(e))
         running: dict[Future[Answer], Turn] = {}

@@ -65,6 +65,16 @@ class Ready:
     label: str
 
 
+@dataclass(frozen=True)
+class Gated:
+    """What a round decided: the jobs ready to push, grouped for batching, and the dependencies
+    (record type -> ids) it let jobs wait on, for the engine to wake them once it has committed
+    should one have synced meanwhile (`jobs.wake_waiting`)."""
+
+    groups: dict[Group, list[Ready]]
+    waits_on: dict[str, set[int]]
+
+
 def gate_round(
     session: Session,
     claimed: Sequence[SyncJob],
@@ -73,7 +83,7 @@ def gate_round(
     wait_delay: timedelta,
     tools: Tools,
     report: Reporter,
-) -> dict[Group, list[Ready]]:
+) -> Gated:
     """Evaluate the `claimed` jobs; return what is ready to push, grouped for batching.
 
     The jobs are the claim's own objects, as it left them (claimed, locked, its token bumped),
@@ -102,7 +112,7 @@ def gate_round(
         if ready is not None:
             groups[ready[0]].append(ready[1])
     verdicts.write(session, clock.utcnow())
-    return groups
+    return Gated(groups, dict(verdicts.dependencies))
 
 
 def _gate(
@@ -387,4 +397,4 @@ def _load_records(session: Session, claimed: Sequence[SyncJob]) -> dict[tuple[st
     return found
 
 
-__all__ = ["Group", "Ready", "gate_round", "plain", "reason"]
+__all__ = ["Gated", "Group", "Ready", "gate_round", "plain", "reason"]

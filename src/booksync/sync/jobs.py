@@ -38,7 +38,14 @@ from booksync.sync.outcomes import (
     set_remote_ids,
     succeed,
 )
-from booksync.sync.releases import drop, queue_dependency, release_dependents, resync, retry
+from booksync.sync.releases import (
+    drop,
+    queue_dependency,
+    release_dependents,
+    resync,
+    retry,
+    wake_waiting,
+)
 from booksync.sync.rulings import requeue, skip
 from booksync.sync.timeline import add_events, event
 
@@ -72,4 +79,5 @@ __all__ = [
     "skip",
     "start_attempt",
     "succeed",
+    "wake_waiting",
 ]

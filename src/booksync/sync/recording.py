@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from booksync.clock import Clock
 from booksync.connectors.fields import json_fields
-from booksync.connectors.protocol import AuthError, Connector, Outcome, PushResult
+from booksync.connectors.protocol import AuthError, Connector, Outcome, PushResult, RemoteDocument
 from booksync.domain.rulebook import Tools
 from booksync.domain.types import EntityType
 from booksync.store.db import Store
@@ -87,34 +87,53 @@ class Recorder:
             if synced:
                 self._synced(session, synced, tool, tenant_name, show_success, report, now)
             done = {id(r) for r, _ in synced}
-            if len(done) == len(chunk):
-                return  # every one synced: nothing else to record
-            mine = jobs.held(session, self.worker, [r.job_id for r in chunk], self.fence)
-            for ready, answer in zip(chunk, answers, strict=True):
-                if id(ready) in done:
-                    continue
-                job = mine.get(ready.job_id)
-                if job is None:
-                    continue
-                if ready.job_id in adopted:
-                    self._adopted(session, job, ready, adopted[ready.job_id], answer, now)
-                elif answer.outcome is Outcome.REJECTED:
-                    refusal = (
-                        verification.settle_taken(
-                            session, job, ready, answer, taken[ready.job_id], now
-                        )
-                        if ready.job_id in taken
-                        else answer
-                    )
-                    if refusal is not None:
-                        self._rejected(session, job, ready, refusal, tenant_name, report, now)
-                else:
-                    message = answer.message or "the tool did not say whether it applied this"
-                    self._retry_one(
-                        session, job, ready, message, answer.retry_after, tenant_name, report,
-                        uncertain=True,
-                    )  # fmt: skip
-                report.progress(tenant_name)
+            if len(done) < len(chunk):
+                self._not_synced(
+                    session, chunk, answers, done, adopted, taken, tenant_name, report, now
+                )
+        if synced:  # committed first: see `releases.py` for why the release comes after
+            with self.store.session(durable=False) as session:  # lost: they wait out the delay
+                entity = synced[0][0].item.entity
+                ids = [r.item.record_id for r, _ in synced]
+                jobs.release_dependents(session, entity, ids, now)
+
+    def _not_synced(
+        self,
+        session: Session,
+        chunk: list[Ready],
+        answers: list[PushResult],
+        done: set[int],
+        adopted: dict[int, str],
+        taken: dict[int, list[RemoteDocument]],
+        tenant_name: str,
+        report: Reporter,
+        now: datetime,
+    ) -> None:
+        """The answers other than "synced": adopted, refused, or not known to have been applied."""
+        mine = jobs.held(session, self.worker, [r.job_id for r in chunk], self.fence)
+        for ready, answer in zip(chunk, answers, strict=True):
+            if id(ready) in done:
+                continue
+            job = mine.get(ready.job_id)
+            if job is None:
+                continue
+            if ready.job_id in adopted:
+                self._adopted(session, job, ready, adopted[ready.job_id], answer, now)
+            elif answer.outcome is Outcome.REJECTED:
+                refusal = (
+                    verification.settle_taken(session, job, ready, answer, taken[ready.job_id], now)
+                    if ready.job_id in taken
+                    else answer
+                )
+                if refusal is not None:
+                    self._rejected(session, job, ready, refusal, tenant_name, report, now)
+            else:
+                message = answer.message or "the tool did not say whether it applied this"
+                self._retry_one(
+                    session, job, ready, message, answer.retry_after, tenant_name, report,
+                    uncertain=True,
+                )  # fmt: skip
+            report.progress(tenant_name)
 
     def _synced(
         self,
@@ -140,7 +159,6 @@ class Recorder:
             pushed={r.job_id: json_fields(r.item.payload) for r, _ in synced},
             verification=found,
         )
-        jobs.release_dependents(session, entity, [r.item.record_id for r, _ in synced], now)
         events = []
         for ready, answer in synced:
             text = f"{ready.label} → {self.tools.label(tool)} '{tenant_name}' as {answer.remote_id}"

@@ -1,9 +1,18 @@
 """After the fact: dependencies that synced release the jobs they held, a dependency the engine
-must push first is queued, a person retries a job, and a deleted record's job goes."""
+must push first is queued, a person retries a job, and a deleted record's job goes.
+
+Waking a waiting job races with the push of what it waits on when they are on two workers: the
+round that decides "wait" read the dependency unlinked, and its blockers become visible only when
+it commits, while the other worker's release reads the blockers when its own answers commit. Both
+sides therefore look *after* their commit: the worker that synced a dependency releases its
+dependents in a transaction of its own (`release_dependents`, called by the recorder), and the
+round that let jobs wait wakes those whose dependency is linked by then (`wake_waiting`). Whichever
+commits last sees the other's work, so no waiting job sleeps out its wait for a dependency that
+synced meanwhile."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence, Set
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from booksync.domain.types import EntityType, SyncStatus
-from booksync.store.bulk import among
+from booksync.store.bulk import among, chunked
 from booksync.store.models import SYNCABLE_MODELS, SyncJob, SyncJobBlocker
 from booksync.sync.holding import job_name
 from booksync.sync.states import check, sources
@@ -44,6 +53,25 @@ def release_dependents(
         .execution_options(synchronize_session=False)
     )
     return result.rowcount or 0
+
+
+def wake_waiting(session: Session, waits_on: Mapping[str, Set[int]], now: datetime) -> int:
+    """After a round that let jobs wait on dependencies (record type -> ids) has committed: those
+    of the dependencies that are linked by now synced meanwhile, on another worker, whose release
+    may have looked before the round's blockers were there. Their jobs are released here."""
+    woken = 0
+    for entity, ids in sorted(waits_on.items()):
+        model: Any = SYNCABLE_MODELS[EntityType(entity)]
+        linked = [
+            i
+            for part in chunked(sorted(ids))
+            for i in session.scalars(
+                select(model.id).where(among(session, model.id, part), model.remote_id.is_not(None))
+            )
+        ]
+        if linked:
+            woken += release_dependents(session, EntityType(entity), linked, now)
+    return woken
 
 
 def queue_dependency(session: Session, entity: str, record_id: int | None, now: datetime) -> None:
@@ -99,4 +127,4 @@ def drop(session: Session, job: SyncJob, message: str) -> None:
     session.delete(job)
 
 
-__all__ = ["drop", "queue_dependency", "release_dependents", "resync", "retry"]
+__all__ = ["drop", "queue_dependency", "release_dependents", "resync", "retry", "wake_waiting"]

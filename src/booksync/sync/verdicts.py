@@ -150,10 +150,17 @@ class Verdicts:
         insert_rows(session, SyncJobBlocker.__table__, rows)  # type: ignore[arg-type]
 
     def _queue(self, session: Session, now: datetime) -> None:
-        """Each dependency has a job, and none is parked as synced (`jobs.queue_dependency`)."""
+        """Each dependency has a job, and none is parked as synced (`jobs.queue_dependency`).
+
+        A dependency found synced and linked synced after the round read it (on another worker):
+        it is not pushed again, and the engine wakes what waits on it once the round has
+        committed (`jobs.wake_waiting`). Only one synced once and unlinked since is pushed again.
+        """
         for entity, wanted in sorted(self.dependencies.items()):
             ids = sorted(wanted)
+            model: Any = SYNCABLE_MODELS[EntityType(entity)]
             found: set[int] = set()
+            parked: list[SyncJob] = []
             for part in chunked(ids):
                 for job in session.scalars(
                     select(SyncJob).where(
@@ -163,11 +170,21 @@ class Verdicts:
                 ):
                     found.add(job.record_id)
                     if job.status == SyncStatus.SYNCED.value:
+                        parked.append(job)
+            if parked:
+                linked = {
+                    i
+                    for part in chunked([j.record_id for j in parked])
+                    for i in session.scalars(
+                        select(model.id).where(model.id.in_(part), model.remote_id.is_not(None))
+                    )
+                }
+                for job in parked:
+                    if job.record_id not in linked:
                         jobs.resync(session, job)
             missing = [i for i in ids if i not in found]
             if not missing:
                 continue
-            model: Any = SYNCABLE_MODELS[EntityType(entity)]
             versions: dict[int, int] = {}
             for chunk in chunked(missing):
                 rows = session.execute(select(model.id, model.version).where(model.id.in_(chunk)))
