@@ -14,8 +14,13 @@ record per call (batch size 1, what an integration without batching does), on at
 `--baseline-records` records. Printed beside the targets: >= 2,000 invoices/s per worker process on
 PostgreSQL, and RSS under 250 MB with 100,000 invoices pending.
 
+With `--workers N` (PostgreSQL), the same book is then synced again by N worker processes at
+once, each with its own instant tool: what one machine does with a worker per core, in documents/s
+from the first worker's start to the last one's end.
+
     python -m bench throughput                                  # SQLite and PostgreSQL, 20,000
     python -m bench throughput --records 100000 --backend postgresql --seconds 60
+    python -m bench throughput --backend postgresql --workers 2
 """
 
 from __future__ import annotations
@@ -61,9 +66,11 @@ def child(url: str, batch: int, seconds: float | None) -> None:
     engine = Engine(store, lambda tenant: tool, claim_limit=1000)
     if seconds:
         threading.Timer(seconds, engine.stop.set).start()
+    started_at = time.time()  # the wall clock: workers in other processes are compared by it
     started = time.perf_counter()
     result = engine.run_pass()
     seconds = time.perf_counter() - started
+    ended_at = time.time()
     engine.close()
     rss = peak_rss_mb()  # the pass's peak, before anything below reads what the tool got
     invoices = tool.push_calls(EntityType.INVOICE)
@@ -85,6 +92,8 @@ def child(url: str, batch: int, seconds: float | None) -> None:
                 "rss_mb": rss,
                 # What the instant tool keeps of everything pushed, in this process's memory.
                 "tool_mb": pages * page_size / 2**20,
+                "started_at": started_at,
+                "ended_at": ended_at,
             }
         )
     )
@@ -117,18 +126,28 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def sync_in_child(store: Store, batch: int, seconds: float | None = None) -> dict[str, float]:
+def sync_in_child(
+    store: Store, batch: int, seconds: float | None = None, workers: int = 1
+) -> list[dict[str, float]]:
+    """Sync the store with `workers` child processes at once; what each one printed."""
     url = store.engine.url.render_as_string(hide_password=False)
     limit = ["--seconds", str(seconds)] if seconds else []
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.throughput", "--child", url, "--batch", str(batch), *limit],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode:
-        raise SystemExit(f"the syncing child failed:\n{done.stderr[-3000:]}")
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    command = [
+        sys.executable, "-m", "bench.throughput", "--child", url, "--batch", str(batch), *limit,
+    ]  # fmt: skip
+    children = [
+        subprocess.Popen(
+            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(workers)
+    ]
+    printed = []
+    for child_process in children:
+        out, err = child_process.communicate()
+        if child_process.returncode:
+            raise SystemExit(f"the syncing child failed:\n{err[-3000:]}")
+        printed.append(dict(json.loads(out.strip().splitlines()[-1])))
+    return printed
 
 
 def run(
@@ -137,15 +156,16 @@ def run(
     shape: Shape,
     baseline: Shape,
     seconds: float | None = None,
+    workers: int = 1,
 ) -> None:
     with open_store() as store:
         built = build(store, shape)
         unsynced(store)
-        fast = sync_in_child(store, 50, seconds)
+        (fast,) = sync_in_child(store, 50, seconds)
     with open_store() as store:
         build(store, baseline)
         unsynced(store)
-        base = sync_in_child(store, 1)
+        (base,) = sync_in_child(store, 1)
     rate = fast["synced"] / fast["seconds"]
     docs = fast["documents"] / fast["seconds"]
     own_seconds = fast["seconds"] - fast["tool_seconds"]
@@ -174,6 +194,21 @@ def run(
         f"{fast['tool_mb']:.0f} MB: booksync's {own:.0f} MB of {TARGET_RSS_MB} MB allowed",
         flush=True,
     )
+    if workers > 1:
+        with open_store() as store:
+            build(store, shape)
+            unsynced(store)
+            each = sync_in_child(store, 50, seconds, workers)
+        wall = max(c["ended_at"] for c in each) - min(c["started_at"] for c in each)
+        together = sum(c["documents"] for c in each)
+        shares = ", ".join(f"{c['documents']:,.0f}" for c in each)
+        print(
+            f"  {workers} worker processes at once {together:>7,.0f} documents in {wall:6.2f} s = "
+            f"{together / wall:7,.0f} documents/s in all, {together / wall / workers:7,.0f} a "
+            f"worker ({together / wall / docs:.2f}x one worker's); each synced "
+            f"{shares}",
+            flush=True,
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -183,6 +218,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--backend", choices=["all", "sqlite", "postgresql"], default="all")
     parser.add_argument(
         "--seconds", type=float, default=None, help="stop the batched pass after this long"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="then sync the book again with this many worker processes at once (PostgreSQL)",
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--batch", type=int, default=50, help=argparse.SUPPRESS)
@@ -194,6 +235,8 @@ def main(argv: list[str] | None = None) -> None:
     baseline = Shape(
         records=min(args.records, args.baseline_records), clients=200, suppliers=20, products=100
     )
+    if args.workers < 1:
+        parser.error(f"--workers: {args.workers} is not accepted; accepted: 1 or more")
     if baseline.documents < 1:
         parser.error(f"--records: {args.records} is too few; accepted: more than 320")
     if args.backend in ("all", "sqlite"):
@@ -203,7 +246,7 @@ def main(argv: list[str] | None = None) -> None:
         if problem:
             print(f"postgresql: skipped, not reachable at {PG_ADMIN_URL} ({problem})")
         else:
-            run("postgresql", postgres_store, shape, baseline, args.seconds)
+            run("postgresql", postgres_store, shape, baseline, args.seconds, args.workers)
 
 
 if __name__ == "__main__":
