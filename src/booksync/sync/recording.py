@@ -91,7 +91,7 @@ class Recorder:
                 self._not_synced(
                     session, chunk, answers, done, adopted, taken, tenant_name, report, now
                 )
-        if synced:  # committed first: see `releases.py` for why the release comes after
+        if synced:  # and once more after the commit, for a race's waiters: see `releases.py`
             with self.store.session(durable=False) as session:  # lost: they wait out the delay
                 entity = synced[0][0].item.entity
                 ids = [r.item.record_id for r, _ in synced]
@@ -159,6 +159,7 @@ class Recorder:
             pushed={r.job_id: json_fields(r.item.payload) for r, _ in synced},
             verification=found,
         )
+        jobs.release_dependents(session, entity, [r.item.record_id for r, _ in synced], now)
         events = []
         for ready, answer in synced:
             text = f"{ready.label} → {self.tools.label(tool)} '{tenant_name}' as {answer.remote_id}"

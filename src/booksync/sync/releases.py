@@ -3,12 +3,12 @@ must push first is queued, a person retries a job, and a deleted record's job go
 
 Waking a waiting job races with the push of what it waits on when they are on two workers: the
 round that decides "wait" read the dependency unlinked, and its blockers become visible only when
-it commits, while the other worker's release reads the blockers when its own answers commit. Both
-sides therefore look *after* their commit: the worker that synced a dependency releases its
-dependents in a transaction of its own (`release_dependents`, called by the recorder), and the
-round that let jobs wait wakes those whose dependency is linked by then (`wake_waiting`). Whichever
-commits last sees the other's work, so no waiting job sleeps out its wait for a dependency that
-synced meanwhile."""
+it commits, while the other worker's release reads the blockers before its own answers commit.
+Both sides therefore look again *after* their commit: the worker that synced a dependency releases
+its dependents with its answers (so a crash loses no release) and once more in a transaction of its
+own (`release_dependents`, called by the recorder), and the round that let jobs wait wakes those
+whose dependency is linked by then (`wake_waiting`). Whichever commits last sees the other's work,
+so no waiting job sleeps out its wait for a dependency that synced meanwhile."""
 
 from __future__ import annotations
 
