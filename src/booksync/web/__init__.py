@@ -14,18 +14,22 @@ TLS-terminating proxy on the same machine, let uvicorn read its X-Forwarded-Prot
 
 from __future__ import annotations
 
+import functools
 import inspect
 import ipaddress
 import os
 import secrets
+from collections.abc import Callable
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from booksync.store.db import Store
@@ -123,8 +127,12 @@ def _pages_for_missing_addresses(app: FastAPI, web: Web) -> None:
     app.add_exception_handler(HTTPException, handle)
 
 
-def mount(app: FastAPI, store: Store, *, session_key: str | None = None) -> None:
-    """Serve the web admin from `app`, reading and writing `store`."""
+@functools.cache
+def _routes(unique_id: Callable[[APIRoute], str]) -> tuple[BaseRoute, ...]:
+    """The pages and the package's static assets, made once per process (per way of naming
+    operations) and shared by every app `mount` serves them from: FastAPI works out each included
+    route when an app first serves a request, again for each app unless the routes are the same
+    objects. They hold nothing of an app's: a handler finds its `Web` in `request.app.state`."""
     from booksync.web import (
         _activity,
         _connect,
@@ -133,13 +141,36 @@ def mount(app: FastAPI, store: Store, *, session_key: str | None = None) -> None
         _integrations,
         _notifications,
         _plan,
-        _presence,
         _records,
         _rules,
         _security,
         _sync,
         _tax_types,
     )
+
+    table = APIRouter(generate_unique_id_function=unique_id)
+    for module in (
+        _security,
+        _health,
+        _integrations,
+        _sync,
+        _tax_types,
+        _rules,
+        _plan,
+        _drift,
+        _notifications,
+        _activity,
+        _connect,
+        _records,
+    ):
+        table.include_router(module.router)
+    table.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="booksync-web-assets")
+    return tuple(table.routes)
+
+
+def mount(app: FastAPI, store: Store, *, session_key: str | None = None) -> None:
+    """Serve the web admin from `app`, reading and writing `store`."""
+    from booksync.web import _presence, _security
 
     web = Web.create(store)
     _presence.install(web)
@@ -156,22 +187,8 @@ def mount(app: FastAPI, store: Store, *, session_key: str | None = None) -> None
     _pages_for_missing_addresses(app, web)
     app.add_exception_handler(_security.SignInRequired, _security.sign_in_redirect)
     app.add_exception_handler(_security.CsrfRejected, _security.csrf_rejected)
-    for module in (
-        _security,
-        _health,
-        _integrations,
-        _sync,
-        _tax_types,
-        _rules,
-        _plan,
-        _drift,
-        _notifications,
-        _activity,
-        _connect,
-        _records,
-    ):
-        app.include_router(module.router)
-    app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="booksync-web-assets")
+    naming = app.router.generate_unique_id_function  # FastAPI's default comes wrapped, unhashable
+    app.router.routes.extend(_routes(getattr(naming, "value", naming)))
 
 
 __all__ = ["mount"]

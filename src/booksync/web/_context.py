@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import BytecodeCache, Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2.bccache import Bucket
 
 from booksync.store.db import Store
 
@@ -63,9 +64,31 @@ def fix_label(page: str | None) -> str:
     return where + (f", {anchor.replace('_', ' ')}" if anchor else "")
 
 
+class _CompiledTemplates(BytecodeCache):
+    """The templates' compiled code, kept in memory for every environment of the process: each
+    app has an environment of its own (its globals read its store), and compiling the templates
+    takes 300 ms; loading their code, 6 ms. Jinja checks each template's source against the code
+    it was compiled from, so a changed template is compiled again."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = _CompiledTemplates()
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("booksync.web", "templates"),
+        bytecode_cache=_COMPILED,
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         trim_blocks=True,
