@@ -91,9 +91,11 @@ class Recorder:
                 self._not_synced(
                     session, chunk, answers, done, adopted, taken, tenant_name, report, now
                 )
-        if synced:  # and once more after the commit, for a race's waiters: see `releases.py`
+        entity = synced[0][0].item.entity if synced else None
+        if entity is not None and not entity.is_document:
+            # Documents wait only on clients, suppliers and products: their release runs once
+            # more after the commit, for a race's waiters (`releases.py`).
             with self.store.session(durable=False) as session:  # lost: they wait out the delay
-                entity = synced[0][0].item.entity
                 ids = [r.item.record_id for r, _ in synced]
                 jobs.release_dependents(session, entity, ids, now)
 
