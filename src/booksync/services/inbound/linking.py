@@ -9,17 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from booksync.domain.types import EntityType
+from booksync.store.bulk import chunked
 from booksync.store.models import SYNCABLE_MODELS, Document, SyncJob
-
-#: Ids per IN (...) list: well within both databases' limits on bound parameters.
-CHUNK = 500
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -29,17 +26,13 @@ class Link:
     pushed: dict[str, Any] | None
 
 
-def chunks(values: Sequence[T], size: int = CHUNK) -> list[Sequence[T]]:
-    return [values[i : i + size] for i in range(0, len(values), size)]
-
-
 def links(
     session: Session, tenant_id: int, entity: EntityType, remote_ids: Sequence[str]
 ) -> dict[str, Link]:
     """remote id -> the booksync record linked to it, for those booksync links."""
     found: dict[str, Link] = {}
     wanted = list(dict.fromkeys(remote_ids))
-    for part in chunks(wanted):
+    for part in chunked(wanted):
         rows = session.execute(
             select(SyncJob.remote_id, SyncJob.record_id, SyncJob.pushed_fields).where(
                 SyncJob.entity_type == entity.value,
@@ -51,7 +44,7 @@ def links(
             found[str(remote_id)] = Link(record_id, pushed)
     missing = [r for r in wanted if r not in found]
     model = SYNCABLE_MODELS[entity]
-    for part in chunks(missing):
+    for part in chunked(missing):
         stmt = select(model.remote_id, model.id).where(model.remote_id.in_(part))
         if model is Document:
             stmt = stmt.where(Document.kind == entity.value)
@@ -69,4 +62,4 @@ def links(
     return found
 
 
-__all__ = ["CHUNK", "Link", "chunks", "links"]
+__all__ = ["Link", "links"]

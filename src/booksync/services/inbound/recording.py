@@ -24,9 +24,10 @@ from booksync.connectors.two_way import RemoteState, RemoteStatus
 from booksync.domain.types import EntityType
 from booksync.services.inbound.document_locks import hold_for_recording
 from booksync.services.inbound.drift import drift_rows, drift_state
-from booksync.services.inbound.linking import chunks, links
+from booksync.services.inbound.linking import links
 from booksync.services.inbound.tool_payments import record_tool_payments
 from booksync.services.inbound.upserts import dialect, insert_new
+from booksync.store.bulk import chunked
 from booksync.store.models import Document, Tenant
 from booksync.store.models import RemoteState as StateRow
 from booksync.store.types import utcnow
@@ -77,7 +78,7 @@ def record_states(
     for (entity, _), s in latest.items():
         by_entity.setdefault(entity, []).append(s)
     for entity, group in by_entity.items():
-        for part in chunks(group):
+        for part in chunked(group):
             done.add(_record(session, tenant, entity, list(part), source, now or utcnow()))
     return done
 
