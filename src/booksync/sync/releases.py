@@ -12,7 +12,7 @@ so no waiting job sleeps out its wait for a dependency that synced meanwhile."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Iterable, Mapping, Sequence, Set
 from datetime import datetime
 from typing import Any
 
@@ -55,22 +55,29 @@ def release_dependents(
     return result.rowcount or 0
 
 
+def linked(session: Session, entity: str, ids: Iterable[int]) -> list[int]:
+    """Those of `ids` whose record (of type `entity`) has a remote ID now, in id order."""
+    model: Any = SYNCABLE_MODELS[EntityType(entity)]
+    return [
+        i
+        for part in chunked(sorted(set(ids)))
+        for i in session.scalars(
+            select(model.id)
+            .where(among(session, model.id, part), model.remote_id.is_not(None))
+            .order_by(model.id)
+        )
+    ]
+
+
 def wake_waiting(session: Session, waits_on: Mapping[str, Set[int]], now: datetime) -> int:
     """After a round that let jobs wait on dependencies (record type -> ids) has committed: those
     of the dependencies that are linked by now synced meanwhile, on another worker, whose release
     may have looked before the round's blockers were there. Their jobs are released here."""
     woken = 0
     for entity, ids in sorted(waits_on.items()):
-        model: Any = SYNCABLE_MODELS[EntityType(entity)]
-        linked = [
-            i
-            for part in chunked(sorted(ids))
-            for i in session.scalars(
-                select(model.id).where(among(session, model.id, part), model.remote_id.is_not(None))
-            )
-        ]
-        if linked:
-            woken += release_dependents(session, EntityType(entity), linked, now)
+        found = linked(session, entity, ids)
+        if found:
+            woken += release_dependents(session, EntityType(entity), found, now)
     return woken
 
 
@@ -127,4 +134,12 @@ def drop(session: Session, job: SyncJob, message: str) -> None:
     session.delete(job)
 
 
-__all__ = ["drop", "queue_dependency", "release_dependents", "resync", "retry", "wake_waiting"]
+__all__ = [
+    "drop",
+    "linked",
+    "queue_dependency",
+    "release_dependents",
+    "resync",
+    "retry",
+    "wake_waiting",
+]

@@ -28,6 +28,7 @@ from booksync.domain.types import EntityType, SyncStatus
 from booksync.store.bulk import chunked, insert_rows, rows_table, takes_rows
 from booksync.store.models import SYNCABLE_MODELS, SyncEvent, SyncJob, SyncJobBlocker
 from booksync.sync import jobs
+from booksync.sync.releases import linked
 from booksync.sync.states import TRANSITIONS, check
 
 #: What a push learned about the tool, kept when the record was edited meanwhile (`moves.py`).
@@ -172,15 +173,9 @@ class Verdicts:
                     if job.status == SyncStatus.SYNCED.value:
                         parked.append(job)
             if parked:
-                linked = {
-                    i
-                    for part in chunked([j.record_id for j in parked])
-                    for i in session.scalars(
-                        select(model.id).where(model.id.in_(part), model.remote_id.is_not(None))
-                    )
-                }
+                still_linked = set(linked(session, entity, (j.record_id for j in parked)))
                 for job in parked:
-                    if job.record_id not in linked:
+                    if job.record_id not in still_linked:
                         jobs.resync(session, job)
             missing = [i for i in ids if i not in found]
             if not missing:
