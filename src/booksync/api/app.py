@@ -158,20 +158,17 @@ def _openapi_of(app: FastAPI) -> Callable[[], dict[str, Any]]:
     """`app.openapi()`, FastAPI's own, but made once per process for every app that has the
     same settings and the same route objects (`_api_routes`): making it takes 0.9 s. Each app gets
     a copy of its own, kept in `app.openapi_schema` as FastAPI keeps it."""
-    made_from: list[_SchemaInputs] = []
 
     def openapi() -> dict[str, Any]:
         global _last_schema
-        inputs = _SchemaInputs.of(app)
-        if app.openapi_schema and made_from and inputs.same(made_from[0]):
+        if app.openapi_schema:  # as FastAPI's own: made once per app
             return app.openapi_schema
+        inputs = _SchemaInputs.of(app)
         if _last_schema is not None and inputs.same(_last_schema[0]):
             schema = app.openapi_schema = copy.deepcopy(_last_schema[1])
         else:
-            app.openapi_schema = None  # FastAPI's own makes it again
             schema = FastAPI.openapi(app)
             _last_schema = (inputs, copy.deepcopy(schema))
-        made_from[:] = [inputs]
         return schema
 
     return openapi
