@@ -40,7 +40,6 @@ from booksync.sync.outcomes import (
 )
 from booksync.sync.releases import (
     drop,
-    queue_dependency,
     release_dependents,
     resync,
     retry,
@@ -67,7 +66,6 @@ __all__ = [
     "job_name",
     "lose_answer",
     "next_due_in",
-    "queue_dependency",
     "reject",
     "release",
     "release_dependents",

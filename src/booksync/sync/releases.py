@@ -1,5 +1,5 @@
-"""After the fact: dependencies that synced release the jobs they held, a dependency the engine
-must push first is queued, a person retries a job, and a deleted record's job goes.
+"""After the fact: dependencies that synced release the jobs they held, a synced job is pushed
+again, a person retries a job, and a deleted record's job goes.
 
 Waking a waiting job races with the push of what it waits on when they are on two workers: the
 round that decides "wait" read the dependency unlinked, and its blockers become visible only when
@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence, Set
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, insert, select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -81,34 +81,6 @@ def wake_waiting(session: Session, waits_on: Mapping[str, Set[int]], now: dateti
     return woken
 
 
-def queue_dependency(session: Session, entity: str, record_id: int | None, now: datetime) -> None:
-    """A dependency the engine must push first: make sure it has a job and that it is not parked.
-
-    A dependency with no job yet is queued (as the outbox would); one synced once but unlinked since
-    is pushed again (`resync`).
-    """
-    if record_id is None:
-        return
-    job = session.scalars(
-        select(SyncJob).where(SyncJob.entity_type == entity, SyncJob.record_id == record_id)
-    ).first()
-    if job is None:
-        model = SYNCABLE_MODELS[EntityType(entity)]
-        version = session.scalar(select(model.version).where(model.id == record_id)) or 0  # type: ignore[attr-defined]
-        session.execute(
-            insert(SyncJob).values(
-                entity_type=entity,
-                record_id=record_id,
-                record_version=version,
-                status=SyncStatus.PENDING.value,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-    elif job.status == SyncStatus.SYNCED.value:
-        resync(session, job)
-
-
 def resync(session: Session, job: SyncJob) -> None:
     """A job that synced once goes back to pending, due now."""
     transition = check("resync", job.status, job_name(job))
@@ -137,7 +109,6 @@ def drop(session: Session, job: SyncJob, message: str) -> None:
 __all__ = [
     "drop",
     "linked",
-    "queue_dependency",
     "release_dependents",
     "resync",
     "retry",

@@ -89,7 +89,7 @@ class Verdicts:
         self.blockers[job.id] = subjects(holders)
 
     def queue_dependency(self, entity: str, record_id: int | None) -> None:
-        """`jobs.queue_dependency`, for every dependency of the round at once."""
+        """A dependency the engine must push first: queued with the round's others (`_queue`)."""
         if record_id is not None:
             self.dependencies[entity].add(record_id)
 
@@ -151,7 +151,8 @@ class Verdicts:
         insert_rows(session, SyncJobBlocker.__table__, rows)  # type: ignore[arg-type]
 
     def _queue(self, session: Session, now: datetime) -> None:
-        """Each dependency has a job, and none is parked as synced (`jobs.queue_dependency`).
+        """Each dependency has a job (one with none yet is queued, as the outbox would), and none
+        is parked as synced while unlinked.
 
         A dependency found synced and linked synced after the round read it (on another worker):
         it is not pushed again, and the engine wakes what waits on it once the round has
