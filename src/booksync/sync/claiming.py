@@ -47,6 +47,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from booksync.connectors.registry import tools as installed_tools
 from booksync.domain.types import EntityType, SyncStatus
+from booksync.store.bulk import among
 from booksync.store.models import Client, Document, Integration, Supplier, SyncJob, Tenant
 from booksync.store.models.sync import PENDING_DEPENDENCIES, PENDING_DOCUMENTS
 from booksync.sync.holding import job_name
@@ -150,7 +151,7 @@ def claim(
         ids = [job.id for job in claimed[start : start + CHUNK]]
         session.execute(
             update(SyncJob)
-            .where(SyncJob.id.in_(ids))
+            .where(among(session, SyncJob.id, ids))
             .values(
                 status=TARGET,
                 claimed_by=worker,

@@ -393,7 +393,7 @@ def _load_records(session: Session, claimed: Sequence[SyncJob]) -> dict[tuple[st
         if isinstance(r, Document) and r.credited_document_id is not None
     }
     if credited:
-        session.scalars(select(Document).where(Document.id.in_(credited))).all()
+        session.scalars(select(Document).where(among(session, Document.id, credited))).all()
     return found
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from booksync.domain.findings import Finding
 from booksync.domain.types import EntityType, SyncStatus
-from booksync.store.bulk import chunked, insert_rows, rows_table, takes_rows
+from booksync.store.bulk import among, chunked, insert_rows, rows_table, takes_rows
 from booksync.store.models import SYNCABLE_MODELS, SyncEvent, SyncJob, SyncJobBlocker
 from booksync.sync import jobs
 from booksync.sync.releases import linked
@@ -140,7 +140,7 @@ class Verdicts:
         for part in chunked(ids):
             session.execute(
                 delete(SyncJobBlocker)
-                .where(SyncJobBlocker.job_id.in_(part))
+                .where(among(session, SyncJobBlocker.job_id, part))
                 .execution_options(synchronize_session=False)
             )
         rows = [
@@ -167,7 +167,7 @@ class Verdicts:
                 for job in session.scalars(
                     select(SyncJob).where(
                         SyncJob.entity_type == entity,
-                        SyncJob.record_id.in_(part),
+                        among(session, SyncJob.record_id, part),
                     )
                 ):
                     found.add(job.record_id)
@@ -183,7 +183,9 @@ class Verdicts:
                 continue
             versions: dict[int, int] = {}
             for chunk in chunked(missing):
-                rows = session.execute(select(model.id, model.version).where(model.id.in_(chunk)))
+                rows = session.execute(
+                    select(model.id, model.version).where(among(session, model.id, chunk))
+                )
                 versions.update({i: v for i, v in rows})
             session.execute(
                 insert(SyncJob),
@@ -254,7 +256,7 @@ def _bulk_move(session: Session, name: str, moves: Sequence[_Move]) -> None:
     for part in chunked(ids):
         rows = session.execute(
             select(SyncJob.id, SyncJob.claim_token, SyncJob.status).where(
-                SyncJob.id.in_(part),
+                among(session, SyncJob.id, part),
                 SyncJob.status == SyncStatus.IN_FLIGHT.value,
             )
         )
