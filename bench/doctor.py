@@ -74,6 +74,9 @@ class Shape:
     clients: int = 1_900
     suppliers: int = 100
     products: int = 500
+    #: Plant the doctor's faults (about a quarter of the records are held by the rules). False:
+    #: a healthy book, every record syncable, as a sync's throughput is measured on too.
+    faults: bool = True
 
     @property
     def documents(self) -> int:
@@ -90,8 +93,9 @@ class Built:
 # -- building the books ----------------------------------------------------------------------------
 
 
-def _configure(store: Store, now: datetime) -> dict[str, int]:
-    """The small tables, through the services, with the tenants connected and imported."""
+def _configure(store: Store, now: datetime, *, faults: bool = True) -> dict[str, int]:
+    """The small tables, through the services, with the tenants connected and imported; without
+    `faults`, every rate mapped for sales and purchases and every account code in the tool."""
     with store.session() as s:
         configure_integration(
             s, "ledger", {"enabled": True, "entities_to_sync": [e.value for e in EntityType]}
@@ -112,7 +116,7 @@ def _configure(store: Store, now: datetime) -> dict[str, int]:
                         imported_from_tool=True,
                     )
                 )
-        for tax_type in ("OUTPUT", "EXEMPTOUTPUT", "INPUT"):
+        for tax_type in ("OUTPUT", "EXEMPTOUTPUT", "INPUT", "EXEMPTINPUT"):
             for tenant in (au, nz):
                 s.add(TenantTaxType(tenant_id=tenant.id, tax_type=tax_type))
         gst = TAX_RATES.create(s, {"name": "GST on Income", "percent": "10", "is_default": True})
@@ -120,8 +124,11 @@ def _configure(store: Store, now: datetime) -> dict[str, int]:
         # Fault: a client-level rate that was never mapped to the tool.
         overseas = TAX_RATES.create(s, {"name": "Overseas", "percent": "0"})
         for tenant in ("Northwind IT AU", "Northwind IT NZ"):
-            TAX_RATES.map(s, "GST on Income", tenant, "OUTPUT")
-            TAX_RATES.map(s, "GST Free", tenant, "EXEMPTOUTPUT")
+            # Fault: no purchase tax type, so the purchase orders' taxes cannot be mapped.
+            purchase = {} if faults else {"purchase_tax_type": "INPUT"}
+            TAX_RATES.map(s, "GST on Income", tenant, "OUTPUT", **purchase)
+            purchase = {} if faults else {"purchase_tax_type": "EXEMPTINPUT"}
+            TAX_RATES.map(s, "GST Free", tenant, "EXEMPTOUTPUT", **purchase)
         sales = ACCOUNT_CODES.create(s, {"name": "Sales", "code": "200", "kind": "income"})
         purchases = ACCOUNT_CODES.create(s, {"name": "Purchases", "code": "300", "kind": "expense"})
         # Faults: an account code whose Code is empty, and one the tool does not have.
@@ -137,7 +144,12 @@ def _configure(store: Store, now: datetime) -> dict[str, int]:
             },
         )
         labour = ITEM_GROUPS.create(
-            s, {"name": "Labour", "income_account": "Services", "expense_account": "Purchases"}
+            s,
+            {
+                "name": "Labour",
+                "income_account": "Services" if faults else "Sales",
+                "expense_account": "Purchases",
+            },
         )
         # Fault: ticks "Use Item Group Tax" on a group with no rate (falls to the default).
         hardware = ITEM_GROUPS.create(
@@ -170,7 +182,13 @@ def _insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
 
 
 def _parties(
-    rnd: random.Random, n: int, prefix: str, ids: dict[str, int], now: datetime, clients: bool
+    rnd: random.Random,
+    n: int,
+    prefix: str,
+    ids: dict[str, int],
+    now: datetime,
+    clients: bool,
+    faults: bool = True,
 ) -> list[dict[str, Any]]:
     rows = []
     for i in range(1, n + 1):
@@ -190,8 +208,8 @@ def _parties(
                     else None
                 ),
                 # Faults: a few excluded, a few with no tenant.
-                "exclude_from_accounting": 0.12 <= roll < 0.13,
-                "tenant_id": None if 0.13 <= roll < 0.135 else ids["au"],
+                "exclude_from_accounting": faults and 0.12 <= roll < 0.13,
+                "tenant_id": None if faults and 0.13 <= roll < 0.135 else ids["au"],
                 # Linked ones have a remote ID; the rest wait for the engine to push them.
                 "remote_id": f"{prefix[0]}-{i}" if roll < 0.7 else None,
                 "version": 1,
@@ -203,7 +221,7 @@ def _parties(
 
 
 def _products(
-    rnd: random.Random, n: int, ids: dict[str, int], now: datetime
+    rnd: random.Random, n: int, ids: dict[str, int], now: datetime, faults: bool = True
 ) -> list[dict[str, Any]]:
     rows = []
     for i in range(1, n + 1):
@@ -225,8 +243,8 @@ def _products(
                 "income_account_id": ids["legacy"] if roll < 0.01 else None,
                 "expense_account_id": None,
                 # Faults: one excluded product, one with no tenant, one in the other tenant.
-                "exclude_from_accounting": i == 7,
-                "tenant_id": None if i == 11 else ids["nz"] if i == 13 else ids["au"],
+                "exclude_from_accounting": faults and i == 7,
+                "tenant_id": {11: None, 13: ids["nz"]}.get(i, ids["au"]) if faults else ids["au"],
                 "remote_id": f"p-{i}" if roll < 0.9 else None,
                 "version": 1,
                 "created_at": now,
@@ -323,10 +341,14 @@ def build(store: Store, shape: Shape, *, seed: int = 7) -> Built:
     started = time.perf_counter()
     now = datetime.now(UTC)
     rnd = random.Random(seed)
-    ids = _configure(store, now)
-    clients = _parties(rnd, shape.clients, "Client", ids, now, clients=True)
-    suppliers = _parties(rnd, shape.suppliers, "Supplier", ids, now, clients=False)
-    products = _products(rnd, shape.products, ids, now)
+    ids = _configure(store, now, faults=shape.faults)
+    if not shape.faults:  # the faulty codes and rate stay in the book, used by nothing
+        ids |= {"overseas": ids["free"], "legacy": ids["sales"]}
+    clients = _parties(rnd, shape.clients, "Client", ids, now, clients=True, faults=shape.faults)
+    suppliers = _parties(
+        rnd, shape.suppliers, "Supplier", ids, now, clients=False, faults=shape.faults
+    )
+    products = _products(rnd, shape.products, ids, now, faults=shape.faults)
     documents, lines = _documents(rnd, shape, ids, now)
     records = [(EntityType.CLIENT, r["id"], bool(r["remote_id"])) for r in clients]
     records += [(EntityType.SUPPLIER, r["id"], bool(r["remote_id"])) for r in suppliers]

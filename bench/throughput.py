@@ -1,13 +1,15 @@
 """Sync loop throughput per worker process, and its memory with a large backlog pending.
 
-Builds a book with bench.doctor's bulk builder (clients, suppliers, products, documents; a few
-deliberately faulty), marks every record pending, then syncs it in a child process, so that the
+Builds a book with bench.doctor's bulk builder (clients, suppliers, products, documents), every
+record syncable, marks every record pending, then syncs it in a child process, so that the
 child's peak RSS is the pass's alone (less what the in-memory tool stores of what it was sent,
 printed beside it, as a real tool keeps it elsewhere): one worker (`Engine`, concurrency 1) into
 `RecordingTool(":memory:")`, a tool that answers instantly, so what is measured is booksync's own
 work per record: claiming, gating, building payloads, the rate budget, recording outcomes. The
 in-memory tool still stores what it is sent, in this process: the seconds spent inside its `push`
 are printed, and the rate without them (booksync's own work) beside the rate of the whole pass.
+Then the same book with the doctor's planted faults: a quarter of its records are evaluated and
+held by the rules each round, not pushed, which the documents/s there counts against it.
 
 The baseline, measured in the same run on a book of the same shape: the same engine pushing one
 record per call (batch size 1, what an integration without batching does), on at most
@@ -26,6 +28,7 @@ from the first worker's start to the last one's end.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import resource
 import subprocess
@@ -36,6 +39,8 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import func, select
 
 from bench.doctor import (
     PG_ADMIN_URL,
@@ -48,6 +53,7 @@ from bench.doctor import (
 from bench.engine import unsynced
 from booksync.domain.types import EntityType
 from booksync.store.db import Store
+from booksync.store.models import SyncJob
 
 TARGET_PER_SECOND = 2_000
 TARGET_RSS_MB = 250
@@ -73,6 +79,10 @@ def child(url: str, batch: int, seconds: float | None) -> None:
     ended_at = time.time()
     engine.close()
     rss = peak_rss_mb()  # the pass's peak, before anything below reads what the tool got
+    with store.session() as session:  # the records the rules hold once the pass is over
+        held = session.scalar(
+            select(func.count()).select_from(SyncJob).where(SyncJob.status == "blocked")
+        )
     invoices = tool.push_calls(EntityType.INVOICE)
     # Counted in the tool's own database: its `objects()` decodes every payload it was sent.
     documents = tool.db.execute(
@@ -85,6 +95,7 @@ def child(url: str, batch: int, seconds: float | None) -> None:
             {
                 "seconds": seconds,
                 "synced": result.count("synced"),
+                "held": held,
                 "documents": documents,
                 "invoice_calls": invoices,
                 "calls": result.calls,
@@ -158,12 +169,19 @@ def run(
     seconds: float | None = None,
     workers: int = 1,
 ) -> None:
+    """The healthy book (every record syncable: the rate the target is for), the same book with
+    the doctor's planted faults (a quarter of it evaluated and held, not pushed), the baseline."""
+    healthy = dataclasses.replace(shape, faults=False)
     with open_store() as store:
-        built = build(store, shape)
+        built = build(store, healthy)
         unsynced(store)
         (fast,) = sync_in_child(store, 50, seconds)
     with open_store() as store:
-        build(store, baseline)
+        build(store, shape)
+        unsynced(store)
+        (faulty,) = sync_in_child(store, 50, seconds)
+    with open_store() as store:
+        build(store, dataclasses.replace(baseline, faults=False))
         unsynced(store)
         (base,) = sync_in_child(store, 1)
     rate = fast["synced"] / fast["seconds"]
@@ -172,22 +190,16 @@ def run(
     base_rate = base["synced"] / base["seconds"]
     cut = f", stopped after {seconds:g} s" if seconds else ""
     print(f"{label}: {built.records:,} records pending ({shape.documents:,} documents{cut})")
-    print(
-        f"  one worker, batches of 50     {fast['synced']:>7,.0f} synced in {fast['seconds']:6.2f} s = "
-        f"{rate:7,.0f} records/s, {docs:7,.0f} documents/s; peak RSS {fast['rss_mb']:.0f} MB"
-    )
-    print(
-        f"  of which inside the tool's push {fast['tool_seconds']:6.2f} s; booksync's own work "
-        f"{own_seconds:6.2f} s = {fast['synced'] / own_seconds:7,.0f} records/s, "
-        f"{fast['documents'] / own_seconds:7,.0f} documents/s"
-    )
+    _print_pass("healthy book, batches of 50   ", fast)
+    _print_pass("with the doctor's faults      ", faulty)
+    print(f"    ({faulty['held']:,.0f} records held by the rules: evaluated, not pushed)")
     print(
         f"  baseline, one call per record {base['synced']:>7,.0f} synced in {base['seconds']:6.2f} s = "
         f"{base_rate:7,.0f} records/s; peak RSS {base['rss_mb']:.0f} MB"
     )
     own = fast["rss_mb"] - fast["tool_mb"]
     print(
-        f"  batched vs baseline: {rate / base_rate:.1f}x records/s; vs target "
+        f"  batched vs baseline: {rate / base_rate:.1f}x records/s; healthy book vs target "
         f"{TARGET_PER_SECOND:,}/s: {docs / TARGET_PER_SECOND:.2f}x documents/s "
         f"({fast['documents'] / own_seconds / TARGET_PER_SECOND:.2f}x of booksync's own); RSS "
         f"{fast['rss_mb']:.0f} MB, of which the in-memory tool's store of what it was sent "
@@ -196,7 +208,7 @@ def run(
     )
     if workers > 1:
         with open_store() as store:
-            build(store, shape)
+            build(store, healthy)
             unsynced(store)
             each = sync_in_child(store, 50, seconds, workers)
         wall = max(c["ended_at"] for c in each) - min(c["started_at"] for c in each)
@@ -209,6 +221,21 @@ def run(
             f"{shares}",
             flush=True,
         )
+
+
+def _print_pass(label: str, fast: dict[str, float]) -> None:
+    docs = fast["documents"] / fast["seconds"]
+    own_seconds = fast["seconds"] - fast["tool_seconds"]
+    print(
+        f"  {label}{fast['synced']:>7,.0f} synced in {fast['seconds']:6.2f} s = "
+        f"{fast['synced'] / fast['seconds']:7,.0f} records/s, {docs:7,.0f} documents/s; "
+        f"peak RSS {fast['rss_mb']:.0f} MB"
+    )
+    print(
+        f"    of which inside the tool's push {fast['tool_seconds']:6.2f} s; booksync's own work "
+        f"{own_seconds:6.2f} s = {fast['synced'] / own_seconds:7,.0f} records/s, "
+        f"{fast['documents'] / own_seconds:7,.0f} documents/s"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
