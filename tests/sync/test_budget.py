@@ -15,6 +15,7 @@ import pytest
 from booksync.clock import VirtualClock
 from booksync.connectors.budget import LocalCounts, RateBudget, RateHeaders, sharing
 from booksync.connectors.protocol import Limits
+from booksync.errors import BooksyncError
 from booksync.store.db import Store
 from booksync.sync.budget_store import PgCounts, RedisCounts, counts_for
 from conftest import _redis_or_skip
@@ -155,6 +156,7 @@ import sys
 from booksync.clock import Clock
 from booksync.connectors.budget import RateBudget
 from booksync.connectors.protocol import Limits
+from booksync.errors import BooksyncError
 from booksync.store.db import Store
 from booksync.sync.budget_store import PgCounts
 store = Store(sys.argv[1])
@@ -194,3 +196,39 @@ def test_the_bounds_a_store_checks_in_one_statement_are_pyrate_limiters_verdict(
         oldest + lane.rate.interval - now + 1
     )
     assert check.start == now - lane.rate.interval
+
+
+@pytest.mark.parametrize(
+    ("where", "why"),
+    [
+        ("redis://:Wrong-Secret-9@{host}/0", "AUTH"),  # the test Redis has no password
+        ("redis://:Wrong-Secret-9@127.0.0.1:1/0", "Connection refused"),
+        ("http://:Wrong-Secret-9@{host}/0", "scheme"),
+    ],
+)
+def test_a_redis_url_that_cannot_be_used_is_one_message_naming_it_not_a_traceback(
+    where: str, why: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A worker given a wrong BOOKSYNC_REDIS_URL (password, port, scheme) stops at the start with
+    what to change, its password masked, instead of dying on its first call with a traceback."""
+    host = _redis_or_skip().split("//", 1)[1].split("/", 1)[0]
+    url = where.format(host=host)
+    monkeypatch.setenv("BOOKSYNC_REDIS_URL", url)
+    store = Store(f"sqlite:///{tmp_path / 'b.db'}")
+    try:
+        with pytest.raises(BooksyncError) as refused:
+            counts_for(store)
+    finally:
+        store.dispose()
+    message = str(refused.value)
+    assert message.startswith("BOOKSYNC_REDIS_URL: ")
+    assert why in message and "accepted: " in message
+    assert "Wrong-Secret-9" not in message and ":***@" in message
+    worker = subprocess.run(
+        [str(Path(sys.executable).with_name("booksync")), "--db", f"sqlite:///{tmp_path / 'w.db'}",
+         "--log-format", "json", "worker"],
+        capture_output=True, text=True, timeout=60, env={**os.environ, "BOOKSYNC_REDIS_URL": url},
+    )  # fmt: skip
+    assert worker.returncode == 2, worker.stderr
+    assert "Traceback" not in worker.stderr and "Wrong-Secret-9" not in worker.stderr
+    assert "BOOKSYNC_REDIS_URL: " in worker.stderr

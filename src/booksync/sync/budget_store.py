@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import uuid
 import weakref
 from collections.abc import Callable, Sequence
@@ -34,6 +35,7 @@ from sqlalchemy.exc import DBAPIError
 
 from booksync.connectors.counts import Counts, LocalCounts
 from booksync.connectors.lanes import Lane, bounds, decide, wait_ms
+from booksync.errors import BooksyncError
 from booksync.store.db import Store
 from booksync.store.models import RateBudgetHold
 
@@ -290,6 +292,11 @@ return 0
 """
 
 
+def _masked(url: str) -> str:
+    """`url` with its password, if any, as ***."""
+    return re.sub(r"(?<=//)([^:/@]*):[^@/]*@", r"\1:***@", url)
+
+
 class RedisCounts:
     """The budget in Redis (BOOKSYNC_REDIS_URL), shared by every worker pointed at it."""
 
@@ -299,7 +306,15 @@ class RedisCounts:
     def __init__(self, url: str, *, prefix: str = "booksync:budget:") -> None:
         import redis  # the `redis` extra
 
-        self.redis: Any = redis.Redis.from_url(url)
+        try:
+            self.redis: Any = redis.Redis.from_url(url)
+            self.redis.ping()  # a wrong URL or password is said here, not as a worker's traceback
+        except (redis.RedisError, ValueError) as exc:
+            raise BooksyncError(
+                f"{REDIS_ENV}: the rate budget's Redis at {_masked(url)} cannot be used ({exc}); "
+                "accepted: a reachable redis://, rediss:// or unix:// URL, with its password; "
+                "unset, the budget is kept in the store"
+            ) from None
         self.prefix = prefix
         self._buckets: dict[Lane, Any] = {}
         self._enter = self.redis.register_script(_ENTER)
