@@ -20,6 +20,8 @@ FORMATS = ("text", "json")
 MASK = "***"
 #: The attributes every LogRecord has: anything else on a record came from `extra=`.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+#: Extra fields that only repeat the message: uvicorn's copy of it with terminal colour codes.
+_REPEATS = {"color_message"}
 _SECRET_NAMES = re.compile(r"token|secret|password|passwd|credential|api_?key|authorization", re.I)
 _SECRET_VALUES = [
     # postgresql://user:PASSWORD@host
@@ -56,12 +58,27 @@ class JsonFormatter(logging.Formatter):
             "message": redact(record.getMessage()),
         }
         for name, value in vars(record).items():
-            if name in _STANDARD or name.startswith("_") or _SECRET_NAMES.search(name):
+            skipped = name in _STANDARD or name in _REPEATS or name.startswith("_")
+            if skipped or _SECRET_NAMES.search(name):
                 continue
             entry[name] = _clean(value)
         if record.exc_info:
             entry["error"] = redact(self.formatException(record.exc_info))
         return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+class Redacting(logging.Filter):
+    """Masks secrets in the records of a logger whose lines booksync does not format itself:
+    uvicorn's access log prints each request's path with its query string, where a client may
+    have put `api_key=` or `token=`. The message's arguments stay arguments (uvicorn's access
+    formatter reads them by position), each masked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        return True
 
 
 def _clean(value: Any) -> Any:
@@ -94,4 +111,4 @@ def json_active() -> bool:
     return _active
 
 
-__all__ = ["FORMATS", "JsonFormatter", "configure", "json_active", "redact"]
+__all__ = ["FORMATS", "JsonFormatter", "Redacting", "configure", "json_active", "redact"]

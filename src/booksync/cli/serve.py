@@ -6,6 +6,7 @@ never (it is typed at a hidden prompt, twice, or read from stdin with `--passwor
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 from typing import Annotated, Any
@@ -23,6 +24,7 @@ from booksync.cli._common import (
     session,
     state,
 )
+from booksync.cli._logging import Redacting, json_active
 from booksync.services import auth
 from booksync.store.models import ApiKey, User
 
@@ -65,7 +67,20 @@ def serve(
 
     store = state(ctx).store
     application = create_app(store)
-    server = uvicorn.Server(uvicorn.Config(application, host=host, port=port, log_level="info"))
+    # With --log-format json, uvicorn's lines go through booksync's JSON handler (no config of
+    # its own); either way its access log masks the secrets a query string may carry.
+    config = uvicorn.Config(
+        application,
+        host=host,
+        port=port,
+        log_level="info",
+        log_config=None if json_active() else uvicorn.config.LOGGING_CONFIG,
+    )
+    for name in ("uvicorn.access", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, Redacting) for f in logger.filters):
+            logger.addFilter(Redacting())
+    server = uvicorn.Server(config)
     embedded = EmbeddedWorker(store) if (default_on(store) if worker is None else worker) else None
     with_worker = (
         f"; worker {embedded.name} syncing"
