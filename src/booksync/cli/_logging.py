@@ -16,35 +16,16 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from booksync.redaction import redact
+
 FORMATS = ("text", "json")
-MASK = "***"
 #: The attributes every LogRecord has: anything else on a record came from `extra=`.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 #: Extra fields that only repeat the message: uvicorn's copy of it with terminal colour codes.
 _REPEATS = {"color_message"}
 _SECRET_NAMES = re.compile(r"token|secret|password|passwd|credential|api_?key|authorization", re.I)
-_SECRET_VALUES = [
-    # postgresql://user:PASSWORD@host
-    (re.compile(r"(?P<keep>[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s]+(?=@)", re.I), MASK),
-    (re.compile(r"(?P<keep>\bBearer\s+)[A-Za-z0-9._~+/=-]+", re.I), MASK),
-    (
-        re.compile(
-            r"(?P<keep>\b(?:access_token|refresh_token|id_token|client_secret|password|api_?key"
-            r"|token|secret)\b[\"']?\s*[=:]\s*[\"']?)[^\s\"'&,;}]+",
-            re.I,
-        ),
-        MASK,
-    ),
-]
 
 _active = False
-
-
-def redact(text: str) -> str:
-    """`text` with every secret it seems to hold masked."""
-    for pattern, mask in _SECRET_VALUES:
-        text = pattern.sub(rf"\g<keep>{mask}", text)
-    return text
 
 
 class JsonFormatter(logging.Formatter):
@@ -111,4 +92,4 @@ def json_active() -> bool:
     return _active
 
 
-__all__ = ["FORMATS", "JsonFormatter", "Redacting", "configure", "json_active", "redact"]
+__all__ = ["FORMATS", "JsonFormatter", "Redacting", "configure", "json_active"]

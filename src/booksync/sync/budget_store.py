@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 import uuid
 import weakref
 from collections.abc import Callable, Sequence
@@ -36,6 +35,7 @@ from sqlalchemy.exc import DBAPIError
 from booksync.connectors.counts import Counts, LocalCounts
 from booksync.connectors.lanes import Lane, bounds, decide, wait_ms
 from booksync.errors import BooksyncError
+from booksync.redaction import redact
 from booksync.store.db import Store
 from booksync.store.models import RateBudgetHold
 
@@ -292,11 +292,6 @@ return 0
 """
 
 
-def _masked(url: str) -> str:
-    """`url` with its password, if any, as ***."""
-    return re.sub(r"(?<=//)([^:/@]*):[^@/]*@", r"\1:***@", url)
-
-
 class RedisCounts:
     """The budget in Redis (BOOKSYNC_REDIS_URL), shared by every worker pointed at it."""
 
@@ -311,7 +306,7 @@ class RedisCounts:
             self.redis.ping()  # a wrong URL or password is said here, not as a worker's traceback
         except (redis.RedisError, ValueError) as exc:
             raise BooksyncError(
-                f"{REDIS_ENV}: the rate budget's Redis at {_masked(url)} cannot be used ({exc}); "
+                f"{REDIS_ENV}: the rate budget's Redis at {redact(url)} cannot be used ({exc}); "
                 "accepted: a reachable redis://, rediss:// or unix:// URL, with its password; "
                 "unset, the budget is kept in the store"
             ) from None
