@@ -47,7 +47,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from booksync.connectors.registry import tools as installed_tools
 from booksync.domain.types import EntityType, SyncStatus
-from booksync.store.bulk import among
+from booksync.store.bulk import among, chunked
 from booksync.store.models import Client, Document, Integration, Supplier, SyncJob, Tenant
 from booksync.store.models.sync import PENDING_DEPENDENCIES, PENDING_DOCUMENTS
 from booksync.sync.holding import job_name
@@ -147,8 +147,8 @@ def claim(
             check("claim", job.status, job_name(job))
     # One statement for the whole claim (the rows are locked: each token is the one read, plus 1),
     # instead of an UPDATE a job from the unit of work's flush.
-    for start in range(0, len(claimed), CHUNK):
-        ids = [job.id for job in claimed[start : start + CHUNK]]
+    for part in chunked(claimed, CHUNK):
+        ids = [job.id for job in part]
         session.execute(
             update(SyncJob)
             .where(among(session, SyncJob.id, ids))
