@@ -81,7 +81,7 @@ TAX_TYPES = [
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, default=str, sort_keys=True)
+    return json.dumps(value, default=_plain, sort_keys=True)
 
 
 _NAMES: dict[type, tuple[str, ...] | None] = {}
@@ -94,14 +94,14 @@ def _field_names(cls: type) -> tuple[str, ...] | None:
 
 
 def _plain(value: Any) -> Any:
-    """`dataclasses.asdict` for what is stored as JSON at once: no deep copy of the leaves, and
-    each class's fields read once (the instant tool must cost next to nothing per element)."""
+    """What the encoder cannot write itself: a dataclass as a dict of its fields, one level deep
+    (the encoder's C loop calls this again for each dataclass inside), anything else as its text.
+    `dataclasses.asdict` would copy every leaf first; the instant tool must cost next to nothing
+    per element."""
     names = _field_names(type(value))
     if names is not None:
-        return {name: _plain(getattr(value, name)) for name in names}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
+        return {name: getattr(value, name) for name in names}
+    return str(value)
 
 
 def _request_key(item: PushItem) -> str:
@@ -130,8 +130,9 @@ class RecordingTool(RecordingRead, RecordingChanges):
         tamper: Callable[[Booked], Booked | None] | None = None,
         unique_numbers: bool = False,
         clock: Callable[[], datetime] | None = None,
+        concurrency: int = 1,
     ) -> None:
-        self.limits = Limits({e: batch_size for e in EntityType}, calls_per_minute, 1)
+        self.limits = Limits({e: batch_size for e in EntityType}, calls_per_minute, concurrency)
         self.idempotency = idempotency
         self.reject = reject
         self.kill_at_call = kill_at_call
@@ -222,7 +223,11 @@ class RecordingTool(RecordingRead, RecordingChanges):
                 raise AuthError("401 TokenExpired")
             if self.kill_at_call == call and self.kill_when == "before":
                 os.kill(os.getpid(), signal.SIGKILL)
-            results = [self._apply(tenant, entity, item) for item in items]
+            self.db.execute("BEGIN")  # one transaction a call: its writes are kept as they land
+            try:
+                results = [self._apply(tenant, entity, item) for item in items]
+            finally:
+                self.db.execute("COMMIT")
             if self.kill_at_call == call and self.kill_when == "after":
                 os.kill(os.getpid(), signal.SIGKILL)
             if fault == "unknown":
@@ -240,7 +245,7 @@ class RecordingTool(RecordingRead, RecordingChanges):
         # `reject` answers why the tool refuses the element: a message, or (message, rule id).
         refusal = self.reject(item) if self.reject else None
         reason, rule = refusal if isinstance(refusal, tuple) else (refusal, None)
-        payload = _json(_plain(item.payload))
+        payload = _json(item.payload)
         if not reason and self.unique_numbers and item.entity.is_document and not item.remote_id:
             taken = self.db.execute(
                 "SELECT remote_id FROM objects WHERE tenant=? AND entity=? AND reference=?",
@@ -271,7 +276,7 @@ class RecordingTool(RecordingRead, RecordingChanges):
             result = PushResult(item.key, Outcome.CREATED, remote_id)
         if result.outcome in (Outcome.CREATED, Outcome.UPDATED) and result.remote_id:
             kind = "created" if result.outcome is Outcome.CREATED else "updated"
-            self.log_change(tenant, entity.value, result.remote_id, kind)
+            self.log_change(tenant, entity.value, result.remote_id, kind, payload)
         if self.idempotency:
             self.db.execute(
                 "INSERT OR REPLACE INTO idempotency (key, result) VALUES (?, ?)",

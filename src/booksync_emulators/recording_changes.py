@@ -69,14 +69,19 @@ class RecordingChanges:
             for s, t, e, r, k, a, f in rows
         ]
 
-    def log_change(self, tenant: str, entity: str, remote_id: str, kind: str) -> None:
-        row = self.db.execute("SELECT payload FROM objects WHERE remote_id=?", (remote_id,))
-        found = row.fetchone()
+    def log_change(
+        self, tenant: str, entity: str, remote_id: str, kind: str, fields: str | None = None
+    ) -> None:
+        """Log a change of `remote_id`; `fields`: its payload as stored (JSON), when the caller
+        has it at hand (read from the object otherwise)."""
+        if fields is None:
+            row = self.db.execute("SELECT payload FROM objects WHERE remote_id=?", (remote_id,))
+            found = row.fetchone()
+            fields = found[0] if found else "{}"
         self.db.execute(
             "INSERT INTO changes (tenant, entity, remote_id, kind, at, fields) VALUES (?,?,?,?,?,?)",
-            (tenant, entity, remote_id, kind, self.clock().astimezone(UTC).isoformat(),
-             found[0] if found else "{}"),
-        )  # fmt: skip
+            (tenant, entity, remote_id, kind, self.clock().astimezone(UTC).isoformat(), fields),
+        )
 
     #: ChangeFeed: the recording tool keeps every change, so the feed has no window.
     feed_window_days: int | None = None
