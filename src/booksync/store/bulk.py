@@ -9,6 +9,7 @@ whatever the number of rows. SQLite keeps its executemany, which costs no round 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
@@ -58,38 +59,70 @@ def among(session: Session, key: Any, ids: Iterable[int]) -> ColumnElement[bool]
     return key.in_(list(ids))
 
 
-def rows_table(
-    session: Session,
-    name: str,
-    columns: Sequence[tuple[str, TypeEngine[Any]]],
-    rows: Sequence[Sequence[Any]],
-) -> Any:
+#: A rows table's columns: (name, type), in the order of each row's values.
+Columns = Sequence[tuple[str, TypeEngine[Any]]]
+
+
+def any_of(key: Any, name: str, postgres: bool) -> ColumnElement[bool]:
+    """`among` for a statement built once: `key` among the ids in the parameter `name`, an array
+    (`= ANY`) on PostgreSQL and an expanding IN elsewhere."""
+    if postgres:
+        return key == any_(bindparam(name, type_=ARRAY(Integer())))
+    return key.in_(bindparam(name, expanding=True))
+
+
+def rows_table(session: Session, name: str, columns: Columns, rows: Sequence[Sequence[Any]]) -> Any:
     """`rows` (one tuple a row, in `columns`' order) as the table `name(columns...)`, sent as one
     JSON document (PostgreSQL only; `json_to_recordset`). One text parameter: an array parameter
     a column would have the driver quote every string of it, slowly. A decorated type's values
-    are bound as it binds them (a naive time is refused); a JSON column's None is SQL NULL."""
-    dialect = session.get_bind().dialect
-    plain: list[tuple[str, TypeEngine[Any]]] = []
-    decorated: list[tuple[int, TypeDecorator[Any]]] = []
-    for index, (key, type_) in enumerate(columns):
-        if isinstance(type_, TypeDecorator):
-            decorated.append((index, type_))
-            type_ = type_.impl_instance
-        plain.append((key, type_))
-    keys = [key for key, _ in columns]
-    if decorated:
-        rows = [_bound(row, decorated, dialect) for row in rows]
-    # The encoder's C loop takes the rows as they are; only dates and Decimals reach `_json_ready`.
-    records = [dict(zip(keys, row, strict=True)) for row in rows]
-    document = bindparam(
-        f"{name}_rows", value=json.dumps(records, default=_json_ready), type_=Text()
-    )
-    named = [column(key, type_) for key, type_ in plain]
+    are bound as it binds them (a naive time is refused); a JSON column's None is SQL NULL.
+
+    A statement a batch runs again and again is built once instead, over `rows_source`, and
+    given its rows with `rows_params`."""
+    document = bindparam(f"{name}_rows", value=rows_json(session, columns, rows), type_=Text())
+    return _derived(name, columns, document)
+
+
+@functools.cache
+def rows_source(name: str, columns: tuple[tuple[str, TypeEngine[Any]], ...]) -> Any:
+    """The table `name(columns...)` of the rows in the parameter `{name}_rows` (`rows_params`),
+    for a statement built once: its text, cache key and column collection are made once, not for
+    every batch. `columns` must be the same objects each time (a module's constant)."""
+    return _derived(name, columns, bindparam(f"{name}_rows", type_=Text()))
+
+
+def rows_params(
+    session: Session, name: str, columns: Columns, rows: Sequence[Sequence[Any]]
+) -> dict[str, str]:
+    """The parameter that gives `rows_source(name, columns)` its rows."""
+    return {f"{name}_rows": rows_json(session, columns, rows)}
+
+
+def _derived(name: str, columns: Columns, document: Any) -> Any:
+    named = [
+        column(key, type_.impl_instance if isinstance(type_, TypeDecorator) else type_)
+        for key, type_ in columns
+    ]
     return (
         func.json_to_recordset(cast(document, JSON))
         .table_valued(*named)
         .render_derived(name=name, with_types=True)
     )
+
+
+def rows_json(session: Session, columns: Columns, rows: Sequence[Sequence[Any]]) -> str:
+    """`rows` as the JSON document `json_to_recordset` reads: one object a row."""
+    decorated = [
+        (index, type_)
+        for index, (_, type_) in enumerate(columns)
+        if isinstance(type_, TypeDecorator)
+    ]
+    keys = [key for key, _ in columns]
+    if decorated:
+        dialect = session.get_bind().dialect
+        rows = [_bound(row, decorated, dialect) for row in rows]
+    # The encoder's C loop takes the rows as they are; only dates and Decimals reach `_json_ready`.
+    return json.dumps([dict(zip(keys, row, strict=True)) for row in rows], default=_json_ready)
 
 
 def _bound(
@@ -120,10 +153,26 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     if not takes_rows(session) or any(r.keys() != rows[0].keys() for r in rows):
         session.execute(insert(table), list(rows))
         return
-    v = rows_table(
-        session, "v", [(k, table.c[k].type) for k in keys], [[r[k] for k in keys] for r in rows]
-    )
-    session.execute(insert(table).from_select(keys, select(*(v.c[k] for k in keys))))
+    columns = tuple((k, table.c[k].type) for k in keys)
+    params = rows_params(session, "v", columns, [[r[k] for k in keys] for r in rows])
+    session.execute(_inserting(table, columns), params)
 
 
-__all__ = ["among", "insert_rows", "rows_table", "takes_rows"]
+@functools.cache
+def _inserting(table: Table, columns: tuple[tuple[str, TypeEngine[Any]], ...]) -> Any:
+    """`insert_rows`' INSERT ... SELECT, built once a table and set of columns."""
+    v = rows_source("v", columns)
+    return insert(table).from_select([k for k, _ in columns], select(*(v.c[k] for k, _ in columns)))
+
+
+__all__ = [
+    "Columns",
+    "among",
+    "any_of",
+    "insert_rows",
+    "rows_json",
+    "rows_params",
+    "rows_source",
+    "rows_table",
+    "takes_rows",
+]

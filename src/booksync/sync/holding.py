@@ -8,15 +8,17 @@ over, finds them gone here and writes nothing for them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, or_, select, tuple_, update
+from sqlalchemy import Integer, Text, and_, any_, bindparam, case, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from booksync.domain.types import SyncStatus
-from booksync.store.bulk import among, rows_table, takes_rows
+from booksync.store.bulk import among, rows_params, rows_source, rows_table, takes_rows
 from booksync.store.models import SyncJob
 from booksync.sync.states import check
 
@@ -64,6 +66,15 @@ def start_attempt(
     ids = list(job_ids)
     if not ids:
         return
+    if fence is not None and takes_rows(session) and any(i in fence for i in ids):
+        known = [(i, fence[i]) for i in ids if i in fence]
+        unknown = [i for i in ids if i not in fence]
+        session.execute(
+            _fenced_attempt(bool(unknown)),
+            rows_params(session, "fence", _PAIRS, known)
+            | {"b_worker": worker, "b_ids": ids, "b_unknown": unknown},
+        )
+        return
     stmt = update(SyncJob).where(SyncJob.claimed_by == worker, SyncJob.status == IN_FLIGHT)
     if fence is not None:
         stmt = stmt.where(fenced(fence, ids, session))
@@ -73,6 +84,32 @@ def start_attempt(
         stmt.values(attempts=SyncJob.attempts + 1, uncertain=True).execution_options(
             synchronize_session=False
         )
+    )
+
+
+_PAIRS: tuple[tuple[str, Any], ...] = (("id", Integer()), ("token", Integer()))
+
+
+@functools.cache
+def _fenced_attempt(unknown: bool) -> Any:
+    """`start_attempt`'s UPDATE under a fence on PostgreSQL, built once (it runs for every batch):
+    `fenced`'s clause with the worker (b_worker), the batch's ids (b_ids), the pairs (fence_rows)
+    and the ids the fence does not name (b_unknown) as parameters."""
+    pairs = rows_source("fence", _PAIRS)
+    ids = ARRAY(Integer())
+    mine: Any = tuple_(SyncJob.id, SyncJob.claim_token).in_(select(pairs.c.id, pairs.c.token))
+    if unknown:
+        mine = or_(mine, SyncJob.id == any_(bindparam("b_unknown", type_=ids)))
+    return (
+        update(SyncJob)
+        .where(
+            SyncJob.claimed_by == bindparam("b_worker", type_=Text()),
+            SyncJob.status == IN_FLIGHT,
+            SyncJob.id == any_(bindparam("b_ids", type_=ids)),
+            mine,
+        )
+        .values(attempts=SyncJob.attempts + 1, uncertain=True)
+        .execution_options(synchronize_session=False)
     )
 
 

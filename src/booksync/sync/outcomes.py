@@ -4,15 +4,16 @@ written back to the records."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, Table, Text, bindparam, case, null, or_, update
+from sqlalchemy import JSON, Integer, Table, Text, bindparam, case, cast, null, or_, update
 from sqlalchemy.orm import Session
 
 from booksync.domain.types import EntityType, SyncStatus
-from booksync.store.bulk import rows_table, takes_rows
+from booksync.store.bulk import rows_params, rows_source, takes_rows
 from booksync.store.models import SYNCABLE_MODELS, SyncJob
 from booksync.sync.holding import Fence, held
 from booksync.sync.moves import move as _move
@@ -20,6 +21,8 @@ from booksync.sync.moves import synced as synced_values
 from booksync.sync.states import sources
 
 _TABLE: Table = SyncJob.__table__  # type: ignore[assignment]
+#: A time for the values a statement built once binds at each run instead.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def succeed(
@@ -29,12 +32,13 @@ def succeed(
     now: datetime,
     *,
     fence: Fence | None = None,
-    pushed: Mapping[int, dict[str, Any]] | None = None,
+    pushed: Mapping[int, str] | None = None,
     verification: Mapping[int, list[dict[str, str]] | None] | None = None,
 ) -> list[int]:
     """Mark (job id, version, remote id) synced in one statement; return jobs edited while in flight.
 
-    `pushed` is what each job's push sent (JSON-safe payload fields, by job id), kept as the job's
+    `pushed` is what each job's push sent (its payload's fields as JSON text, `json_text`, by job
+    id), kept as the job's
     `pushed_fields`: what the tool's version is compared with to find drift. `verification` (by
     job id) is where the tool booked it differently (`verification.py`; None: it agreed), written
     in the same statement.
@@ -82,36 +86,58 @@ def _succeed_rows(
     synced: Sequence[tuple[int, int, str]],
     values: dict[str, Any],
     fence: Fence | None,
-    pushed: Mapping[int, dict[str, Any]] | None,
+    pushed: Mapping[int, str] | None,
     verification: Mapping[int, list[dict[str, str]] | None] | None,
 ) -> set[int]:
     """`succeed` on PostgreSQL: one UPDATE joined to the batch's rows; the ids it marked."""
-    columns: list[tuple[str, Any]] = [
-        ("id", Integer()),
-        ("version", Integer()),
-        ("remote", Text()),
-        ("token", Integer()),
-    ]
-    extra: dict[str, Any] = {}
-    if pushed is not None:
-        columns.append(("fields", JSON()))
-    if verification is not None:
-        columns.append(("found", JSON()))
+    shape = (fence is not None, pushed is not None, verification is not None)
     rows = [
         (j, v, r, fence[j] if fence is not None else None)
         + ((pushed.get(j),) if pushed is not None else ())
         + ((verification.get(j),) if verification is not None else ())
         for j, v, r in synced
     ]
-    v = rows_table(session, "v", columns, rows)
-    if pushed is not None:
-        extra["pushed_fields"] = v.c.fields
-    if verification is not None:
-        extra["verification"] = v.c.found  # None: SQL NULL ("nothing differed")
-    fenced_by = (
-        _TABLE.c.claim_token == v.c.token if fence is not None else _TABLE.c.claimed_by == worker
-    )
+    params = rows_params(session, "v", _succeed_columns(*shape), rows)
     result = session.execute(
+        _succeed_statement(*shape), params | {"b_worker": worker, "b_now": values["updated_at"]}
+    )
+    return set(result.scalars())
+
+
+_ROW: tuple[tuple[str, Any], ...] = (
+    ("id", Integer()),
+    ("version", Integer()),
+    ("remote", Text()),
+    ("token", Integer()),
+)
+_FIELDS, _FOUND = ("fields", Text()), ("found", JSON())
+
+
+def _succeed_columns(fenced: bool, fields: bool, found: bool) -> tuple[tuple[str, Any], ...]:
+    return _ROW + ((_FIELDS,) if fields else ()) + ((_FOUND,) if found else ())
+
+
+@functools.cache
+def _succeed_statement(fenced: bool, fields: bool, found: bool) -> Any:
+    """`_succeed_rows`' UPDATE, built once for each shape of its rows: the worker, the time and
+    the rows are its parameters (b_worker, b_now, v_rows)."""
+    v = rows_source("v", _succeed_columns(fenced, fields, found))
+    values: dict[str, Any] = synced_values(EPOCH) | {
+        "status": SyncStatus.SYNCED.value,
+        "claimed_by": None,
+        "claimed_at": None,
+        "updated_at": bindparam("b_now", type_=_TABLE.c.updated_at.type),
+    }
+    if fields:
+        values["pushed_fields"] = cast(v.c.fields, JSON)  # the text as it was written
+    if found:
+        values["verification"] = v.c.found  # None: SQL NULL ("nothing differed")
+    fenced_by = (
+        _TABLE.c.claim_token == v.c.token
+        if fenced
+        else _TABLE.c.claimed_by == bindparam("b_worker", type_=Text())
+    )
+    return (
         update(_TABLE)
         .where(
             _TABLE.c.id == v.c.id,
@@ -119,10 +145,9 @@ def _succeed_rows(
             _TABLE.c.status.in_(sorted(sources("succeed"))),
             fenced_by,
         )
-        .values(synced_version=v.c.version, remote_id=v.c.remote, **values, **extra)
+        .values(synced_version=v.c.version, remote_id=v.c.remote, **values)
         .returning(_TABLE.c.id)
     )
-    return set(result.scalars())
 
 
 def _succeed_many(
@@ -131,7 +156,7 @@ def _succeed_many(
     synced: Sequence[tuple[int, int, str]],
     values: dict[str, Any],
     fence: Fence | None,
-    pushed: Mapping[int, dict[str, Any]] | None,
+    pushed: Mapping[int, str] | None,
     verification: Mapping[int, list[dict[str, str]] | None] | None,
 ) -> set[int]:
     """`succeed` elsewhere (SQLite): one executemany; the ids it marked, when its count says all."""
@@ -142,7 +167,7 @@ def _succeed_many(
     )
     extra: dict[str, Any] = {}
     if pushed is not None:
-        extra["pushed_fields"] = bindparam("b_fields")
+        extra["pushed_fields"] = bindparam("b_fields", type_=Text())  # JSON text already
     if verification is not None:
         # SQL NULL where it agreed ("nothing differed"), not JSON null.
         extra["verification"] = case(
@@ -259,8 +284,7 @@ def set_remote_ids(session: Session, entity: EntityType, pairs: Sequence[tuple[i
         return
     table: Table = SYNCABLE_MODELS[entity].__table__  # type: ignore[attr-defined]
     if takes_rows(session):
-        v = rows_table(session, "v", [("id", Integer()), ("remote", Text())], pairs)
-        session.execute(update(table).where(table.c.id == v.c.id).values(remote_id=v.c.remote))
+        session.execute(_linking(entity), rows_params(session, "v", _LINKS, pairs))
         return
     session.execute(
         update(table)
@@ -268,6 +292,17 @@ def set_remote_ids(session: Session, entity: EntityType, pairs: Sequence[tuple[i
         .values(remote_id=bindparam("b_remote")),
         [{"b_id": i, "b_remote": r} for i, r in pairs],
     )
+
+
+_LINKS: tuple[tuple[str, Any], ...] = (("id", Integer()), ("remote", Text()))
+
+
+@functools.cache
+def _linking(entity: EntityType) -> Any:
+    """`set_remote_ids`' UPDATE on PostgreSQL, built once a record type: the pairs are its rows."""
+    table: Table = SYNCABLE_MODELS[entity].__table__  # type: ignore[attr-defined]
+    v = rows_source("v", _LINKS)
+    return update(table).where(table.c.id == v.c.id).values(remote_id=v.c.remote)
 
 
 __all__ = [

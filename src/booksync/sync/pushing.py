@@ -15,11 +15,13 @@ heartbeat fell behind its lease (paused, say) sends nothing.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, bindparam, select
 
 from booksync.clock import Clock
 from booksync.connectors.budget import RateBudget
@@ -33,7 +35,7 @@ from booksync.connectors.protocol import (
     TransientError,
 )
 from booksync.domain.types import EntityType, SyncStatus
-from booksync.store.bulk import among
+from booksync.store.bulk import any_of, takes_rows
 from booksync.store.db import Store
 from booksync.store.models import SyncJob
 from booksync.sync import jobs
@@ -172,11 +174,7 @@ class Pusher:
         fence = self.recorder.fence
         with self.store.session() as session:
             rows = session.execute(
-                select(SyncJob.id, SyncJob.claim_token).where(
-                    among(session, SyncJob.id, ids),
-                    SyncJob.status == SyncStatus.IN_FLIGHT.value,
-                    SyncJob.claimed_by == self.worker,
-                )
+                _claims(takes_rows(session)), {"b_ids": ids, "b_worker": self.worker}
             )
             mine = {i for i, token in rows if fence is None or fence.get(i, token) == token}
         return [r for r in chunk if r.job_id in mine]
@@ -245,6 +243,16 @@ class Pusher:
         except ConnectorError:
             return {}  # the refusals stand; a person sees them, with the tool's words
         return {r.job_id: found[r.item.reference] for r in refused if r.item.reference in found}
+
+
+@functools.cache
+def _claims(postgres: bool) -> Any:
+    """The claim tokens of the jobs among b_ids still in flight under b_worker (built once)."""
+    return select(SyncJob.id, SyncJob.claim_token).where(
+        any_of(SyncJob.id, "b_ids", postgres),
+        SyncJob.status == SyncStatus.IN_FLIGHT.value,
+        SyncJob.claimed_by == bindparam("b_worker", type_=Text()),
+    )
 
 
 def look_up(

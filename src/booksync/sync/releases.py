@@ -12,16 +12,17 @@ so no waiting job sleeps out its wait for a dependency that synced meanwhile."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence, Set
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, Text, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from booksync.domain.types import EntityType, SyncStatus
-from booksync.store.bulk import among, chunked
+from booksync.store.bulk import among, any_of, chunked, takes_rows
 from booksync.store.models import SYNCABLE_MODELS, SyncJob, SyncJobBlocker
 from booksync.sync.holding import job_name
 from booksync.sync.states import check, sources
@@ -37,12 +38,7 @@ def release_dependents(
     UPDATE filtering the held jobs by status could start from the status index instead, and visit
     every held job of the book for each batch when the planner's statistics are stale."""
     held_by = session.scalars(
-        select(SyncJobBlocker.job_id)
-        .where(
-            SyncJobBlocker.subject_type == entity.value,
-            among(session, SyncJobBlocker.subject_id, record_ids),
-        )
-        .distinct()
+        _holding(takes_rows(session)), {"b_type": entity.value, "b_ids": list(record_ids)}
     ).all()
     if not held_by:
         return 0
@@ -53,6 +49,19 @@ def release_dependents(
         .execution_options(synchronize_session=False)
     )
     return result.rowcount or 0
+
+
+@functools.cache
+def _holding(postgres: bool) -> Any:
+    """The jobs the records among b_ids (of type b_type) hold (built once: it runs every batch)."""
+    return (
+        select(SyncJobBlocker.job_id)
+        .where(
+            SyncJobBlocker.subject_type == bindparam("b_type", type_=Text()),
+            any_of(SyncJobBlocker.subject_id, "b_ids", postgres),
+        )
+        .distinct()
+    )
 
 
 def linked(session: Session, entity: str, ids: Iterable[int]) -> list[int]:
