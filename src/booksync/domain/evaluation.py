@@ -41,8 +41,9 @@ class _DocumentContext:
     party_key: tuple[object, ...] | None
     tenant: TenantView | None
     line_class: int
-    #: id(LineView) -> (that LineView, its findings), for lines that name no party or document.
-    by_line: dict[int, tuple[LineView, tuple[Finding, ...]]]
+    #: (product id, tax rate override) -> the findings of such a line, for lines whose findings
+    #: name no party or document: all the line rules read of a line then.
+    by_line: dict[tuple[int, int | None], tuple[Finding, ...]]
     target: Target
     #: The rules on each document's own fields, and on its last push: never shared.
     own: tuple[Rule, ...]
@@ -72,7 +73,7 @@ class Evaluator:
         self._signatures: dict[tuple[object, ...], int] = {}
         self._contexts: dict[tuple[EntityType, int], _DocumentContext] = {}
         self._by_line: dict[
-            tuple[object, ...], dict[int, tuple[LineView, tuple[Finding, ...]]]
+            tuple[object, ...], dict[tuple[int, int | None], tuple[Finding, ...]]
         ] = {}
 
     # -- what a record syncs to --------------------------------------------------------------------
@@ -204,15 +205,14 @@ class Evaluator:
     def _document_problems(self, document: DocumentView) -> tuple[Finding, ...]:
         context = self._context(document)
         found = list(context.head)
-        # Lines the health report shares between documents (one LineView per product, position
-        # and override) are found by identity in their context's table; the rest by `_line_key`.
+        # Most lines are found by product and override in their context's table (a round's
+        # documents use a few hundred products); the rest by `_line_key`.
         by_line = context.by_line
         for line in document.lines:
-            entry = by_line.get(id(line))
-            if entry is not None and entry[0] is line:
-                found.extend(entry[1])
-            else:
-                found.extend(self._document_line(document, context, line))
+            cached = by_line.get((line.product_id, line.tax_rate_id))
+            if cached is None:
+                cached = self._document_line(document, context, line)
+            found.extend(cached)
         for r in context.own:
             found.extend(r.check(self.books, document, context.target))
         for r in context.push:
@@ -235,7 +235,7 @@ class Evaluator:
             use = LineUse(document.type, product, party, tenant, line, document.subject)
             cached = self._line_problems(use, key)
         if key[2] == context.party_key and key[5] is None:  # names neither party nor document
-            context.by_line[id(line)] = (line, cached)
+            context.by_line[(line.product_id, line.tax_rate_id)] = cached
         return cached
 
     def _party_key(self, party: PartyView | None) -> tuple[object, ...] | None:
@@ -338,7 +338,12 @@ class Evaluator:
 
     def evaluate(self, record: Record, *, with_tax: bool = True) -> Evaluation:
         """The record's findings; `with_tax` adds each line's tax provenance (the doctor shows it)."""
-        target = self.target(record)
+        # A document's target is its context's (`target` would look its party up once more).
+        target = (
+            self._context(record).target
+            if isinstance(record, DocumentView)
+            else self.target(record)
+        )
         problems = self.problems(record)
         taxes: list[LineTax] = []
         if with_tax and isinstance(record, DocumentView):

@@ -235,10 +235,15 @@ class SyncState:
 
 Record = PartyView | ProductView | DocumentView
 
+#: What a document line's posting depends on: (product id, account side, the line's tax rate
+#: override, the party's tax rate); see `lines.posting`.
+PostingKey = tuple[int, AccountKind, int | None, int | None]
+
 
 @dataclass(frozen=True)
 class Books:
-    """Everything the rules may read about the books, keyed by id."""
+    """Everything the rules may read about the books, keyed by id: a snapshot, never changed
+    once read (what is derived from it may be memoised in it)."""
 
     integrations: Mapping[int, IntegrationView]
     tenants: Mapping[int, TenantView]
@@ -251,6 +256,10 @@ class Books:
     default_tax_rate_id: int | None = None
     #: (record type, id) -> the sync state of its current version; absent when never pushed.
     sync_states: Mapping[tuple[EntityType, int], SyncState] = field(default_factory=dict)
+    #: `lines.posting`'s memo: the product it was worked out for, its account code and tax rate.
+    postings: dict[PostingKey, tuple[ProductView, AccountCodeView | None, TaxRateView | None]] = (
+        field(default_factory=dict, init=False, repr=False, compare=False)
+    )
 
     @property
     def default_tax_rate(self) -> TaxRateView | None:

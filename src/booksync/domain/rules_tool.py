@@ -18,11 +18,12 @@ The checks are registered in `rules.RULES`' order by `rules`, which defines the 
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from decimal import Decimal
+from functools import lru_cache
 
 from booksync.domain import fixes, matching
-from booksync.domain.findings import Finding, Status, at_fault
+from booksync.domain.findings import Finding, Fix, Status, at_fault
 from booksync.domain.lines import LineUse, tax_for
 from booksync.domain.money import MoneyError, minor_units
 from booksync.domain.records import (
@@ -59,14 +60,19 @@ def _settings(rule: str, tenant: TenantView | None, subject: Subject) -> Finding
         detail = f"{subject} cannot be checked until a tenant is set"
         return Finding(rule, Status.UNKNOWN, subject, None, detail)
     if not tenant.settings_imported:
-        detail = (
-            f"not yet checked: the settings of tenant '{tenant.name}' (currencies, lock date, "
-            "payment terms, tracking) have not been imported from its tool"
-        )
-        return Finding(
-            rule, Status.UNKNOWN, subject, None, detail, fixes.import_tenant(tenant.subject)
-        )
+        return Finding(rule, Status.UNKNOWN, subject, None, *_not_imported(tenant.id, tenant.name))
     return None
+
+
+@lru_cache(maxsize=1024)
+def _not_imported(tenant_id: int, name: str) -> tuple[str, Fix]:
+    """What `_settings` says of a tenant whose settings are not imported, and its fix: the same
+    for each of its records and rules (five a document), so made once per tenant."""
+    detail = (
+        f"not yet checked: the settings of tenant '{name}' (currencies, lock date, "
+        "payment terms, tracking) have not been imported from its tool"
+    )
+    return detail, fixes.import_tenant(Subject("tenant", tenant_id, name))
 
 
 def _party_of(books: Books, record: Record) -> PartyView | None:
@@ -126,18 +132,20 @@ def currency_enabled(rule: str, books: Books, record: Record, target: Target) ->
 def tracking_matches_tool(
     rule: str, books: Books, record: Record, target: Target
 ) -> Iterator[Finding]:
-    sources: list[tuple[Subject, Mapping[str, str]]] = [(record.subject, record.tracking)]
+    # What tracks something, each record once: the record, a document's party and products.
+    tracked: list[PartyView | ProductView | DocumentView] = [record] if record.tracking else []
     if isinstance(record, DocumentView):
         party = books.party(record)
-        if party is not None:
-            sources.append((party.subject, party.tracking))
-        for line in record.lines:
-            product = books.products.get(line.product_id)
+        if party is not None and party.tracking:
+            tracked.append(party)
+        products = books.products
+        for product_id in dict.fromkeys(line.product_id for line in record.lines):
+            product = products.get(product_id)
             if product is not None and product.tracking:
-                sources.append((product.subject, product.tracking))
-    sources = [(s, t) for s, t in dict(sources).items() if t]
-    if not sources:
+                tracked.append(product)
+    if not tracked:
         return  # nothing tracked: nothing to send
+    sources = [(r.subject, r.tracking) for r in tracked]
     tenant = target.tenant
     unknown = _settings(rule, tenant, record.subject)
     if unknown is not None or tenant is None:

@@ -66,24 +66,18 @@ def resolve_tax(
 ) -> TaxResolution:
     """Resolve the tax rate for a product, alone or on a document line for a client or supplier."""
     notes: list[str] = []
-
-    def found(rate_id: int, level: TaxLevel, source: Subject | None) -> TaxResolution | None:
-        rate = books.tax_rates.get(rate_id)
-        if rate is None:
-            notes.append(f"{source} names a tax rate (id {rate_id}) that no longer exists")
-            return None
-        return TaxResolution(rate, level, source or rate.subject, tuple(notes))
-
     if line is not None and line.tax_rate_id is not None:
-        hit = found(line.tax_rate_id, TaxLevel.LINE, line_source)
+        hit = _found(books, notes, line.tax_rate_id, TaxLevel.LINE, line_source)
         if hit:
             return hit
     if party is not None and party.tax_rate_id is not None:
-        hit = found(party.tax_rate_id, TaxLevel.CLIENT, party.subject)
+        hit = _found(books, notes, party.tax_rate_id, TaxLevel.CLIENT, party.subject)
         if hit:
             return hit
 
-    culprit = product.subject
+    culprit: Subject | None = (
+        None  # the product, unless it defers to an item group that has no rate
+    )
     if product.use_item_group_tax:
         group = books.item_groups.get(product.item_group_id) if product.item_group_id else None
         if group is None:
@@ -94,11 +88,11 @@ def resolve_tax(
             )
             culprit = group.subject
         else:
-            hit = found(group.tax_rate_id, TaxLevel.ITEM_GROUP, group.subject)
+            hit = _found(books, notes, group.tax_rate_id, TaxLevel.ITEM_GROUP, group.subject)
             if hit:
                 return hit
     elif product.tax_rate_id is not None:
-        hit = found(product.tax_rate_id, TaxLevel.PRODUCT, product.subject)
+        hit = _found(books, notes, product.tax_rate_id, TaxLevel.PRODUCT, product.subject)
         if hit:
             return hit
     else:
@@ -108,4 +102,15 @@ def resolve_tax(
     if default is not None:
         return TaxResolution(default, TaxLevel.DEFAULT, default.subject, tuple(notes))
     notes.append("there is no global default tax rate")
-    return TaxResolution(None, None, None, tuple(notes), culprit)
+    return TaxResolution(None, None, None, tuple(notes), culprit or product.subject)
+
+
+def _found(
+    books: Books, notes: list[str], rate_id: int, level: TaxLevel, source: Subject | None
+) -> TaxResolution | None:
+    """The rate `source` names at `level`, or None with a note when it no longer exists."""
+    rate = books.tax_rates.get(rate_id)
+    if rate is None:
+        notes.append(f"{source} names a tax rate (id {rate_id}) that no longer exists")
+        return None
+    return TaxResolution(rate, level, source or rate.subject, tuple(notes))

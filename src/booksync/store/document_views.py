@@ -79,7 +79,7 @@ def document_view(
             state = tool_state(session, document)
     return DocumentView(
         document.id,
-        EntityType(document.kind),
+        document.entity_type,
         document.number,
         document.client_id if document.client_id is not None else document.supplier_id or 0,
         document.currency,

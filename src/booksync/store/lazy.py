@@ -51,6 +51,16 @@ class LazyMapping(Mapping[K, V], Generic[K, V]):
             raise KeyError(key)
         return row
 
+    def get(self, key: K, default: V | None = None) -> V | None:  # type: ignore[override]
+        """`Mapping.get` without its `try: self[key]`: a round reads hundreds of thousands."""
+        row = self._rows.get(key)
+        if row is None and key not in self._rows:
+            row = self._rows[key] = self._load(key)
+        return default if row is None else row
+
+    def __contains__(self, key: object) -> bool:
+        return self.get(key) is not None  # type: ignore[arg-type]
+
     def __iter__(self) -> Iterator[K]:
         return iter(k for k, v in self._rows.items() if v is not None)
 

@@ -27,6 +27,7 @@ from booksync.connectors.protocol import (
     PushItem,
 )
 from booksync.connectors.registry import rule_tools
+from booksync.domain.lines import posting
 from booksync.domain.money import minor_units
 from booksync.domain.records import Books, DocumentView, ProductView, TenantView
 from booksync.domain.rules import LineUse, account_for, expense_account, tax_for
@@ -137,17 +138,21 @@ def _document(
     purchase = document.type in SUPPLIER_DOCUMENTS
     own_tracking = dict(record.tracking or {})
     party_tracking = dict(party_row.tracking or {}) if party_row is not None else {}
+    # The document's tracking over its client's (or supplier's) over the product's: the same on
+    # every line whose product tracks nothing, so those share one.
+    inherited = {**party_tracking, **own_tracking}
+    untracked = _pairs(inherited)
+    subject = document.subject
     lines = []
     for line in document.lines:
         product = books.products[line.product_id]
-        use = LineUse(document.type, product, party, tenant, line, document.subject)
-        account, _, _ = account_for(books, use)
-        rate = tax_for(books, use).rate
+        account, rate = posting(
+            books, LineUse(document.type, product, party, tenant, line, subject)
+        )
         # The engine pushes only what passed tax.resolved; the view was read with its amounts.
         assert rate is not None and line.quantity is not None and line.unit_price is not None
         types = rate.purchase_tax_types if purchase else rate.tax_types
-        # The document's tracking over its client's (or supplier's) over the product's.
-        tracking = {**product.tracking, **party_tracking, **own_tracking}
+        tracking = _pairs({**product.tracking, **inherited}) if product.tracking else untracked
         lines.append(
             LinePayload(
                 item_code=product_code(product),
@@ -158,7 +163,7 @@ def _document(
                 account_code=account.code if account else None,
                 tax_type=types.get(tenant.id),
                 tax_percent=rate.percent,
-                tracking=_pairs(tracking),
+                tracking=tracking,
             )
         )
     totals = document_totals(

@@ -186,6 +186,10 @@ class Product(Syncable, Base):
         return self.name
 
 
+#: kind -> its record type, for `Document.entity_type`.
+_KINDS = {e.value: e for e in EntityType}
+
+
 class Document(Syncable, Base):
     """An invoice, sales order, purchase order or credit note; `kind` says which."""
 
@@ -227,7 +231,8 @@ class Document(Syncable, Base):
 
     @property
     def entity_type(self) -> EntityType:  # type: ignore[override]
-        return EntityType(self.kind)
+        # A dict lookup: a pass asks ~120,000 times, and `EntityType(kind)` is several times slower.
+        return _KINDS.get(self.kind) or EntityType(self.kind)
 
     @property
     def reference(self) -> str:
