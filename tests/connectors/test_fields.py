@@ -7,7 +7,7 @@ import json
 from datetime import date
 from decimal import Decimal
 
-from booksync.connectors.fields import json_fields, json_safe, payload_fields
+from booksync.connectors.fields import json_fields, json_safe, json_text, payload_fields
 from booksync.connectors.protocol import (
     Address,
     DocumentPayload,
@@ -93,3 +93,12 @@ def test_one_walk_gives_what_the_neutral_fields_made_json_safe_give() -> None:
         assert json_fields(payload) == json_safe(payload_fields(payload))
     assert payload_fields(CLIENT)["payment_terms"] == {"days": 14, "type": "DAYSAFTERBILLDATE"}
     assert payload_fields(PRODUCT)["price"] == Decimal("120.00")  # neutral: still a Decimal
+
+
+def test_the_stored_text_is_those_fields_written_as_json() -> None:
+    for payload in (INVOICE, CLIENT, PRODUCT):
+        assert json_text(payload) == json.dumps(json_fields(payload))
+    assert json.loads(json_text(INVOICE))["lines"][0]["tracking"] == {
+        "Region": "North",
+        "Team": "Ops",
+    }

@@ -3,12 +3,14 @@
 `payload_fields` flattens a payload the way a connector's reads answer (`RemoteRead.fetch`,
 `two_way.RemoteState.fields`), so booksync's version and the tool's line up field by field.
 `json_fields` is the same made JSON-safe (money as text, dates in ISO form), for what is stored:
-`sync_jobs.pushed_fields`, what the last push sent, which drift is measured against.
+`sync_jobs.pushed_fields`, what the last push sent, which drift is measured against; `json_text`
+is that as JSON text, as a push stores it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -102,4 +104,32 @@ def json_fields(payload: Payload) -> dict[str, Any]:
     }
 
 
-__all__ = ["NOT_STORED", "json_fields", "json_safe", "payload_fields"]
+def json_text(payload: Payload) -> str:
+    """`json_fields(payload)` as JSON text, written by the encoder in one pass: only dataclasses,
+    money and dates reach Python (`_encodable`), where `json_fields` walks every value."""
+    names = _field_names(type(payload)) or ()
+    return json.dumps(
+        _tracked({name: getattr(payload, name) for name in names if name not in NOT_STORED}),
+        default=_encodable,
+    )
+
+
+def _tracked(fields: dict[str, Any]) -> dict[str, Any]:
+    """A dataclass's fields with its tracking pairs as a mapping (as `_neutral` has them)."""
+    tracking = fields.get("tracking")
+    if isinstance(tracking, tuple):
+        fields["tracking"] = {str(k): str(v) for k, v in tracking}
+    return fields
+
+
+def _encodable(value: Any) -> Any:
+    """What the encoder cannot write itself, as `json_safe` would have it."""
+    names = _field_names(type(value))
+    if names is not None:
+        return _tracked({n: getattr(value, n) for n in names})
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return json_safe(value)
+
+
+__all__ = ["NOT_STORED", "json_fields", "json_safe", "json_text", "payload_fields"]

@@ -15,7 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from booksync.clock import Clock
-from booksync.connectors.fields import json_fields
+from booksync.connectors.fields import json_text
 from booksync.connectors.protocol import AuthError, Connector, Outcome, PushResult, RemoteDocument
 from booksync.domain.rulebook import Tools
 from booksync.domain.types import EntityType
@@ -158,7 +158,7 @@ class Recorder:
             [(r.job_id, r.version, str(a.remote_id)) for r, a in synced],
             now,
             fence=self.fence,
-            pushed={r.job_id: json_fields(r.item.payload) for r, _ in synced},
+            pushed={r.job_id: json_text(r.item.payload) for r, _ in synced},
             verification=found,
         )
         jobs.release_dependents(session, entity, [r.item.record_id for r, _ in synced], now)
