@@ -27,6 +27,7 @@ from booksync.cli.integrations import tenant_app
 from booksync.cli.plan import sync_plan
 from booksync.services import sync as sync_service
 from booksync.services.tenants import connect_tenant, import_from_tool
+from booksync.sync.collector import tune_for_sync
 from booksync.sync.engine import Notice, PassResult
 
 if TYPE_CHECKING:
@@ -129,6 +130,7 @@ def sync_run(
     ] = 30.0,
 ) -> None:
     """One pass: push every due change, dependencies first, then print the summary."""
+    tune_for_sync()
     result = run_with_progress(ctx, max_wait=wait)
     with session(ctx) as s:
         status = sync_service.sync_status(s)
@@ -182,13 +184,14 @@ def worker(
         typer.Option(
             min=1,
             max=64,
-            help="Calls in flight at once, across tenants (one per tenant; each tenant's own "
-            "limit is shared by every worker).",
+            help="Calls in flight at once, across tenants (to one tenant at most as many as its "
+            "tool allows at once: Xero 5; a limit shared by every worker).",
         ),
     ] = 1,
 ) -> None:
     """Keep syncing: picks up new changes within a second; stops cleanly on SIGTERM or Ctrl-C
     (within seconds, even in a long Retry-After pause, handing back the jobs it holds unsent)."""
+    tune_for_sync()
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: Any) -> None:
