@@ -1,5 +1,6 @@
 """The sync loop at scale, in process: waiting never holds work, tenants are served in turn, calls go
-out concurrently across tenants (one per tenant), and a worker whose claims were taken over records
+out concurrently across tenants (to one tenant as many at once as its tool allows, each on a
+connector of its own), and a worker whose claims were taken over records
 nothing for them (fencing)."""
 
 from __future__ import annotations
@@ -157,6 +158,77 @@ def test_calls_go_out_concurrently_across_tenants_one_per_tenant(store: Store) -
     assert Counter(status for c in statuses_by_tenant(store).values() for status in c.elements())[
         "synced"
     ] == (2 + 1 + 1 + 2) + 2 * (2 + 1 + 3)
+
+
+def test_one_tenant_gets_as_many_calls_at_once_as_its_tool_allows_each_on_its_own_connector(
+    store: Store,
+) -> None:
+    tool = RecordingTool(batch_size=1, concurrency=3)  # three calls in flight per tenant at most
+    ready_books(store, tool, clients=1, products=1, invoices=12)
+    together = threading.Barrier(3, timeout=30)  # broken unless three calls are in flight at once
+    lock = threading.Lock()
+    in_flight: Counter[str] = Counter()
+    peak: Counter[str] = Counter()
+    users: dict[int, set[int]] = {}  # connector -> the threads that used it
+    started = Counting()
+    push = tool.push
+
+    class Lane:
+        """One connector the engine makes for the tenant: the shared tool, called one at a time."""
+
+        limits = tool.limits
+        kind = tool.kind
+
+        def __init__(self) -> None:
+            self.busy = threading.Lock()
+
+        def push(
+            self, tenant: str, entity: EntityType, items: Sequence[PushItem]
+        ) -> list[PushResult]:
+            assert self.busy.acquire(blocking=False), "a connector was given two calls at once"
+            try:
+                with lock:
+                    in_flight[tenant] += 1
+                    peak[tenant] = max(peak[tenant], in_flight[tenant])
+                    users.setdefault(id(self), set()).add(threading.get_ident())
+                    first = entity is EntityType.INVOICE and started.next() < 3
+                if first:  # the first three invoices' calls wait until all three are in flight
+                    together.wait()
+                with lock:
+                    return push(tenant, entity, items)
+            finally:
+                with lock:
+                    in_flight[tenant] -= 1
+                self.busy.release()
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(tool, name)
+
+        def close(self) -> None:
+            pass
+
+    engine = Engine(store, lambda tenant: Lane(), clock=VirtualClock(), concurrency=8)  # type: ignore[arg-type,return-value]
+    try:
+        engine.run_pass()
+    finally:
+        engine.close()
+    assert not together.broken, "three calls to one tenant were never in flight together"
+    assert peak[REMOTE_TENANT] == 3  # and never more than the tool allows
+    assert len(users) == 3  # a connector for each call in flight, reused once it is free
+    statuses = Counter(
+        status for c in statuses_by_tenant(store).values() for status in c.elements()
+    )
+    assert set(statuses) == {"synced"} and statuses["synced"] >= 1 + 1 + 12
+    assert len([o for o in tool.objects() if o["entity"] == "invoice"]) == 12  # each one once
+
+
+class Counting:
+    def __init__(self) -> None:
+        self.n = -1
+
+    def next(self) -> int:
+        self.n += 1
+        return self.n
 
 
 def test_a_worker_whose_claims_were_taken_over_records_nothing_for_them(store: Store) -> None:

@@ -4,10 +4,11 @@ tools' limits, and records every outcome so that nothing is pushed twice and not
 A round claims due jobs (clients, suppliers and products before documents; each tenant's share:
 `claiming.py`), evaluates them against one snapshot of the books (`gating.py`), and pushes what is
 ready batch by batch, tenant by tenant in turn (`fairness.py`), up to `concurrency` calls at once
-(one per tenant), each within the tenant's rate budget (`connectors/budget.py`, shared by every
-worker through `budget_store.py`). Waiting never holds work: a tenant whose budget is spent, or that
-the tool asked to wait (Retry-After), has its jobs handed back with a due time and the round goes on
-with the others. Every outcome is a transition of the job's state machine (`recording.py`,
+(to one tenant as many as its tool allows at once, each on a connector of its own), each within
+the tenant's rate budget (`connectors/budget.py`, shared by every worker through
+`budget_store.py`). Waiting never holds work: a tenant whose budget is spent, or that the tool
+asked to wait (Retry-After), has its jobs handed back with a due time and the round goes on with
+the others. Every outcome is a transition of the job's state machine (`recording.py`,
 `jobs.py`, `states.py`), fenced by the claim token the worker got; a heartbeat thread
 (`heartbeat.py`) keeps the claims alive meanwhile, and `stop` ends it between batches.
 """
@@ -113,7 +114,11 @@ class Engine:
         self.pusher.beat_every = lease * BEAT_SHARE
         #: Keeps this worker's claims alive from its own thread while a pass runs.
         self.heartbeat = Heartbeat(store, self.worker, clock=self.clock, lease=lease)
+        #: tenant id -> its first connector (what its limits are read from) and where it goes.
         self._open: dict[int, tuple[Connector, Destination]] = {}
+        #: tenant id -> its connectors not in a call now (a connector serves one call at a time).
+        self._idle: dict[int, list[Connector]] = {}
+        self._connectors: list[Connector] = []
         self._claimed = 0.0
         self._pool: ThreadPoolExecutor | None = None
 
@@ -203,9 +208,11 @@ class Engine:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
-        for connector, _ in self._open.values():
+        for connector in {id(c): c for c in self._connectors}.values():  # a factory may share one
             connector.close()
+        self._connectors.clear()
         self._open.clear()
+        self._idle.clear()
         if self._owns_counts:
             self.counts.close()
 
@@ -233,8 +240,14 @@ class Engine:
             with self.store.session(durable=False) as session:  # lost: they wait out the delay
                 jobs.wake_waiting(session, gated.waits_on, self.clock.utcnow())
         self.pusher.step("built", job_ids)
-        schedule = Schedule.of(groups, lambda t, e: self._destination(t)[0].limits.batch_for(e))
-        running: dict[Future[Answer], Turn] = {}
+        schedule = Schedule.of(
+            groups,
+            lambda t, e: self._destination(t)[0].limits.batch_for(e),
+            lambda t: (
+                self._budget(self._destination(t)[1].tool, self._destination(t)[0]).concurrency
+            ),
+        )
+        running: dict[Future[Answer], tuple[Turn, Connector]] = {}
         while True:
             if self.stop.is_set():
                 self.recorder.release(schedule.drop_all())
@@ -247,7 +260,9 @@ class Engine:
                         running, timeout=self._until_wake(schedule), return_when=FIRST_COMPLETED
                     )
                     for future in done:
-                        self._answered(running.pop(future), future.result(), schedule, report)
+                        turn, lent = running.pop(future)
+                        self._idle[turn.tenant_id].append(lent)
+                        self._answered(turn, future.result(), schedule, report)
                 else:
                     nap(self.clock, self._until_wake(schedule) or 0.0, self.stop)
                 continue
@@ -255,15 +270,16 @@ class Engine:
             budget = self._budget(to.tool, connector)
             permit = budget.permit(to.remote_id)
             if not isinstance(permit, float):
-                schedule.busy.add(turn.tenant_id)
+                schedule.sent(turn.tenant_id)
                 if self.concurrency == 1:
                     answer = self._push(connector, to, turn, permit, budget, report)
                     self._answered(turn, answer, schedule, report)
                 else:
                     pool = self._pool or ThreadPoolExecutor(self.concurrency, "booksync-push")
                     self._pool = pool
-                    future = pool.submit(self._push, connector, to, turn, permit, budget, report)
-                    running[future] = turn
+                    lent = self._lend(turn.tenant_id)
+                    future = pool.submit(self._push, lent, to, turn, permit, budget, report)
+                    running[future] = (turn, lent)
             elif permit == PLACE_WAIT and schedule.busy_tries(turn.tenant_id) > PLACE_TRIES:
                 reason = f"every call to '{to.name}' it allows at once is in flight elsewhere"
                 rest = [*turn.chunk, *schedule.drop(turn.tenant_id)]
@@ -292,7 +308,7 @@ class Engine:
             return self.pusher.push(connector, to, turn.entity, turn.chunk, report, budget)
 
     def _answered(self, turn: Turn, answer: Answer, schedule: Schedule, report: Reporter) -> None:
-        schedule.busy.discard(turn.tenant_id)
+        schedule.answered(turn.tenant_id)
         rest = schedule.drop(turn.tenant_id) if answer.refused or answer.wait else []
         if answer.refused:
             self.recorder.requeue(rest)  # the rules hold these until it is reconnected
@@ -314,8 +330,21 @@ class Engine:
         return None if at is None else max(0.0, at - self.clock.now())
 
     def _destination(self, tenant_id: int) -> tuple[Connector, Destination]:
-        if tenant_id in self._open:
-            return self._open[tenant_id]
+        """The tenant's first connector (its limits) and where its calls go."""
+        if tenant_id not in self._open:
+            connector, to = self._connect(tenant_id)
+            self._open[tenant_id] = (connector, to)
+            self._idle[tenant_id] = [connector]
+        return self._open[tenant_id]
+
+    def _lend(self, tenant_id: int) -> Connector:
+        """A connector of the tenant's for one call: an idle one, or one more (up to the calls the
+        tenant allows at once, which the schedule keeps to)."""
+        self._destination(tenant_id)
+        idle = self._idle[tenant_id]
+        return idle.pop() if idle else self._connect(tenant_id)[0]
+
+    def _connect(self, tenant_id: int) -> tuple[Connector, Destination]:
         with self.store.session() as session:
             tenant = session.get(Tenant, tenant_id)
             assert tenant is not None
@@ -331,7 +360,7 @@ class Engine:
                 kind,
                 tenant.integration.show_success_messages,
             )
-        self._open[tenant_id] = (connector, to)
+        self._connectors.append(connector)
         return connector, to
 
     def _budget(self, kind: str, connector: Connector) -> RateBudget:
