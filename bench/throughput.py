@@ -3,9 +3,11 @@
 Builds a book with bench.doctor's bulk builder (clients, suppliers, products, documents), every
 record syncable, marks every record pending, then syncs it in a child process, so that the
 child's peak RSS is the pass's alone (less what the in-memory tool stores of what it was sent,
-printed beside it, as a real tool keeps it elsewhere): one worker (`Engine`, concurrency 1) into
-`RecordingTool(":memory:")`, a tool that answers instantly, so what is measured is booksync's own
-work per record: claiming, gating, building payloads, the rate budget, recording outcomes. The
+printed beside it, as a real tool keeps it elsewhere): one worker set up as `booksync worker`
+sets itself up (`Engine` with its default claim, the garbage collector tuned, `--concurrency`
+calls at once, 1 unless given) into `RecordingTool(":memory:")`, a tool that answers instantly, so
+what is measured is booksync's own work per record: claiming, gating, building payloads, the rate
+budget, recording outcomes. The
 in-memory tool still stores what it is sent, in this process: the seconds spent inside its `push`
 are printed, and the rate without them (booksync's own work) beside the rate of the whole pass.
 Then the same book with the doctor's planted faults: a quarter of its records are evaluated and
@@ -23,6 +25,7 @@ from the first worker's start to the last one's end.
     python -m bench throughput                                  # SQLite and PostgreSQL, 20,000
     python -m bench throughput --records 100000 --backend postgresql --seconds 60
     python -m bench throughput --backend postgresql --workers 2
+    python -m bench throughput --backend postgresql --concurrency 2   # calls at once per worker
 """
 
 from __future__ import annotations
@@ -60,16 +63,18 @@ TARGET_RSS_MB = 250
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def child(url: str, batch: int, seconds: float | None) -> None:
+def child(url: str, batch: int, seconds: float | None, concurrency: int = 1) -> None:
     """Sync the store at `url` in one pass (stopped after `seconds`, if given); print what it did
     and this process's peak RSS."""
+    from booksync.sync.collector import tune_for_sync
     from booksync.sync.engine import Engine
     from booksync_emulators.recording import RecordingTool
 
+    tune_for_sync()  # as `booksync worker` does
     store = Store(url)
-    tool = RecordingTool(":memory:", batch_size=batch)
+    tool = RecordingTool(":memory:", batch_size=batch, concurrency=concurrency)
     in_tool = _time_pushes(tool)
-    engine = Engine(store, lambda tenant: tool, claim_limit=1000)
+    engine = Engine(store, lambda tenant: tool, concurrency=concurrency)
     if seconds:
         threading.Timer(seconds, engine.stop.set).start()
     started_at = time.time()  # the wall clock: workers in other processes are compared by it
@@ -138,13 +143,18 @@ def peak_rss_mb() -> float:
 
 
 def sync_in_child(
-    store: Store, batch: int, seconds: float | None = None, workers: int = 1
+    store: Store,
+    batch: int,
+    seconds: float | None = None,
+    workers: int = 1,
+    concurrency: int = 1,
 ) -> list[dict[str, float]]:
     """Sync the store with `workers` child processes at once; what each one printed."""
     url = store.engine.url.render_as_string(hide_password=False)
     limit = ["--seconds", str(seconds)] if seconds else []
     command = [
         sys.executable, "-m", "bench.throughput", "--child", url, "--batch", str(batch), *limit,
+        "--concurrency", str(concurrency),
     ]  # fmt: skip
     children = [
         subprocess.Popen(
@@ -168,6 +178,7 @@ def run(
     baseline: Shape,
     seconds: float | None = None,
     workers: int = 1,
+    concurrency: int = 1,
 ) -> None:
     """The healthy book (every record syncable: the rate the target is for), the same book with
     the doctor's planted faults (a quarter of it evaluated and held, not pushed), the baseline."""
@@ -175,11 +186,11 @@ def run(
     with open_store() as store:
         built = build(store, healthy)
         unsynced(store)
-        (fast,) = sync_in_child(store, 50, seconds)
+        (fast,) = sync_in_child(store, 50, seconds, concurrency=concurrency)
     with open_store() as store:
         build(store, shape)
         unsynced(store)
-        (faulty,) = sync_in_child(store, 50, seconds)
+        (faulty,) = sync_in_child(store, 50, seconds, concurrency=concurrency)
     with open_store() as store:
         build(store, dataclasses.replace(baseline, faults=False))
         unsynced(store)
@@ -189,19 +200,27 @@ def run(
     own_seconds = fast["seconds"] - fast["tool_seconds"]
     base_rate = base["synced"] / base["seconds"]
     cut = f", stopped after {seconds:g} s" if seconds else ""
-    print(f"{label}: {built.records:,} records pending ({shape.documents:,} documents{cut})")
-    _print_pass("healthy book, batches of 50   ", fast)
-    _print_pass("with the doctor's faults      ", faulty)
+    calls = f"{concurrency} calls at once" if concurrency > 1 else "one call at a time"
+    print(
+        f"{label}: {built.records:,} records pending ({shape.documents:,} documents{cut}); "
+        f"one worker process, {calls}"
+    )
+    _print_pass("healthy book, batches of 50   ", fast, concurrency)
+    _print_pass("with the doctor's faults      ", faulty, concurrency)
     print(f"    ({faulty['held']:,.0f} records held by the rules: evaluated, not pushed)")
     print(
         f"  baseline, one call per record {base['synced']:>7,.0f} synced in {base['seconds']:6.2f} s = "
         f"{base_rate:7,.0f} records/s; peak RSS {base['rss_mb']:.0f} MB"
     )
     own = fast["rss_mb"] - fast["tool_mb"]
+    own_rate = (
+        f" ({fast['documents'] / own_seconds / TARGET_PER_SECOND:.2f}x of booksync's own)"
+        if concurrency == 1
+        else ""
+    )
     print(
         f"  batched vs baseline: {rate / base_rate:.1f}x records/s; healthy book vs target "
-        f"{TARGET_PER_SECOND:,}/s: {docs / TARGET_PER_SECOND:.2f}x documents/s "
-        f"({fast['documents'] / own_seconds / TARGET_PER_SECOND:.2f}x of booksync's own); RSS "
+        f"{TARGET_PER_SECOND:,}/s: {docs / TARGET_PER_SECOND:.2f}x documents/s{own_rate}; RSS "
         f"{fast['rss_mb']:.0f} MB, of which the in-memory tool's store of what it was sent "
         f"{fast['tool_mb']:.0f} MB: booksync's {own:.0f} MB of {TARGET_RSS_MB} MB allowed",
         flush=True,
@@ -210,7 +229,7 @@ def run(
         with open_store() as store:
             build(store, healthy)
             unsynced(store)
-            each = sync_in_child(store, 50, seconds, workers)
+            each = sync_in_child(store, 50, seconds, workers, concurrency)
         wall = max(c["ended_at"] for c in each) - min(c["started_at"] for c in each)
         together = sum(c["documents"] for c in each)
         shares = ", ".join(f"{c['documents']:,.0f}" for c in each)
@@ -223,7 +242,7 @@ def run(
         )
 
 
-def _print_pass(label: str, fast: dict[str, float]) -> None:
+def _print_pass(label: str, fast: dict[str, float], concurrency: int = 1) -> None:
     docs = fast["documents"] / fast["seconds"]
     own_seconds = fast["seconds"] - fast["tool_seconds"]
     print(
@@ -231,6 +250,8 @@ def _print_pass(label: str, fast: dict[str, float]) -> None:
         f"{fast['synced'] / fast['seconds']:7,.0f} records/s, {docs:7,.0f} documents/s; "
         f"peak RSS {fast['rss_mb']:.0f} MB"
     )
+    if concurrency > 1:  # the calls overlap: their seconds inside the tool are not the pass's
+        return
     print(
         f"    of which inside the tool's push {fast['tool_seconds']:6.2f} s; booksync's own work "
         f"{own_seconds:6.2f} s = {fast['synced'] / own_seconds:7,.0f} records/s, "
@@ -254,9 +275,15 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--batch", type=int, default=50, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="calls in flight at once in each worker (booksync worker --concurrency)",
+    )
     args = parser.parse_args(argv if argv is not None else [])
     if args.child:
-        child(args.child, args.batch, args.seconds)
+        child(args.child, args.batch, args.seconds, args.concurrency)
         return
     shape = Shape(records=args.records, clients=200, suppliers=20, products=100)
     baseline = Shape(
@@ -264,16 +291,26 @@ def main(argv: list[str] | None = None) -> None:
     )
     if args.workers < 1:
         parser.error(f"--workers: {args.workers} is not accepted; accepted: 1 or more")
+    if not 1 <= args.concurrency <= 64:
+        parser.error(f"--concurrency: {args.concurrency} is not accepted; accepted: 1 to 64")
     if baseline.documents < 1:
         parser.error(f"--records: {args.records} is too few; accepted: more than 320")
     if args.backend in ("all", "sqlite"):
-        run("sqlite", sqlite_store, shape, baseline, args.seconds)
+        run("sqlite", sqlite_store, shape, baseline, args.seconds, 1, args.concurrency)
     if args.backend in ("all", "postgresql"):
         problem = postgres_reachable()
         if problem:
             print(f"postgresql: skipped, not reachable at {PG_ADMIN_URL} ({problem})")
         else:
-            run("postgresql", postgres_store, shape, baseline, args.seconds, args.workers)
+            run(
+                "postgresql",
+                postgres_store,
+                shape,
+                baseline,
+                args.seconds,
+                args.workers,
+                args.concurrency,
+            )
 
 
 if __name__ == "__main__":

@@ -161,7 +161,8 @@ class Recorder:
             pushed={r.job_id: json_text(r.item.payload) for r, _ in synced},
             verification=found,
         )
-        jobs.release_dependents(session, entity, [r.item.record_id for r, _ in synced], now)
+        if not entity.is_document:  # nothing waits on a document (the rules' dependency.*)
+            jobs.release_dependents(session, entity, [r.item.record_id for r, _ in synced], now)
         events = []
         for ready, answer in synced:
             text = f"{ready.label} → {self.tools.label(tool)} '{tenant_name}' as {answer.remote_id}"
