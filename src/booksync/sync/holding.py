@@ -13,7 +13,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Text, and_, any_, bindparam, case, or_, select, tuple_, update
+from sqlalchemy import (
+    Integer,
+    Table,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    case,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -92,24 +104,26 @@ _PAIRS: tuple[tuple[str, Any], ...] = (("id", Integer()), ("token", Integer()))
 
 @functools.cache
 def _fenced_attempt(unknown: bool) -> Any:
-    """`start_attempt`'s UPDATE under a fence on PostgreSQL, built once (it runs for every batch):
-    `fenced`'s clause with the worker (b_worker), the batch's ids (b_ids), the pairs (fence_rows)
-    and the ids the fence does not name (b_unknown) as parameters."""
+    """`start_attempt`'s UPDATE under a fence on PostgreSQL, built once (it runs for every batch),
+    on the table (no ORM bulk-update handling): `fenced`'s clause with the worker (b_worker), the
+    batch's ids (b_ids), the pairs (fence_rows) and the ids the fence does not name (b_unknown)
+    as parameters."""
+    table: Table = SyncJob.__table__  # type: ignore[assignment]
+    jobs = table.c
     pairs = rows_source("fence", _PAIRS)
     ids = ARRAY(Integer())
-    mine: Any = tuple_(SyncJob.id, SyncJob.claim_token).in_(select(pairs.c.id, pairs.c.token))
+    mine: Any = tuple_(jobs.id, jobs.claim_token).in_(select(pairs.c.id, pairs.c.token))
     if unknown:
-        mine = or_(mine, SyncJob.id == any_(bindparam("b_unknown", type_=ids)))
+        mine = or_(mine, jobs.id == any_(bindparam("b_unknown", type_=ids)))
     return (
-        update(SyncJob)
+        update(table)
         .where(
-            SyncJob.claimed_by == bindparam("b_worker", type_=Text()),
-            SyncJob.status == IN_FLIGHT,
-            SyncJob.id == any_(bindparam("b_ids", type_=ids)),
+            jobs.claimed_by == bindparam("b_worker", type_=Text()),
+            jobs.status == IN_FLIGHT,
+            jobs.id == any_(bindparam("b_ids", type_=ids)),
             mine,
         )
-        .values(attempts=SyncJob.attempts + 1, uncertain=True)
-        .execution_options(synchronize_session=False)
+        .values(attempts=jobs.attempts + 1, uncertain=True)
     )
 
 

@@ -247,11 +247,13 @@ class Pusher:
 
 @functools.cache
 def _claims(postgres: bool) -> Any:
-    """The claim tokens of the jobs among b_ids still in flight under b_worker (built once)."""
-    return select(SyncJob.id, SyncJob.claim_token).where(
-        any_of(SyncJob.id, "b_ids", postgres),
-        SyncJob.status == SyncStatus.IN_FLIGHT.value,
-        SyncJob.claimed_by == bindparam("b_worker", type_=Text()),
+    """The claim tokens of the jobs among b_ids still in flight under b_worker (built once, on
+    the table: no ORM handling)."""
+    jobs = SyncJob.__table__.c
+    return select(jobs.id, jobs.claim_token).where(
+        any_of(jobs.id, "b_ids", postgres),
+        jobs.status == SyncStatus.IN_FLIGHT.value,
+        jobs.claimed_by == bindparam("b_worker", type_=Text()),
     )
 
 

@@ -54,11 +54,12 @@ def release_dependents(
 @functools.cache
 def _holding(postgres: bool) -> Any:
     """The jobs the records among b_ids (of type b_type) hold (built once: it runs every batch)."""
+    blockers = SyncJobBlocker.__table__.c
     return (
-        select(SyncJobBlocker.job_id)
+        select(blockers.job_id)
         .where(
-            SyncJobBlocker.subject_type == bindparam("b_type", type_=Text()),
-            any_of(SyncJobBlocker.subject_id, "b_ids", postgres),
+            blockers.subject_type == bindparam("b_type", type_=Text()),
+            any_of(blockers.subject_id, "b_ids", postgres),
         )
         .distinct()
     )
