@@ -1,4 +1,5 @@
-"""A syncing process collects garbage cycles less often than CPython's default."""
+"""A syncing process collects garbage cycles less often than CPython's default, and a worker sets
+its store's connections up before it starts its threads."""
 
 from __future__ import annotations
 
@@ -6,6 +7,11 @@ import gc
 import subprocess
 import sys
 
+from sqlalchemy import event
+
+from booksync.services import sync as sync_service
+from booksync.store.db import Store
+from booksync.sync.budget_store import _bound_idle
 from booksync.sync.collector import THRESHOLDS, tune_for_sync
 
 
@@ -41,3 +47,14 @@ def test_the_worker_and_a_sync_pass_tune_it_before_they_sync() -> None:
         check=True,
     )
     assert out.stdout.strip() == str([THRESHOLDS, THRESHOLDS])
+
+
+def test_a_worker_sets_up_its_store_connections_before_any_thread_opens_one(store: Store) -> None:
+    """`booksync worker` starts the two-way loop's thread after making its engine: the setting
+    added to new connections must be in place by then, not added while that thread connects."""
+    engine = sync_service.make_worker(store)
+    try:
+        added = event.contains(store.engine, "connect", _bound_idle)
+        assert added is (store.dialect == "postgresql")
+    finally:
+        engine.close()

@@ -199,7 +199,7 @@ def worker(
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    engine = sync_service.make_engine(
+    engine = sync_service.make_worker(
         state(ctx).store,
         on_notice=print_notice,
         lease=timedelta(seconds=lease),

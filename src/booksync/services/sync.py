@@ -19,6 +19,7 @@ from booksync.store.db import Store
 from booksync.store.models import Client, Document, Product, Supplier, SyncEvent, SyncJob, Tenant
 from booksync.store.types import utcnow
 from booksync.sync import jobs
+from booksync.sync.budget_store import end_abandoned_transactions
 from booksync.sync.engine import Engine, Notice, PassResult
 
 STATUSES = [s.value for s in SyncStatus]
@@ -32,6 +33,14 @@ def make_engine(store: Store, *, trigger: str = "pass", **options: Any) -> Engin
     from booksync.services.activity_recording import RecordingEngine
 
     return RecordingEngine(store, tenant_connector, trigger=trigger, **options)
+
+
+def make_worker(store: Store, **options: Any) -> Engine:
+    """The engine of a `booksync worker` process (`make_engine`'s), with the store's connections
+    set up for workers sharing it (`end_abandoned_transactions`) before any thread of the process
+    opens one: a connection opened while that setting is added fails."""
+    end_abandoned_transactions(store)
+    return make_engine(store, **options)
 
 
 def _record_id(session: Session, entity: EntityType, ref: str) -> int:
@@ -216,6 +225,7 @@ __all__ = [
     "blocked_by_tenant",
     "due_by_tenant",
     "make_engine",
+    "make_worker",
     "retry",
     "run_pass",
     "sync_status",
