@@ -51,11 +51,14 @@ def takes_rows(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def among(session: Session, key: Any, ids: Iterable[int]) -> ColumnElement[bool]:
+def among(
+    session: Session, key: Any, ids: Iterable[Any], item: TypeEngine[Any] | None = None
+) -> ColumnElement[bool]:
     """`key IN ids`; on PostgreSQL `key = ANY(:ids)`, one array parameter: the statement's text is
-    the same for any number of ids, so the driver parses it once and the server plans it once."""
+    the same for any number of ids, so the driver parses it once and the server plans it once.
+    `item`: the values' type (integers unless given)."""
     if takes_rows(session):
-        return key == any_(bindparam(None, value=list(ids), type_=ARRAY(Integer())))
+        return key == any_(bindparam(None, value=list(ids), type_=ARRAY(item or Integer())))
     return key.in_(list(ids))
 
 

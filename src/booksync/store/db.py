@@ -183,8 +183,8 @@ class Store:
         before each call stays durable, and its flush carries every commit made before it to disk
         first: a call never goes out while an earlier commit could still be lost."""
         with self.sessions() as session, session.begin():
-            if not durable and self.dialect == "postgresql":
-                session.execute(text("SET LOCAL synchronous_commit = off"))
+            if not durable and self.dialect == "postgresql":  # sent as it is: nothing to compile
+                session.connection().exec_driver_sql("SET LOCAL synchronous_commit = off")
             yield session
 
     def dispose(self) -> None:
