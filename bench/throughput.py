@@ -5,7 +5,7 @@ record syncable, marks every record pending, then syncs it in a child process, s
 child's peak RSS is the pass's alone (less what the in-memory tool stores of what it was sent,
 printed beside it, as a real tool keeps it elsewhere): one worker set up as `booksync worker`
 sets itself up (`Engine` with its default claim, the garbage collector tuned, `--concurrency`
-calls at once, 1 unless given) into `RecordingTool(":memory:")`, a tool that answers instantly, so
+calls at once, the worker's default unless given) into `RecordingTool(":memory:")`, a tool that answers instantly, so
 what is measured is booksync's own work per record: claiming, gating, building payloads, the rate
 budget, recording outcomes. The
 in-memory tool still stores what it is sent, in this process: the seconds spent inside its `push`
@@ -25,7 +25,7 @@ from the first worker's start to the last one's end.
     python -m bench throughput                                  # SQLite and PostgreSQL, 20,000
     python -m bench throughput --records 100000 --backend postgresql --seconds 60
     python -m bench throughput --backend postgresql --workers 2
-    python -m bench throughput --backend postgresql --concurrency 2   # calls at once per worker
+    python -m bench throughput --backend postgresql --concurrency 1   # one call at a time
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ from bench.doctor import (
 )
 from bench.engine import unsynced
 from booksync.domain.types import EntityType
+from booksync.services.sync import WORKER_CONCURRENCY
 from booksync.store.db import Store
 from booksync.store.models import SyncJob
 
@@ -63,7 +64,7 @@ TARGET_RSS_MB = 250
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def child(url: str, batch: int, seconds: float | None, concurrency: int = 1) -> None:
+def child(url: str, batch: int, seconds: float | None, concurrency: int) -> None:
     """Sync the store at `url` in one pass (stopped after `seconds`, if given); print what it did
     and this process's peak RSS."""
     from booksync.sync.collector import tune_for_sync
@@ -278,8 +279,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--concurrency",
         type=int,
-        default=1,
-        help="calls in flight at once in each worker (booksync worker --concurrency)",
+        default=WORKER_CONCURRENCY,
+        help="calls in flight at once in each worker (booksync worker --concurrency; "
+        f"default {WORKER_CONCURRENCY}, as the worker's)",
     )
     args = parser.parse_args(argv if argv is not None else [])
     if args.child:

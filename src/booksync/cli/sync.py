@@ -187,7 +187,7 @@ def worker(
             help="Calls in flight at once, across tenants (to one tenant at most as many as its "
             "tool allows at once: Xero 5; a limit shared by every worker).",
         ),
-    ] = 1,
+    ] = sync_service.WORKER_CONCURRENCY,
 ) -> None:
     """Keep syncing: picks up new changes within a second; stops cleanly on SIGTERM or Ctrl-C
     (within seconds, even in a long Retry-After pause, handing back the jobs it holds unsent)."""
