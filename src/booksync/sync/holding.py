@@ -30,7 +30,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from booksync.domain.types import SyncStatus
-from booksync.store.bulk import among, rows_params, rows_source, rows_table, takes_rows
+from booksync.store.bulk import among, rows_params, rows_source, takes_rows
 from booksync.store.models import SyncJob
 from booksync.sync.states import check
 
@@ -79,78 +79,90 @@ def start_attempt(
     if not ids:
         return
     if fence is not None and takes_rows(session) and any(i in fence for i in ids):
-        known = [(i, fence[i]) for i in ids if i in fence]
-        unknown = [i for i in ids if i not in fence]
         session.execute(
-            _fenced_attempt(bool(unknown)),
-            rows_params(session, "fence", _PAIRS, known)
-            | {"b_worker": worker, "b_ids": ids, "b_unknown": unknown},
+            _fenced_attempt(any(i not in fence for i in ids)),
+            _fence_params(session, fence, ids) | {"b_worker": worker},
         )
         return
     stmt = update(SyncJob).where(SyncJob.claimed_by == worker, SyncJob.status == IN_FLIGHT)
+    params: dict[str, Any] = {}
     if fence is not None:
-        stmt = stmt.where(fenced(fence, ids, session))
+        clause, params = fenced(fence, ids, session)
+        stmt = stmt.where(clause)
     else:
         stmt = stmt.where(among(session, SyncJob.id, ids))
     session.execute(
         stmt.values(attempts=SyncJob.attempts + 1, uncertain=True).execution_options(
             synchronize_session=False
-        )
+        ),
+        params,
     )
 
 
 _PAIRS: tuple[tuple[str, Any], ...] = (("id", Integer()), ("token", Integer()))
+_JOBS: Table = SyncJob.__table__  # type: ignore[assignment]
 
 
 @functools.cache
 def _fenced_attempt(unknown: bool) -> Any:
     """`start_attempt`'s UPDATE under a fence on PostgreSQL, built once (it runs for every batch),
-    on the table (no ORM bulk-update handling): `fenced`'s clause with the worker (b_worker), the
-    batch's ids (b_ids), the pairs (fence_rows) and the ids the fence does not name (b_unknown)
-    as parameters."""
-    table: Table = SyncJob.__table__  # type: ignore[assignment]
-    jobs = table.c
-    pairs = rows_source("fence", _PAIRS)
-    ids = ARRAY(Integer())
-    mine: Any = tuple_(jobs.id, jobs.claim_token).in_(select(pairs.c.id, pairs.c.token))
-    if unknown:
-        mine = or_(mine, jobs.id == any_(bindparam("b_unknown", type_=ids)))
+    on the table (no ORM bulk-update handling): the worker (b_worker) and `_fence_clause`'s
+    parameters are given at each run."""
+    jobs = _JOBS.c
     return (
-        update(table)
+        update(_JOBS)
         .where(
             jobs.claimed_by == bindparam("b_worker", type_=Text()),
             jobs.status == IN_FLIGHT,
-            jobs.id == any_(bindparam("b_ids", type_=ids)),
-            mine,
+            _fence_clause(unknown),
         )
         .values(attempts=jobs.attempts + 1, uncertain=True)
     )
 
 
-def fenced(fence: Fence, ids: Sequence[int], session: Session | None = None) -> Any:
-    """A WHERE clause: each of `ids` still under the claim token the worker got for it (an id the
-    fence does not name: any token). With a PostgreSQL `session`, the (id, token) pairs go as one
-    JSON document (`store/bulk.py`), not as a CASE of a branch an id."""
+def fenced(
+    fence: Fence, ids: Sequence[int], session: Session | None = None
+) -> tuple[Any, dict[str, Any]]:
+    """A WHERE clause, with the parameters to run it with: each of `ids` still under the claim
+    token the worker got for it (an id the fence does not name: any token). With a PostgreSQL
+    `session`, the (id, token) pairs go as one JSON document (`store/bulk.py`, `_fence_clause`),
+    not as a CASE of a branch an id."""
     known = [i for i in ids if i in fence]
     if not known:
-        return SyncJob.id.in_(list(ids))
-    unknown = [i for i in ids if i not in fence]
+        return SyncJob.id.in_(list(ids)), {}
     if session is not None and takes_rows(session):
-        pairs = rows_table(
-            session,
-            "fence",
-            [("id", Integer()), ("token", Integer())],
-            [(i, fence[i]) for i in known],
-        )
-        mine = tuple_(SyncJob.id, SyncJob.claim_token).in_(select(pairs.c.id, pairs.c.token))
-        # The ids as an array as well: the rows are found by their key before the pairs are
-        # matched, whatever the planner guesses of the jobs in flight (guessing one, it matched
-        # the pairs against every job in flight, the JSON read again for each: 18 ms a batch of
-        # 50 with 1,000 in flight, 3 ms so).
-        batch = among(session, SyncJob.id, ids)
-        return and_(batch, or_(mine, among(session, SyncJob.id, unknown)) if unknown else mine)
+        unknown = len(known) < len(ids)
+        return _fence_clause(unknown), _fence_params(session, fence, ids)
     tokens = case({i: fence[i] for i in known}, value=SyncJob.id, else_=SyncJob.claim_token)
-    return SyncJob.id.in_(list(ids)) & (SyncJob.claim_token == tokens)
+    return SyncJob.id.in_(list(ids)) & (SyncJob.claim_token == tokens), {}
+
+
+@functools.cache
+def _fence_clause(unknown: bool) -> Any:
+    """`fenced`'s clause on PostgreSQL, built once: the batch's ids (b_ids), the (id, token) pairs
+    the fence names (fence_rows) and, with `unknown`, the ids it does not (b_unknown) are its
+    parameters (`_fence_params`).
+
+    The ids as an array as well: the rows are found by their key before the pairs are matched,
+    whatever the planner guesses of the jobs in flight (guessing one, it matched the pairs against
+    every job in flight, the JSON read again for each: 18 ms a batch of 50 with 1,000 in flight,
+    3 ms so)."""
+    jobs = _JOBS.c
+    ids = ARRAY(Integer())
+    pairs = rows_source("fence", _PAIRS)
+    mine: Any = tuple_(jobs.id, jobs.claim_token).in_(select(pairs.c.id, pairs.c.token))
+    if unknown:
+        mine = or_(mine, jobs.id == any_(bindparam("b_unknown", type_=ids)))
+    return and_(jobs.id == any_(bindparam("b_ids", type_=ids)), mine)
+
+
+def _fence_params(session: Session, fence: Fence, ids: Sequence[int]) -> dict[str, Any]:
+    """`_fence_clause`'s parameters for the batch `ids` under `fence`."""
+    known = [(i, fence[i]) for i in ids if i in fence]
+    return rows_params(session, "fence", _PAIRS, known) | {
+        "b_ids": list(ids),
+        "b_unknown": [i for i in ids if i not in fence],
+    }
 
 
 def release(session: Session, worker: str, job_ids: Iterable[int] | None = None) -> int:
@@ -173,12 +185,14 @@ def defer(
     goes on with other tenants instead of holding them."""
     check("defer", IN_FLIGHT)
     stmt = update(SyncJob).where(SyncJob.claimed_by == worker, SyncJob.status == IN_FLIGHT)
+    params: dict[str, Any] = {}
     if job_ids is not None:
         ids = list(job_ids)
         if not ids:
             return 0
         if fence is not None:
-            stmt = stmt.where(fenced(fence, ids, session))
+            clause, params = fenced(fence, ids, session)
+            stmt = stmt.where(clause)
         else:
             stmt = stmt.where(among(session, SyncJob.id, ids))
     values: dict[str, Any] = {"status": PENDING, "claimed_by": None, "claimed_at": None}
@@ -186,7 +200,9 @@ def defer(
         values["next_attempt_at"] = until
     if message is not None:
         values["last_error"] = message
-    result = session.execute(stmt.values(**values).execution_options(synchronize_session=False))
+    result = session.execute(
+        stmt.values(**values).execution_options(synchronize_session=False), params
+    )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
