@@ -161,8 +161,7 @@ class Recorder:
             pushed={r.job_id: json_text(r.item.payload) for r, _ in synced},
             verification=found,
         )
-        if not entity.is_document:  # nothing waits on a document (the rules' dependency.*)
-            jobs.release_dependents(session, entity, [r.item.record_id for r, _ in synced], now)
+        jobs.release_dependents(session, entity, [r.item.record_id for r, _ in synced], now)
         events = []
         for ready, answer in synced:
             text = f"{ready.label} → {self.tools.label(tool)} '{tenant_name}' as {answer.remote_id}"
