@@ -75,9 +75,8 @@ def resolve_tax(
         if hit:
             return hit
 
-    culprit: Subject | None = (
-        None  # the product, unless it defers to an item group that has no rate
-    )
+    # Who to blame when nothing resolves: the product (built only then), or its rateless group.
+    culprit: Subject | None = None
     if product.use_item_group_tax:
         group = books.item_groups.get(product.item_group_id) if product.item_group_id else None
         if group is None:

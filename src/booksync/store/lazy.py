@@ -44,9 +44,7 @@ class LazyMapping(Mapping[K, V], Generic[K, V]):
                 self._rows[key] = found.get(key)
 
     def __getitem__(self, key: K) -> V:
-        if key not in self._rows:
-            self._rows[key] = self._load(key)
-        row = self._rows[key]
+        row = self.get(key)
         if row is None:
             raise KeyError(key)
         return row

@@ -241,11 +241,7 @@ class Engine:
                 jobs.wake_waiting(session, gated.waits_on, self.clock.utcnow())
         self.pusher.step("built", job_ids)
         schedule = Schedule.of(
-            groups,
-            lambda t, e: self._destination(t)[0].limits.batch_for(e),
-            lambda t: (
-                self._budget(self._destination(t)[1].tool, self._destination(t)[0]).concurrency
-            ),
+            groups, lambda t, e: self._destination(t)[0].limits.batch_for(e), self._at_once
         )
         running: dict[Future[Answer], tuple[Turn, Connector]] = {}
         while True:
@@ -336,6 +332,11 @@ class Engine:
             self._open[tenant_id] = (connector, to)
             self._idle[tenant_id] = [connector]
         return self._open[tenant_id]
+
+    def _at_once(self, tenant_id: int) -> int:
+        """The calls the tenant's tool allows in flight at once (its budget's limit)."""
+        connector, to = self._destination(tenant_id)
+        return self._budget(to.tool, connector).concurrency
 
     def _lend(self, tenant_id: int) -> Connector:
         """A connector of the tenant's for one call: an idle one, or one more (up to the calls the

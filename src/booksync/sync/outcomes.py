@@ -38,10 +38,9 @@ def succeed(
     """Mark (job id, version, remote id) synced in one statement; return jobs edited while in flight.
 
     `pushed` is what each job's push sent (its payload's fields as JSON text, `json_text`, by job
-    id), kept as the job's
-    `pushed_fields`: what the tool's version is compared with to find drift. `verification` (by
-    job id) is where the tool booked it differently (`verification.py`; None: it agreed), written
-    in the same statement.
+    id), kept as the job's `pushed_fields`: what the tool's version is compared with to find
+    drift. `verification` (by job id) is where the tool booked it differently (`verification.py`;
+    None: it agreed), written in the same statement.
 
     Those keep the remote ID they earned and go back to pending, so their new version is pushed as
     an update of the object just created. Only jobs still under `worker`'s claim (with `fence`, the
