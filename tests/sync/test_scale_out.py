@@ -5,9 +5,11 @@ nothing for them (fencing)."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -123,29 +125,41 @@ def test_a_big_backlog_never_starves_a_small_tenant(store: Store) -> None:
     ]
 
 
+class InFlight:
+    """The calls in flight per tenant, and the most at once, as the push threads count them."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.now: Counter[str] = Counter()
+        self.peak: Counter[str] = Counter()
+
+    @contextmanager
+    def call(self, tenant: str) -> Iterator[None]:
+        with self.lock:
+            self.now[tenant] += 1
+            self.peak[tenant] = max(self.peak[tenant], self.now[tenant])
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.now[tenant] -= 1
+
+
 def test_calls_go_out_concurrently_across_tenants_one_per_tenant(store: Store) -> None:
     tool = RecordingTool(batch_size=1)
     ready_books(store, tool, clients=2, products=1, invoices=2)
     add_tenant(store, tool, "Beta NZ")
     add_tenant(store, tool, "Gamma UK")
     together = threading.Barrier(3, timeout=30)  # broken unless three calls are in flight at once
-    lock = threading.Lock()
-    in_flight: Counter[str] = Counter()
-    peak: Counter[str] = Counter()
+    flight = InFlight()
     push = tool.push
 
     def slow(tenant: str, entity: EntityType, items: Sequence[PushItem]) -> list[PushResult]:
-        with lock:
-            in_flight[tenant] += 1
-            peak[tenant] = max(peak[tenant], in_flight[tenant])
-        try:
+        with flight.call(tenant):
             if not together.broken and together.n_waiting < 3 and entity is EntityType.CLIENT:
                 together.wait()
-            with lock:
+            with flight.lock:
                 return push(tenant, entity, items)
-        finally:
-            with lock:
-                in_flight[tenant] -= 1
 
     tool.push = slow  # type: ignore[method-assign]
     engine = Engine(store, lambda tenant: tool, clock=VirtualClock(), concurrency=3)
@@ -154,7 +168,7 @@ def test_calls_go_out_concurrently_across_tenants_one_per_tenant(store: Store) -
     finally:
         engine.close()
     assert not together.broken, "three tenants' calls were never in flight together"
-    assert set(peak.values()) == {1}  # never two calls to one tenant at once
+    assert set(flight.peak.values()) == {1}  # never two calls to one tenant at once
     assert Counter(status for c in statuses_by_tenant(store).values() for status in c.elements())[
         "synced"
     ] == (2 + 1 + 1 + 2) + 2 * (2 + 1 + 3)
@@ -166,11 +180,9 @@ def test_one_tenant_gets_as_many_calls_at_once_as_its_tool_allows_each_on_its_ow
     tool = RecordingTool(batch_size=1, concurrency=3)  # three calls in flight per tenant at most
     ready_books(store, tool, clients=1, products=1, invoices=12)
     together = threading.Barrier(3, timeout=30)  # broken unless three calls are in flight at once
-    lock = threading.Lock()
-    in_flight: Counter[str] = Counter()
-    peak: Counter[str] = Counter()
+    flight = InFlight()
     users: dict[int, set[int]] = {}  # connector -> the threads that used it
-    started = Counting()
+    started = itertools.count()
     push = tool.push
 
     class Lane:
@@ -187,18 +199,15 @@ def test_one_tenant_gets_as_many_calls_at_once_as_its_tool_allows_each_on_its_ow
         ) -> list[PushResult]:
             assert self.busy.acquire(blocking=False), "a connector was given two calls at once"
             try:
-                with lock:
-                    in_flight[tenant] += 1
-                    peak[tenant] = max(peak[tenant], in_flight[tenant])
-                    users.setdefault(id(self), set()).add(threading.get_ident())
-                    first = entity is EntityType.INVOICE and started.next() < 3
-                if first:  # the first three invoices' calls wait until all three are in flight
-                    together.wait()
-                with lock:
-                    return push(tenant, entity, items)
+                with flight.call(tenant):
+                    with flight.lock:
+                        users.setdefault(id(self), set()).add(threading.get_ident())
+                        first = entity is EntityType.INVOICE and next(started) < 3
+                    if first:  # the first three invoices' calls wait until all three are in flight
+                        together.wait()
+                    with flight.lock:
+                        return push(tenant, entity, items)
             finally:
-                with lock:
-                    in_flight[tenant] -= 1
                 self.busy.release()
 
         def __getattr__(self, name: str) -> object:
@@ -213,22 +222,13 @@ def test_one_tenant_gets_as_many_calls_at_once_as_its_tool_allows_each_on_its_ow
     finally:
         engine.close()
     assert not together.broken, "three calls to one tenant were never in flight together"
-    assert peak[REMOTE_TENANT] == 3  # and never more than the tool allows
+    assert flight.peak[REMOTE_TENANT] == 3  # and never more than the tool allows
     assert len(users) == 3  # a connector for each call in flight, reused once it is free
     statuses = Counter(
         status for c in statuses_by_tenant(store).values() for status in c.elements()
     )
     assert set(statuses) == {"synced"} and statuses["synced"] >= 1 + 1 + 12
     assert len([o for o in tool.objects() if o["entity"] == "invoice"]) == 12  # each one once
-
-
-class Counting:
-    def __init__(self) -> None:
-        self.n = -1
-
-    def next(self) -> int:
-        self.n += 1
-        return self.n
 
 
 def test_a_worker_whose_claims_were_taken_over_records_nothing_for_them(store: Store) -> None:
